@@ -1,0 +1,573 @@
+//! The event model (SPEC section 2): campaign, record, request and error events.
+//!
+//! Events reach sinks as [`Event`], which borrows: a record pushed from Rust as a typed
+//! `Serialize` value and a record read from NDJSON look the same to a sink, and neither is
+//! copied on the way.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// An instant from the event stream, parsed from RFC 3339 text.
+///
+/// ```
+/// use exporter_core::Timestamp;
+/// let ts = Timestamp::parse("2026-11-26T08:00:01.250Z").unwrap();
+/// assert_eq!(ts.to_string(), "2026-11-26T08:00:01.25Z");
+/// assert!(Timestamp::parse("26/11/2026 08:00").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// Parses RFC 3339 text (`2026-11-26T08:00:00Z`, `2026-11-26T09:00:00+01:00`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .map(Timestamp)
+            .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {text:?}"))
+    }
+
+    /// The current time.
+    ///
+    /// ```
+    /// assert!(exporter_core::Timestamp::now().unix_seconds() > 1_700_000_000);
+    /// ```
+    pub fn now() -> Self {
+        Timestamp(OffsetDateTime::now_utc())
+    }
+
+    /// A timestamp from whole seconds since the Unix epoch (UTC).
+    ///
+    /// ```
+    /// let ts = exporter_core::Timestamp::from_unix_seconds(0).unwrap();
+    /// assert_eq!(ts.to_string(), "1970-01-01T00:00:00Z");
+    /// ```
+    pub fn from_unix_seconds(secs: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp(secs)
+            .ok()
+            .map(Timestamp)
+    }
+
+    /// Whole seconds since the Unix epoch.
+    ///
+    /// ```
+    /// let ts = exporter_core::Timestamp::parse("1970-01-01T00:01:00Z").unwrap();
+    /// assert_eq!(ts.unix_seconds(), 60);
+    /// ```
+    pub fn unix_seconds(&self) -> i64 {
+        self.0.unix_timestamp()
+    }
+
+    /// Milliseconds since the Unix epoch, with fraction.
+    ///
+    /// ```
+    /// let ts = exporter_core::Timestamp::parse("1970-01-01T00:00:01.5Z").unwrap();
+    /// assert_eq!(ts.unix_millis(), 1500.0);
+    /// ```
+    pub fn unix_millis(&self) -> f64 {
+        self.0.unix_timestamp_nanos() as f64 / 1e6
+    }
+
+    /// The underlying `time` value, for sinks that format dates themselves.
+    ///
+    /// ```
+    /// let ts = exporter_core::Timestamp::parse("2026-11-26T08:00:00+01:00").unwrap();
+    /// assert_eq!(ts.as_offset_datetime().hour(), 8);
+    /// ```
+    pub fn as_offset_datetime(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.format(&Rfc3339) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Campaign facts: from the manifest's `[campaign]`, overridden field by field by campaign
+/// events in the stream.
+///
+/// ```
+/// use exporter_core::Campaign;
+/// let mut c = Campaign { id: Some("acme".into()), name: Some("ACME".into()), ..Default::default() };
+/// c.update(&Campaign { name: Some("ACME dentists".into()), ..Default::default() });
+/// assert_eq!(c.id.as_deref(), Some("acme"));
+/// assert_eq!(c.name.as_deref(), Some("ACME dentists"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    /// Campaign identifier.
+    pub id: Option<String>,
+    /// Human-readable name.
+    pub name: Option<String>,
+    /// Start time (RFC 3339).
+    pub started_at: Option<String>,
+    /// End time (RFC 3339).
+    pub finished_at: Option<String>,
+}
+
+impl Campaign {
+    /// Takes every field that `later` sets.
+    pub fn update(&mut self, later: &Campaign) {
+        fn take(slot: &mut Option<String>, v: &Option<String>) {
+            if v.is_some() {
+                slot.clone_from(v);
+            }
+        }
+        take(&mut self.id, &later.id);
+        take(&mut self.name, &later.name);
+        take(&mut self.started_at, &later.started_at);
+        take(&mut self.finished_at, &later.finished_at);
+    }
+
+    /// Seconds between `started_at` and `finished_at`, when both are valid timestamps.
+    ///
+    /// ```
+    /// let c = exporter_core::Campaign {
+    ///     started_at: Some("2026-11-26T08:00:00Z".into()),
+    ///     finished_at: Some("2026-11-26T09:30:00Z".into()),
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(c.duration_s(), Some(5400));
+    /// ```
+    pub fn duration_s(&self) -> Option<i64> {
+        let start = Timestamp::parse(self.started_at.as_deref()?).ok()?;
+        let end = Timestamp::parse(self.finished_at.as_deref()?).ok()?;
+        Some(end.unix_seconds() - start.unix_seconds())
+    }
+}
+
+/// One proxied request's telemetry.
+///
+/// `ok` and `blocked` may be left `None`; [`Request::is_ok`] and [`Request::is_blocked`]
+/// derive them as SPEC section 2 says.
+///
+/// ```
+/// use exporter_core::{Request, Timestamp};
+/// let r = Request {
+///     status: Some(429),
+///     ..Request::new(Timestamp::parse("2026-11-26T08:00:01Z").unwrap(), "http://10.0.0.7:8080")
+/// };
+/// assert!(!r.is_ok());
+/// assert!(r.is_blocked());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Request {
+    /// When the request was made.
+    pub ts: Timestamp,
+    /// The proxy URL (its password is masked once the pipeline has seen it).
+    pub proxy: String,
+    /// The requested URL.
+    pub url: Option<String>,
+    /// HTTP status; `None` when no response came back.
+    pub status: Option<u16>,
+    /// Time to response in milliseconds; `None` when no response came back.
+    pub latency_ms: Option<f64>,
+    /// Response size in bytes.
+    pub bytes: Option<u64>,
+    /// Explicit success flag; derived when `None`.
+    pub ok: Option<bool>,
+    /// Error kind such as `Timeout`.
+    pub error: Option<String>,
+    /// Explicit block flag; derived when `None`.
+    pub blocked: Option<bool>,
+}
+
+impl Request {
+    /// A request with only the required fields set.
+    pub fn new(ts: Timestamp, proxy: impl Into<String>) -> Self {
+        Request {
+            ts,
+            proxy: proxy.into(),
+            url: None,
+            status: None,
+            latency_ms: None,
+            bytes: None,
+            ok: None,
+            error: None,
+            blocked: None,
+        }
+    }
+
+    /// `ok` as given, else: status is 2xx or 3xx and there is no error.
+    pub fn is_ok(&self) -> bool {
+        self.ok
+            .unwrap_or_else(|| matches!(self.status, Some(200..=399)) && self.error.is_none())
+    }
+
+    /// `blocked` as given, else: status is 403, 407 or 429.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+            .unwrap_or(matches!(self.status, Some(403 | 407 | 429)))
+    }
+
+    /// Whether a response came back (a status or a latency is known).
+    pub fn has_response(&self) -> bool {
+        self.status.is_some()
+    }
+}
+
+/// How serious an error event is.
+///
+/// ```
+/// use exporter_core::Severity;
+/// assert_eq!("warning".parse::<Severity>().unwrap(), Severity::Warning);
+/// assert!(Severity::Critical > Severity::Error);
+/// assert_eq!(Severity::default(), Severity::Error);
+/// ```
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Diagnostic detail.
+    Debug,
+    /// Worth knowing.
+    Info,
+    /// Something went wrong but was handled.
+    Warning,
+    /// A failure (the default).
+    #[default]
+    Error,
+    /// A failure that endangers the campaign.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, least serious first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Debug,
+        Severity::Info,
+        Severity::Warning,
+        Severity::Error,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in input and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Debug => "debug",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown severity {s:?} (expected debug, info, warning, error or critical)")
+            })
+    }
+}
+
+/// A failure: an error event from the stream, a bad input line, a record a sink rejected, or
+/// an error logged by application code. Every one becomes a row in the error log.
+///
+/// ```
+/// use exporter_core::{ErrorEvent, Severity};
+/// let e = ErrorEvent::new("Timeout", "read timed out").with_severity(Severity::Warning);
+/// assert_eq!(e.kind, "Timeout");
+/// assert_eq!(e.severity, Severity::Warning);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ErrorEvent {
+    /// When it happened.
+    pub ts: Timestamp,
+    /// How serious it is.
+    pub severity: Severity,
+    /// A short machine-friendly kind such as `Timeout`, `BadInput`, `SchemaViolation`.
+    pub kind: String,
+    /// What happened, for people.
+    pub message: String,
+    /// The URL concerned.
+    pub url: Option<String>,
+    /// The proxy concerned (password masked by the pipeline).
+    pub proxy: Option<String>,
+    /// Any JSON detail.
+    pub context: Option<Value>,
+}
+
+impl ErrorEvent {
+    /// Kind of the failure recorded for a bad input line.
+    pub const BAD_INPUT: &'static str = "BadInput";
+    /// Kind of the failure recorded for a record that violates its schema.
+    pub const SCHEMA_VIOLATION: &'static str = "SchemaViolation";
+
+    /// An error of severity `error`, timestamped now.
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorEvent {
+            ts: Timestamp::now(),
+            severity: Severity::Error,
+            kind: kind.into(),
+            message: message.into(),
+            url: None,
+            proxy: None,
+            context: None,
+        }
+    }
+
+    /// Sets the severity.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Sets the JSON context.
+    ///
+    /// ```
+    /// let e = exporter_core::ErrorEvent::new("X", "y").with_context(serde_json::json!({"attempt": 3}));
+    /// assert_eq!(e.context.unwrap()["attempt"], 3);
+    /// ```
+    pub fn with_context(mut self, context: Value) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Sets the timestamp.
+    pub fn with_ts(mut self, ts: Timestamp) -> Self {
+        self.ts = ts;
+        self
+    }
+
+    /// Masks every proxy password in every field, `context` included.
+    ///
+    /// ```
+    /// let mut e = exporter_core::ErrorEvent::new("ProxyError", "via http://u:pw@h failed");
+    /// e.redact();
+    /// assert_eq!(e.message, "via http://u:***@h failed");
+    /// ```
+    pub fn redact(&mut self) {
+        use crate::redact::{redact_in_place, redact_json};
+        redact_in_place(&mut self.kind);
+        redact_in_place(&mut self.message);
+        if let Some(url) = &mut self.url {
+            redact_in_place(url);
+        }
+        if let Some(proxy) = &mut self.proxy {
+            redact_in_place(proxy);
+        }
+        if let Some(ctx) = &mut self.context {
+            redact_json(ctx);
+        }
+    }
+}
+
+/// A result record: either a JSON object from the stream or any typed `Serialize` value pushed
+/// from Rust. Sinks read it through `Serialize` (one way for both), or take the JSON fast path
+/// with [`Record::as_json`].
+///
+/// ```
+/// use exporter_core::Record;
+/// #[derive(serde::Serialize)]
+/// struct Lead { place_id: &'static str, rating: f64 }
+/// let lead = Lead { place_id: "p1", rating: 4.5 };
+/// let record = Record::typed(&lead);
+/// assert_eq!(record.to_json()["place_id"], "p1");
+/// assert!(record.as_json().is_none());
+/// ```
+#[derive(Clone, Copy)]
+pub struct Record<'a> {
+    data: RecordData<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum RecordData<'a> {
+    Json(&'a Map<String, Value>),
+    Typed(&'a (dyn erased_serde::Serialize + Sync + 'a)),
+}
+
+impl<'a> Record<'a> {
+    /// A record read from JSON.
+    ///
+    /// ```
+    /// let data = serde_json::json!({"place_id": "p1"});
+    /// let record = exporter_core::Record::json(data.as_object().unwrap());
+    /// assert!(record.as_json().is_some());
+    /// ```
+    pub fn json(data: &'a Map<String, Value>) -> Self {
+        Record {
+            data: RecordData::Json(data),
+        }
+    }
+
+    /// A record pushed from Rust as any `Serialize` value (normally a struct or a map).
+    pub fn typed<T: Serialize + Sync>(value: &'a T) -> Self {
+        Record {
+            data: RecordData::Typed(value),
+        }
+    }
+
+    /// The JSON object, when the record came from JSON.
+    pub fn as_json(&self) -> Option<&'a Map<String, Value>> {
+        match self.data {
+            RecordData::Json(map) => Some(map),
+            RecordData::Typed(_) => None,
+        }
+    }
+
+    /// The record as a JSON value (copies; for error contexts and the like, not the hot path).
+    pub fn to_json(&self) -> Value {
+        match self.data {
+            RecordData::Json(map) => Value::Object(map.clone()),
+            RecordData::Typed(v) => serde_json::to_value(v)
+                .unwrap_or_else(|e| Value::String(format!("<record not serializable: {e}>"))),
+        }
+    }
+}
+
+impl Serialize for Record<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.data {
+            RecordData::Json(map) => map.serialize(s),
+            RecordData::Typed(v) => erased_serde::serialize(v, s),
+        }
+    }
+}
+
+impl fmt::Debug for Record<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Record({})", self.to_json())
+    }
+}
+
+/// An event as a sink receives it.
+///
+/// ```
+/// use exporter_core::{Event, EventKind, Campaign};
+/// let c = Campaign::default();
+/// assert_eq!(Event::Campaign(&c).kind(), EventKind::Campaign);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// Campaign facts changed (the sink may also read the merged campaign at finish).
+    Campaign(&'a Campaign),
+    /// A result record.
+    Record(Record<'a>),
+    /// Request telemetry.
+    Request(&'a Request),
+    /// A failure, from the stream or raised inside the run.
+    Error(&'a ErrorEvent),
+}
+
+impl Event<'_> {
+    /// Which kind of event this is.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Campaign(_) => EventKind::Campaign,
+            Event::Record(_) => EventKind::Record,
+            Event::Request(_) => EventKind::Request,
+            Event::Error(_) => EventKind::Error,
+        }
+    }
+}
+
+/// The four kinds of event.
+///
+/// ```
+/// assert_eq!(exporter_core::EventKind::Request.as_str(), "request");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// `campaign`
+    Campaign,
+    /// `record`
+    Record,
+    /// `request`
+    Request,
+    /// `error`
+    Error,
+}
+
+impl EventKind {
+    /// The `type` value in the NDJSON stream.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Campaign => "campaign",
+            EventKind::Record => "record",
+            EventKind::Request => "request",
+            EventKind::Error => "error",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(status: Option<u16>, error: Option<&str>) -> Request {
+        Request {
+            status,
+            error: error.map(str::to_string),
+            ..Request::new(
+                Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+                "http://h:1",
+            )
+        }
+    }
+
+    #[test]
+    fn derived_flags() {
+        assert!(req(Some(200), None).is_ok());
+        assert!(req(Some(304), None).is_ok());
+        assert!(!req(Some(200), Some("CaptchaDetected")).is_ok());
+        assert!(!req(None, Some("Timeout")).is_ok());
+        assert!(!req(Some(404), None).is_ok());
+        assert!(req(Some(407), None).is_blocked());
+        assert!(!req(Some(200), None).is_blocked());
+        let soft = Request {
+            blocked: Some(true),
+            ..req(Some(200), None)
+        };
+        assert!(soft.is_blocked());
+    }
+
+    #[test]
+    fn typed_and_json_records_serialize_alike() {
+        #[derive(Serialize)]
+        struct R {
+            a: u8,
+            b: &'static str,
+        }
+        let typed = Record::typed(&R { a: 1, b: "x" });
+        let v = serde_json::json!({"a": 1, "b": "x"});
+        let json = Record::json(v.as_object().unwrap());
+        assert_eq!(
+            serde_json::to_string(&typed).unwrap(),
+            serde_json::to_string(&json).unwrap()
+        );
+    }
+}

@@ -1,0 +1,598 @@
+//! Reading the NDJSON event stream (SPEC section 2): line by line, keeping the input's name
+//! and line number, and classifying every line as blank, an event, or bad input.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::event::{Campaign, ErrorEvent, Request, Severity, Timestamp};
+
+/// Where a line came from: the input's name (a path, or `-` for standard input) and the
+/// 1-based line number.
+///
+/// ```
+/// let at = exporter_core::input::Location { input: "events.ndjson".into(), line: 7 };
+/// assert_eq!(at.to_string(), "events.ndjson:7");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Input name as given on the command line.
+    pub input: String,
+    /// 1-based line number.
+    pub line: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.input, self.line)
+    }
+}
+
+/// An event parsed from one line, owning its data.
+///
+/// ```
+/// use exporter_core::input::{parse_line, Line, ParsedEvent};
+/// let line = parse_line(br#"{"type":"record","data":{"place_id":"p1"}}"#);
+/// assert!(matches!(line, Line::Event(ParsedEvent::Record(_))));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParsedEvent {
+    /// A `campaign` event.
+    Campaign(Campaign),
+    /// A `record` event's `data` object.
+    Record(Map<String, Value>),
+    /// A `request` event.
+    Request(Request),
+    /// An `error` event.
+    Error(ErrorEvent),
+}
+
+/// What one input line turned out to be.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Line {
+    /// Empty or only whitespace: ignored, counted.
+    Blank,
+    /// A well-formed event.
+    Event(ParsedEvent),
+    /// Bad input: counted and routed to the error log (or fatal under `--strict`).
+    Bad(BadLine),
+}
+
+/// Why a line is bad input. The names are stable: they key `bad_by_reason` in the summary.
+///
+/// ```
+/// assert_eq!(exporter_core::input::BadReason::InvalidJson.as_str(), "invalid_json");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BadReason {
+    /// The bytes are not UTF-8.
+    InvalidUtf8,
+    /// Not parseable as JSON (truncated, single quotes, `NaN`, trailing comma, ...).
+    InvalidJson,
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// No `type`, or `type` is null.
+    MissingType,
+    /// `type` is not one of `campaign`, `record`, `request`, `error`.
+    UnknownType,
+    /// A required field is absent or null.
+    MissingField,
+    /// A field has the wrong type or an impossible value.
+    WrongType,
+}
+
+impl BadReason {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BadReason::InvalidUtf8 => "invalid_utf8",
+            BadReason::InvalidJson => "invalid_json",
+            BadReason::NotAnObject => "not_an_object",
+            BadReason::MissingType => "missing_type",
+            BadReason::UnknownType => "unknown_type",
+            BadReason::MissingField => "missing_field",
+            BadReason::WrongType => "wrong_type",
+        }
+    }
+}
+
+/// A bad line: why, and a message for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadLine {
+    /// The class of problem.
+    pub reason: BadReason,
+    /// What exactly is wrong, e.g. ``field `latency_ms`: expected a number >= 0, found "312ms"``.
+    pub detail: String,
+}
+
+impl BadLine {
+    fn new(reason: BadReason, detail: impl Into<String>) -> Self {
+        BadLine {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// How many bytes of a bad line are kept in the error log's `context.raw`.
+pub const RAW_LINE_LIMIT: usize = 16 * 1024;
+
+/// The `context` of a `BadInput` error-log row: input, line, reason, the raw line (lossy
+/// UTF-8, cut at [`RAW_LINE_LIMIT`] bytes on a character boundary) and its full length.
+///
+/// ```
+/// use exporter_core::input::{bad_input_event, BadLine, BadReason, Location, parse_line, Line};
+/// let Line::Bad(bad) = parse_line(b"{oops") else { panic!() };
+/// let at = Location { input: "in.ndjson".into(), line: 3 };
+/// let e = bad_input_event(&at, &bad, b"{oops");
+/// assert_eq!(e.kind, "BadInput");
+/// assert_eq!(e.context.as_ref().unwrap()["line"], 3);
+/// assert_eq!(e.context.as_ref().unwrap()["raw_bytes"], 5);
+/// ```
+pub fn bad_input_event(at: &Location, bad: &BadLine, raw: &[u8]) -> ErrorEvent {
+    let text = String::from_utf8_lossy(raw);
+    let mut cut = text.len().min(RAW_LINE_LIMIT);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut context = Map::new();
+    context.insert("input".into(), Value::String(at.input.clone()));
+    context.insert("line".into(), Value::from(at.line));
+    context.insert("reason".into(), Value::String(bad.reason.as_str().into()));
+    context.insert("raw".into(), Value::String(text[..cut].to_string()));
+    context.insert("raw_bytes".into(), Value::from(raw.len() as u64));
+    if cut < text.len() {
+        context.insert("raw_truncated".into(), Value::Bool(true));
+    }
+    ErrorEvent::new(ErrorEvent::BAD_INPUT, format!("{at}: {}", bad.detail))
+        .with_severity(Severity::Warning)
+        .with_context(Value::Object(context))
+}
+
+/// Counts of what the input held. `lines` counts every line, blank and bad ones included.
+///
+/// ```
+/// let stats = exporter_core::input::InputStats::default();
+/// assert_eq!(stats.lines, 0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct InputStats {
+    /// Input names in the order read.
+    pub files: Vec<String>,
+    /// Every line read.
+    pub lines: u64,
+    /// Empty or whitespace-only lines.
+    pub blank_lines: u64,
+    /// Lines that were bad input.
+    pub bad_lines: u64,
+    /// Bad lines by [`BadReason::as_str`].
+    pub bad_by_reason: BTreeMap<String, u64>,
+}
+
+/// Classifies one line (without its line ending; a trailing `\r` is tolerated).
+///
+/// ```
+/// use exporter_core::input::{parse_line, Line, BadReason};
+/// assert_eq!(parse_line(b"  \r"), Line::Blank);
+/// let Line::Bad(bad) = parse_line(br#"{"type":"heartbeat"}"#) else { panic!() };
+/// assert_eq!(bad.reason, BadReason::UnknownType);
+/// ```
+pub fn parse_line(bytes: &[u8]) -> Line {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Line::Blank;
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Line::Bad(BadLine::new(
+                BadReason::InvalidUtf8,
+                format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+            ));
+        }
+    };
+    match parse_event(text) {
+        Ok(ev) => Line::Event(ev),
+        Err(bad) => Line::Bad(bad),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawLine<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    started_at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    finished_at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ts: Option<&'a RawValue>,
+    #[serde(borrow)]
+    proxy: Option<&'a RawValue>,
+    #[serde(borrow)]
+    url: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status: Option<&'a RawValue>,
+    #[serde(borrow)]
+    latency_ms: Option<&'a RawValue>,
+    #[serde(borrow)]
+    bytes: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ok: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+    #[serde(borrow)]
+    blocked: Option<&'a RawValue>,
+    #[serde(borrow)]
+    severity: Option<&'a RawValue>,
+    #[serde(borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+    #[serde(borrow)]
+    context: Option<&'a RawValue>,
+}
+
+fn json_type(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+fn shown(raw: &RawValue) -> String {
+    let s = raw.get();
+    if s.len() > 60 {
+        let mut cut = 57;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}...", &s[..cut])
+    } else {
+        s.to_string()
+    }
+}
+
+/// An optional field of type `T`; `expected` names the type for the message.
+fn opt<T: DeserializeOwned>(
+    raw: Option<&RawValue>,
+    name: &str,
+    expected: &str,
+) -> Result<Option<T>, BadLine> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str(raw.get()).map(Some).map_err(|_| {
+            BadLine::new(
+                BadReason::WrongType,
+                format!(
+                    "field `{name}`: expected {expected}, found {} {}",
+                    json_type(raw),
+                    shown(raw)
+                ),
+            )
+        }),
+    }
+}
+
+fn required<T: DeserializeOwned>(
+    raw: Option<&RawValue>,
+    event: &str,
+    name: &str,
+    expected: &str,
+) -> Result<T, BadLine> {
+    opt(raw, name, expected)?.ok_or_else(|| {
+        BadLine::new(
+            BadReason::MissingField,
+            format!("{event} event without required field `{name}`"),
+        )
+    })
+}
+
+fn timestamp(raw: Option<&RawValue>, event: &str) -> Result<Timestamp, BadLine> {
+    let text: String = required(raw, event, "ts", "an RFC 3339 timestamp string")?;
+    Timestamp::parse(&text)
+        .map_err(|e| BadLine::new(BadReason::WrongType, format!("field `ts`: {e}")))
+}
+
+fn parse_event(text: &str) -> Result<ParsedEvent, BadLine> {
+    let first = text.trim_start().as_bytes().first().copied();
+    if first != Some(b'{') {
+        // Tell JSON that is not an object from text that is not JSON at all.
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => BadLine::new(BadReason::NotAnObject, "the line is JSON but not an object"),
+            Err(e) => BadLine::new(BadReason::InvalidJson, format!("not valid JSON: {e}")),
+        });
+    }
+    let line: RawLine<'_> = serde_json::from_str(text)
+        .map_err(|e| BadLine::new(BadReason::InvalidJson, format!("not valid JSON: {e}")))?;
+    let ty: Option<String> = opt(line.ty, "type", "a string")?;
+    let Some(ty) = ty else {
+        return Err(BadLine::new(
+            BadReason::MissingType,
+            "no `type` field (or it is null)",
+        ));
+    };
+    match ty.as_str() {
+        "campaign" => Ok(ParsedEvent::Campaign(Campaign {
+            id: opt(line.id, "id", "a string")?,
+            name: opt(line.name, "name", "a string")?,
+            started_at: opt(line.started_at, "started_at", "a string")?,
+            finished_at: opt(line.finished_at, "finished_at", "a string")?,
+        })),
+        "record" => {
+            let Some(data) = line.data else {
+                return Err(BadLine::new(
+                    BadReason::MissingField,
+                    "record event without required field `data`",
+                ));
+            };
+            let map: Option<Map<String, Value>> = opt(Some(data), "data", "an object")?;
+            map.map(ParsedEvent::Record).ok_or_else(|| {
+                BadLine::new(
+                    BadReason::WrongType,
+                    "field `data`: expected an object, found null",
+                )
+            })
+        }
+        "request" => {
+            let ts = timestamp(line.ts, "request")?;
+            let proxy: String = required(line.proxy, "request", "proxy", "a string")?;
+            let latency_ms: Option<f64> = opt(line.latency_ms, "latency_ms", "a number >= 0")?;
+            if let (Some(l), Some(raw)) = (latency_ms, line.latency_ms) {
+                if !(l >= 0.0 && l.is_finite()) {
+                    return Err(BadLine::new(
+                        BadReason::WrongType,
+                        format!(
+                            "field `latency_ms`: expected a number >= 0, found {}",
+                            shown(raw)
+                        ),
+                    ));
+                }
+            }
+            Ok(ParsedEvent::Request(Request {
+                ts,
+                proxy,
+                url: opt(line.url, "url", "a string")?,
+                status: opt(
+                    line.status,
+                    "status",
+                    "an HTTP status code (integer) or null",
+                )?,
+                latency_ms,
+                bytes: opt(line.bytes, "bytes", "an integer >= 0")?,
+                ok: opt(line.ok, "ok", "a boolean")?,
+                error: opt(line.error, "error", "a string or null")?,
+                blocked: opt(line.blocked, "blocked", "a boolean")?,
+            }))
+        }
+        "error" => {
+            let ts = timestamp(line.ts, "error")?;
+            let severity = match opt::<String>(line.severity, "severity", "a string")? {
+                None => Severity::default(),
+                Some(s) => s.parse().map_err(|e: String| {
+                    BadLine::new(BadReason::WrongType, format!("field `severity`: {e}"))
+                })?,
+            };
+            Ok(ParsedEvent::Error(ErrorEvent {
+                ts,
+                severity,
+                kind: required(line.kind, "error", "kind", "a string")?,
+                message: required(line.message, "error", "message", "a string")?,
+                url: opt(line.url, "url", "a string")?,
+                proxy: opt(line.proxy, "proxy", "a string")?,
+                context: opt(line.context, "context", "JSON")?,
+            }))
+        }
+        other => Err(BadLine::new(
+            BadReason::UnknownType,
+            format!(
+                "unknown event type {other:?} (expected \"campaign\", \"record\", \"request\" or \"error\")"
+            ),
+        )),
+    }
+}
+
+/// Reads NDJSON from any `BufRead`, line by line with a reused buffer, so memory stays flat.
+///
+/// ```
+/// use exporter_core::input::{LineReader, Line};
+/// let mut reader = LineReader::new(&b"{\"type\":\"record\",\"data\":{}}\r\n\n"[..]);
+/// let (n, raw) = reader.next_line().unwrap().unwrap();
+/// assert_eq!((n, raw), (1, &b"{\"type\":\"record\",\"data\":{}}"[..]));
+/// assert_eq!(reader.next_line().unwrap().unwrap().0, 2);
+/// assert!(reader.next_line().unwrap().is_none());
+/// ```
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line: u64,
+    bytes: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// Wraps a reader.
+    pub fn new(reader: R) -> Self {
+        LineReader {
+            reader,
+            buf: Vec::with_capacity(8192),
+            line: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The next line's number and bytes (without `\n` or `\r\n`), or `None` at the end.
+    pub fn next_line(&mut self) -> std::io::Result<Option<(u64, &[u8])>> {
+        self.buf.clear();
+        let n = self.reader.read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.bytes += n as u64;
+        self.line += 1;
+        let mut line = &self.buf[..];
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest.strip_suffix(b"\r").unwrap_or(rest);
+        }
+        Ok(Some((self.line, line)))
+    }
+
+    /// Bytes consumed so far (for progress reporting).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad(line: &str) -> BadLine {
+        match parse_line(line.as_bytes()) {
+            Line::Bad(b) => b,
+            other => panic!("{line} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn classifies_bad_lines() {
+        use BadReason::*;
+        let ts = "2026-11-26T08:00:00Z";
+        let cases: Vec<(String, BadReason)> = vec![
+            (r#"{"type":"record","data":{"a":1"#.into(), InvalidJson),
+            ("{'type': 'record'}".into(), InvalidJson),
+            (r#"{"type":"request","status":200,}"#.into(), InvalidJson),
+            (r#"{"type":"request","latency_ms":NaN}"#.into(), InvalidJson),
+            ("<html>".into(), InvalidJson),
+            (r#"[{"type":"record"}]"#.into(), NotAnObject),
+            ("42".into(), NotAnObject),
+            ("null".into(), NotAnObject),
+            (r#"{"data":{}}"#.into(), MissingType),
+            (r#"{"type":null}"#.into(), MissingType),
+            (r#"{"type":"Record","data":{}}"#.into(), UnknownType),
+            (
+                format!(r#"{{"type":"request","ts":"{ts}","proxy":"p","status":"200"}}"#),
+                WrongType,
+            ),
+            (
+                format!(r#"{{"type":"request","ts":"{ts}","proxy":"p","latency_ms":"312ms"}}"#),
+                WrongType,
+            ),
+            (
+                format!(r#"{{"type":"request","ts":"{ts}","proxy":"p","latency_ms":-5.0}}"#),
+                WrongType,
+            ),
+            (
+                format!(r#"{{"type":"request","ts":"{ts}","proxy":"p","bytes":20480.5}}"#),
+                WrongType,
+            ),
+            (
+                format!(r#"{{"type":"request","ts":"{ts}","proxy":8080}}"#),
+                WrongType,
+            ),
+            (
+                r#"{"type":"request","ts":1764144000,"proxy":"p"}"#.into(),
+                WrongType,
+            ),
+            (
+                r#"{"type":"request","ts":"26/11/2026 08:00","proxy":"p"}"#.into(),
+                WrongType,
+            ),
+            (format!(r#"{{"type":"request","ts":"{ts}"}}"#), MissingField),
+            (r#"{"type":"request","proxy":"p"}"#.into(), MissingField),
+            (
+                format!(r#"{{"type":"error","ts":"{ts}","message":"m"}}"#),
+                MissingField,
+            ),
+            (
+                format!(r#"{{"type":"error","ts":"{ts}","kind":"k"}}"#),
+                MissingField,
+            ),
+            (
+                format!(
+                    r#"{{"type":"error","ts":"{ts}","kind":"k","message":"m","severity":"fatal"}}"#
+                ),
+                WrongType,
+            ),
+            (r#"{"type":"record","place_id":"x"}"#.into(), MissingField),
+            (r#"{"type":"record","data":[{"a":1}]}"#.into(), WrongType),
+            (r#"{"type":"record","data":"{}"}"#.into(), WrongType),
+        ];
+        for (line, want) in cases {
+            assert_eq!(bad(&line).reason, want, "{line}: {}", bad(&line).detail);
+        }
+        assert_eq!(
+            match parse_line(b"{\"type\":\"record\",\"data\":{\"n\":\"M\xfcller\"}}") {
+                Line::Bad(b) => b.reason,
+                _ => panic!(),
+            },
+            InvalidUtf8
+        );
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let b = bad(
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p","latency_ms":"312ms"}"#,
+        );
+        assert_eq!(
+            b.detail,
+            r#"field `latency_ms`: expected a number >= 0, found a string "312ms""#
+        );
+    }
+
+    #[test]
+    fn parses_every_event_kind() {
+        let lines = [
+            r#"{"type":"campaign","id":"c","name":"N","started_at":"2026-11-26T08:00:00Z"}"#,
+            r#"{"type":"record","data":{"a":1,"a":2,"big":9007199254740993}}"#,
+            r#"{"type":"request","ts":"2026-11-26T08:00:01.250Z","proxy":"http://u:pw@h:1","status":null,"latency_ms":null,"error":"Timeout"}"#,
+            r#"{"type":"error","ts":"2026-11-26T08:00:02Z","kind":"Timeout","message":"m","context":{"attempt":3}}"#,
+        ];
+        let parsed: Vec<_> = lines.iter().map(|l| parse_line(l.as_bytes())).collect();
+        let Line::Event(ParsedEvent::Record(data)) = &parsed[1] else {
+            panic!()
+        };
+        assert_eq!(data["a"], 2, "last repeated key wins");
+        assert_eq!(data["big"].to_string(), "9007199254740993");
+        let Line::Event(ParsedEvent::Request(r)) = &parsed[2] else {
+            panic!()
+        };
+        assert!(!r.is_ok() && !r.has_response());
+        let Line::Event(ParsedEvent::Error(e)) = &parsed[3] else {
+            panic!()
+        };
+        assert_eq!(e.severity, Severity::Error);
+    }
+
+    #[test]
+    fn raw_line_is_cut_on_a_char_boundary() {
+        let raw = "é".repeat(RAW_LINE_LIMIT); // 2 bytes each
+        let at = Location {
+            input: "x".into(),
+            line: 1,
+        };
+        let e = bad_input_event(
+            &at,
+            &BadLine::new(BadReason::InvalidJson, "x"),
+            raw.as_bytes(),
+        );
+        let ctx = e.context.unwrap();
+        assert_eq!(ctx["raw"].as_str().unwrap().len(), RAW_LINE_LIMIT);
+        assert_eq!(ctx["raw_bytes"], 2 * RAW_LINE_LIMIT as u64);
+    }
+}

@@ -1,0 +1,832 @@
+//! The TOML manifest (SPEC section 3): `[campaign]`, `[output]` and `[[sinks]]`.
+//!
+//! Loading checks everything it can without running: structure, common keys, each plugin's
+//! own config (through the plugin's constructor), validators, paths. Every problem is
+//! collected with its file, line, column, sink and key, and reported in one go.
+
+mod diagnostic;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use diagnostic::Source;
+pub use diagnostic::{ManifestError, ManifestErrors, SinkRef};
+
+use crate::event::{Campaign, Timestamp};
+use crate::output::{Fsync, check_inside};
+use crate::registry::{self, BuildError, SinkPlugin, closest};
+use crate::sink::{Sink, SinkContext};
+
+/// Keys of a `[[sinks]]` table that the framework owns; every other key is the plugin's.
+pub const COMMON_KEYS: [&str; 6] = ["type", "name", "path", "validate", "allow_outside", "fsync"];
+
+/// One `[[sinks]]` entry, checked.
+#[derive(Clone, Debug)]
+pub struct SinkSpec {
+    /// 0-based position in `[[sinks]]`.
+    pub index: usize,
+    /// Unique name (defaults to the type).
+    pub name: String,
+    /// The plugin.
+    pub plugin: &'static SinkPlugin,
+    /// Path relative to the output directory.
+    pub path: PathBuf,
+    /// Validators to run on its files.
+    pub validate: Vec<String>,
+    /// Whether the path may leave the output directory.
+    pub allow_outside: bool,
+    /// Durability setting.
+    pub fsync: Fsync,
+    /// The plugin's own keys, as JSON (for validators).
+    pub config: Json,
+}
+
+/// A checked manifest.
+///
+/// ```
+/// # use exporter_core::manifest::Manifest;
+/// let m = Manifest::parse("[campaign]\nid = \"acme\"\n[output]\ndir = \"out/{campaign_id}\"\n",
+///                         "m.toml", "/srv".as_ref());
+/// // no sinks: an error, with its place
+/// assert!(m.unwrap_err().to_string().contains("m.toml:1:1"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// The manifest's name (its path as given).
+    pub name: String,
+    text: String,
+    /// The folder relative paths in the manifest resolve against.
+    pub base_dir: PathBuf,
+    /// `[campaign]` defaults.
+    pub campaign: Campaign,
+    /// `[output].dir` as written, placeholders unexpanded.
+    pub output_dir: String,
+    output_dir_span: Option<Range<usize>>,
+    /// The sinks, in manifest order.
+    pub sinks: Vec<SinkSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputTable {
+    dir: Option<String>,
+}
+
+const DEFAULT_OUTPUT_DIR: &str = "out";
+
+impl Manifest {
+    /// Reads and checks the manifest at `path`; relative paths in it resolve against its folder.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestErrors> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ManifestErrors(vec![ManifestError {
+                file: name.clone(),
+                line: 1,
+                column: 1,
+                sink: None,
+                key: None,
+                message: format!("cannot read the manifest: {e}"),
+                snippet: None,
+            }])
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Manifest::parse(&text, &name, &base)
+    }
+
+    /// Checks manifest text. `name` appears in errors; `base_dir` is where relative paths
+    /// resolve.
+    pub fn parse(text: &str, name: &str, base_dir: &Path) -> Result<Manifest, ManifestErrors> {
+        let src = Source { name, text };
+        let (doc, syntax) = DeTable::parse_recoverable(text);
+        if !syntax.is_empty() {
+            return Err(ManifestErrors(
+                syntax
+                    .iter()
+                    .map(|e| src.error(e.span(), None, None, e.message().trim().to_string()))
+                    .collect(),
+            ));
+        }
+        let mut errors = Vec::new();
+        let mut manifest = Manifest {
+            name: name.to_string(),
+            text: text.to_string(),
+            base_dir: base_dir.to_path_buf(),
+            campaign: Campaign::default(),
+            output_dir: DEFAULT_OUTPUT_DIR.to_string(),
+            output_dir_span: None,
+            sinks: Vec::new(),
+        };
+        let root = doc.get_ref();
+        for (key, value) in root.iter() {
+            match key.get_ref().as_ref() {
+                "campaign" => {
+                    match deserialize_located::<Campaign>(&src, value, None, "campaign") {
+                        Ok(c) => manifest.campaign = c,
+                        Err(e) => errors.push(e),
+                    }
+                }
+                "output" => match deserialize_located::<OutputTable>(&src, value, None, "output") {
+                    Ok(o) => {
+                        if let Some(dir) = o.dir {
+                            manifest.output_dir_span = value
+                                .get_ref()
+                                .as_table()
+                                .and_then(|t| t.get("dir"))
+                                .map(Spanned::span);
+                            if let Err(msg) = check_placeholders(&dir) {
+                                errors.push(src.error(
+                                    manifest.output_dir_span.clone(),
+                                    None,
+                                    Some("output.dir"),
+                                    msg,
+                                ));
+                            }
+                            manifest.output_dir = dir;
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                },
+                "sinks" => {}
+                other => {
+                    let hint = hint(closest(other, ["campaign", "output", "sinks"]));
+                    errors.push(src.error(
+                        Some(key.span()),
+                        None,
+                        Some(other),
+                        format!("unknown top-level key `{other}`; expected `campaign`, `output` or `sinks`{hint}"),
+                    ));
+                }
+            }
+        }
+        match root.get("sinks") {
+            None => errors.push(src.error(
+                Some(0..0),
+                None,
+                None,
+                "the manifest declares no sinks; add at least one [[sinks]] table (see `exporter init`)",
+            )),
+            Some(sinks) => match sinks.get_ref() {
+                DeValue::Array(items) if !items.is_empty() => {
+                    for (index, item) in items.iter().enumerate() {
+                        match check_sink(&src, index, item, base_dir) {
+                            Ok(spec) => manifest.sinks.push(spec),
+                            Err(mut e) => errors.append(&mut e),
+                        }
+                    }
+                }
+                _ => errors.push(src.error(
+                    Some(sinks.span()),
+                    None,
+                    Some("sinks"),
+                    "`sinks` must be an array of tables: write each sink as a [[sinks]] table",
+                )),
+            },
+        }
+        check_unique(&src, &manifest.sinks, root, &mut errors);
+        if errors.is_empty() {
+            Ok(manifest)
+        } else {
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(ManifestErrors(errors))
+        }
+    }
+
+    /// Builds the sink of `spec` (a fresh instance each call).
+    pub fn build_sink(&self, spec: &SinkSpec) -> Result<Box<dyn Sink>, ManifestErrors> {
+        let src = Source {
+            name: &self.name,
+            text: &self.text,
+        };
+        let doc = DeTable::parse(&self.text).map_err(|e| {
+            ManifestErrors(vec![src.error(
+                e.span(),
+                None,
+                None,
+                e.message().to_string(),
+            )])
+        })?;
+        let item = doc
+            .get_ref()
+            .get("sinks")
+            .and_then(|s| s.get_ref().as_array())
+            .and_then(|a| a.get(spec.index))
+            .expect("checked manifest keeps its sinks");
+        build_plugin(&src, spec, item, &self.base_dir).map_err(|e| ManifestErrors(vec![e]))
+    }
+
+    /// The output directory: `[output].dir` with `{campaign_id}` and `{date}` expanded,
+    /// resolved against the manifest's folder. `campaign_id` overrides `[campaign].id`.
+    ///
+    /// ```
+    /// use exporter_core::{manifest::Manifest, Timestamp};
+    /// let text = "[campaign]\nid = \"acme\"\n[output]\ndir = \"out/{campaign_id}/{date}\"\n\
+    ///             [[sinks]]\ntype = \"x\"\n";
+    /// # // a sink type must exist: use the error only to show expansion is separate
+    /// let m = Manifest::parse(text, "m.toml", "/srv".as_ref());
+    /// assert!(m.is_err()); // "x" is not a registered sink type in this doc test
+    /// ```
+    pub fn output_dir(
+        &self,
+        campaign_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<PathBuf, ManifestErrors> {
+        let src = Source {
+            name: &self.name,
+            text: &self.text,
+        };
+        let id = campaign_id.or(self.campaign.id.as_deref());
+        let mut dir = self.output_dir.clone();
+        if dir.contains("{campaign_id}") {
+            let Some(id) = id else {
+                return Err(ManifestErrors(vec![src.error(
+                    self.output_dir_span.clone(),
+                    None,
+                    Some("output.dir"),
+                    "`{campaign_id}` in the output directory needs a campaign id: set [campaign].id or pass --campaign-id",
+                )]));
+            };
+            dir = dir.replace("{campaign_id}", &path_safe(id));
+        }
+        if dir.contains("{date}") {
+            let d = now.as_offset_datetime().date();
+            dir = dir.replace(
+                "{date}",
+                &format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+            );
+        }
+        Ok(self.base_dir.join(dir))
+    }
+}
+
+/// Makes a campaign id safe as one path component: characters other than letters, digits,
+/// `.`, `_` and `-` become `_`, and a leading `.` is escaped so `..` cannot climb.
+fn path_safe(id: &str) -> String {
+    let mut s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        s.insert(0, '_');
+    }
+    s
+}
+
+fn check_placeholders(dir: &str) -> Result<(), String> {
+    let mut rest = dir;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or("unclosed `{` in the output directory")?;
+        let name = &rest[open + 1..close];
+        if name != "campaign_id" && name != "date" {
+            return Err(format!(
+                "unknown placeholder `{{{name}}}` in the output directory; available: {{campaign_id}}, {{date}}"
+            ));
+        }
+        rest = &rest[close + 1..];
+    }
+    Ok(())
+}
+
+fn hint(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
+fn type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a datetime",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// Converts a TOML value to JSON (datetimes as their text), for validators.
+fn to_json(v: &DeValue<'_>) -> Json {
+    match v {
+        DeValue::String(s) => Json::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(
+            i.as_str()
+                .replace('_', "")
+                .trim_start_matches("0x")
+                .trim_start_matches("0o")
+                .trim_start_matches("0b"),
+            i.radix(),
+        )
+        .map(Json::from)
+        .unwrap_or_else(|_| Json::String(i.as_str().to_string())),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .and_then(|x| serde_json::Number::from_f64(x).map(Json::Number))
+            .unwrap_or_else(|| Json::String(f.as_str().to_string())),
+        DeValue::Boolean(b) => Json::Bool(*b),
+        DeValue::Datetime(d) => Json::String(d.to_string()),
+        DeValue::Array(a) => Json::Array(a.iter().map(|x| to_json(x.get_ref())).collect()),
+        DeValue::Table(t) => Json::Object(
+            t.iter()
+                .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+                .collect(),
+        ),
+    }
+}
+
+fn check_sink(
+    src: &Source<'_>,
+    index: usize,
+    item: &Spanned<DeValue<'_>>,
+    base_dir: &Path,
+) -> Result<SinkSpec, Vec<ManifestError>> {
+    let Some(table) = item.get_ref().as_table() else {
+        return Err(vec![src.error(
+            Some(item.span()),
+            None,
+            Some("sinks"),
+            "each entry of `sinks` must be a table",
+        )]);
+    };
+    let mut errors = Vec::new();
+    let str_key = |key: &str,
+                   errors: &mut Vec<ManifestError>,
+                   sink: &SinkRef|
+     -> Option<(String, Range<usize>)> {
+        let v = table.get(key)?;
+        match v.get_ref() {
+            DeValue::String(s) => Some((s.to_string(), v.span())),
+            other => {
+                errors.push(src.error(
+                    Some(v.span()),
+                    Some(sink),
+                    Some(key),
+                    format!("`{key}` must be a string, found {}", type_name(other)),
+                ));
+                None
+            }
+        }
+    };
+    let provisional = SinkRef {
+        index,
+        name: String::new(),
+    };
+    let ty = str_key("type", &mut errors, &provisional);
+    let name = str_key("name", &mut errors, &provisional);
+    let sink = SinkRef {
+        index,
+        name: name
+            .as_ref()
+            .map(|n| n.0.clone())
+            .or_else(|| ty.as_ref().map(|t| t.0.clone()))
+            .unwrap_or_default(),
+    };
+    for e in &mut errors {
+        e.sink = Some(sink.clone());
+    }
+    let plugin = match &ty {
+        None if table.get("type").is_none() => {
+            errors.push(src.error(
+                Some(header_span(src, item)),
+                Some(&sink),
+                Some("type"),
+                format!("missing key `type`; known types: {}", known_types()),
+            ));
+            None
+        }
+        None => None,
+        Some((t, span)) => match registry::sink_plugin(t) {
+            Some(p) => Some(p),
+            None => {
+                let names: Vec<&str> = registry::sink_plugins().iter().map(|p| p.name).collect();
+                let suggestion = closest(t, names.iter().copied())
+                    .map(|s| format!("; did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                errors.push(src.error(
+                    Some(span.clone()),
+                    Some(&sink),
+                    Some("type"),
+                    format!(
+                        "unknown sink type {t:?}; known types: {}{suggestion}",
+                        known_types()
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    if let Some((n, span)) = &name {
+        if n.is_empty() {
+            errors.push(src.error(
+                Some(span.clone()),
+                Some(&sink),
+                Some("name"),
+                "`name` must not be empty",
+            ));
+        }
+    }
+    let path = str_key("path", &mut errors, &sink);
+    let allow_outside = match table.get("allow_outside") {
+        None => false,
+        Some(v) => match v.get_ref() {
+            DeValue::Boolean(b) => *b,
+            other => {
+                errors.push(src.error(
+                    Some(v.span()),
+                    Some(&sink),
+                    Some("allow_outside"),
+                    format!(
+                        "`allow_outside` must be a boolean, found {}",
+                        type_name(other)
+                    ),
+                ));
+                false
+            }
+        },
+    };
+    let fsync = match str_key("fsync", &mut errors, &sink) {
+        None => Fsync::default(),
+        Some((s, span)) => match s.as_str() {
+            "on_commit" => Fsync::OnCommit,
+            "never" => Fsync::Never,
+            _ => {
+                errors.push(src.error(
+                    Some(span),
+                    Some(&sink),
+                    Some("fsync"),
+                    format!("unknown fsync setting {s:?}; expected \"on_commit\" or \"never\""),
+                ));
+                Fsync::default()
+            }
+        },
+    };
+    let mut validate = None;
+    if let Some(v) = table.get("validate") {
+        match v.get_ref() {
+            DeValue::Array(items) => {
+                let mut names = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match item.get_ref() {
+                        DeValue::String(s) if registry::validator_plugin(s).is_some() => {
+                            names.push(s.to_string())
+                        }
+                        DeValue::String(s) => {
+                            let all: Vec<&str> = registry::validator_plugins()
+                                .iter()
+                                .map(|p| p.name)
+                                .collect();
+                            let suggestion = closest(s, all.iter().copied())
+                                .map(|s| format!("; did you mean \"{s}\"?"))
+                                .unwrap_or_default();
+                            errors.push(src.error(
+                                Some(item.span()),
+                                Some(&sink),
+                                Some(&format!("validate[{i}]")),
+                                format!(
+                                    "unknown validator {s:?}; known validators: {}{suggestion}",
+                                    all.join(", ")
+                                ),
+                            ));
+                        }
+                        other => errors.push(src.error(
+                            Some(item.span()),
+                            Some(&sink),
+                            Some(&format!("validate[{i}]")),
+                            format!("validator names are strings, found {}", type_name(other)),
+                        )),
+                    }
+                }
+                validate = Some(names);
+            }
+            other => errors.push(src.error(
+                Some(v.span()),
+                Some(&sink),
+                Some("validate"),
+                format!(
+                    "`validate` must be an array of validator names, found {}",
+                    type_name(other)
+                ),
+            )),
+        }
+    }
+    let Some(plugin) = plugin else {
+        return Err(errors);
+    };
+    let (path, path_span) = match path {
+        Some((p, span)) => (PathBuf::from(p), Some(span)),
+        None => (PathBuf::from(plugin.default_path.unwrap_or_default()), None),
+    };
+    if plugin.default_path.is_some() || path_span.is_some() {
+        if !allow_outside {
+            if let Err(msg) = check_inside(&path) {
+                errors.push(src.error(
+                    path_span.clone().or(Some(header_span(src, item))),
+                    Some(&sink),
+                    Some("path"),
+                    msg,
+                ));
+            }
+        }
+    }
+    let validate = validate.unwrap_or_else(|| {
+        plugin
+            .default_validators
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    let config = Json::Object(
+        table
+            .iter()
+            .filter(|(k, _)| !COMMON_KEYS.contains(&k.get_ref().as_ref()))
+            .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+            .collect(),
+    );
+    let spec = SinkSpec {
+        index,
+        name: sink.name.clone(),
+        plugin,
+        path,
+        validate,
+        allow_outside,
+        fsync,
+        config,
+    };
+    if let Err(e) = build_plugin(src, &spec, item, base_dir) {
+        errors.push(e);
+    }
+    if errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(errors)
+    }
+}
+
+fn known_types() -> String {
+    let names: Vec<&str> = registry::sink_plugins().iter().map(|p| p.name).collect();
+    if names.is_empty() {
+        "(none registered)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The `[[sinks]]` header line of an entry, found by scanning back from its first key.
+fn header_span(src: &Source<'_>, item: &Spanned<DeValue<'_>>) -> Range<usize> {
+    let start = item.span().start.min(src.text.len());
+    match src.text[..start].rfind("[[") {
+        Some(h) => {
+            let end = src.text[h..].find('\n').map_or(src.text.len(), |e| h + e);
+            h..end
+        }
+        None => item.span(),
+    }
+}
+
+/// Deserializes `value` into `T`, reporting the exact place of a failure.
+fn deserialize_located<T: DeserializeOwned>(
+    src: &Source<'_>,
+    value: &Spanned<DeValue<'_>>,
+    sink: Option<&SinkRef>,
+    prefix: &str,
+) -> Result<T, ManifestError> {
+    let mut track = serde_path_to_error::Track::new();
+    let result = T::deserialize(serde_path_to_error::Deserializer::new(
+        ValueDeserializer::from(value.clone()),
+        &mut track,
+    ));
+    result.map_err(|e| {
+        locate(
+            src,
+            value,
+            sink,
+            prefix,
+            &track.path(),
+            None,
+            &e.message().to_string(),
+        )
+    })
+}
+
+/// Runs the plugin's constructor on its own keys, through an erased deserializer that tracks
+/// the path of any error.
+fn build_plugin(
+    src: &Source<'_>,
+    spec: &SinkSpec,
+    item: &Spanned<DeValue<'_>>,
+    base_dir: &Path,
+) -> Result<Box<dyn Sink>, ManifestError> {
+    let sink = SinkRef {
+        index: spec.index,
+        name: spec.name.clone(),
+    };
+    let table = item.get_ref().as_table().expect("checked");
+    let mut own = DeTable::new();
+    for (k, v) in table.iter() {
+        if !COMMON_KEYS.contains(&k.get_ref().as_ref()) {
+            own.insert(k.clone(), v.clone());
+        }
+    }
+    let own = Spanned::new(item.span(), DeValue::Table(own));
+    let cx = SinkContext::new(
+        spec.name.clone(),
+        spec.plugin.name,
+        base_dir,
+        spec.path.clone(),
+    );
+    let mut track = serde_path_to_error::Track::new();
+    let result = {
+        let tracked = serde_path_to_error::Deserializer::new(
+            ValueDeserializer::from(own.clone()),
+            &mut track,
+        );
+        let mut erased = <dyn erased_serde::Deserializer>::erase(tracked);
+        (spec.plugin.build)(&mut erased, &cx)
+    };
+    result.map_err(|BuildError { key, message }| {
+        let path = track.path();
+        locate(src, &own, Some(&sink), "", &path, key.as_deref(), &message)
+    })
+}
+
+/// Finds the span for an error at `path` (or at the plugin-given `key`) inside `root`.
+fn locate(
+    src: &Source<'_>,
+    root: &Spanned<DeValue<'_>>,
+    sink: Option<&SinkRef>,
+    prefix: &str,
+    path: &serde_path_to_error::Path,
+    key: Option<&str>,
+    message: &str,
+) -> ManifestError {
+    let mut segments: Vec<Cow<'_, str>> = Vec::new();
+    match key {
+        Some(k) => segments.extend(split_key(k).into_iter().map(Cow::Owned)),
+        None => {
+            for seg in path.iter() {
+                match seg {
+                    serde_path_to_error::Segment::Map { key } => {
+                        segments.push(Cow::Owned(key.clone()))
+                    }
+                    serde_path_to_error::Segment::Seq { index } => {
+                        segments.push(Cow::Owned(format!("[{index}]")))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    // serde names an unknown field only in its message
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string);
+    let mut span = if sink.is_some() {
+        None
+    } else {
+        Some(root.span())
+    };
+    let mut at = root;
+    let mut walked = Vec::new();
+    let mut key_span = None;
+    for seg in &segments {
+        let next = if let Some(i) = seg
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .and_then(|s| s.parse::<usize>().ok())
+        {
+            at.get_ref()
+                .as_array()
+                .and_then(|a| a.get(i))
+                .map(|v| (None, v))
+        } else {
+            at.get_ref()
+                .as_table()
+                .and_then(|t| t.get_key_value(seg.as_ref()))
+                .map(|(k, v)| (Some(k.span()), v))
+        };
+        let Some((k, v)) = next else { break };
+        walked.push(seg.to_string());
+        at = v;
+        key_span = k;
+        span = Some(v.span());
+    }
+    if let Some(name) = &unknown {
+        if walked.last().map(String::as_str) != Some(name.as_str()) {
+            if let Some((k, _)) = at
+                .get_ref()
+                .as_table()
+                .and_then(|t| t.get_key_value(name.as_str()))
+            {
+                walked.push(name.clone());
+                key_span = Some(k.span());
+            }
+        }
+        span = key_span.clone().or(span);
+    }
+    let span = span.unwrap_or_else(|| header_span(src, root));
+    let mut key_path = String::from(prefix);
+    for seg in &walked {
+        if !seg.starts_with('[') && !key_path.is_empty() {
+            key_path.push('.');
+        }
+        key_path.push_str(seg);
+    }
+    let message = message
+        .strip_prefix(&format!("{}: ", path))
+        .unwrap_or(message);
+    src.error(
+        Some(span),
+        sink,
+        (!key_path.is_empty()).then_some(key_path.as_str()),
+        message.to_string(),
+    )
+}
+
+/// `a.b[2].c` into `a`, `b`, `[2]`, `c`.
+fn split_key(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in key.split('.') {
+        let mut rest = part;
+        if let Some(open) = rest.find('[') {
+            if open > 0 {
+                out.push(rest[..open].to_string());
+            }
+            rest = &rest[open..];
+            while let Some(close) = rest.find(']') {
+                out.push(rest[..=close].to_string());
+                rest = &rest[close + 1..];
+            }
+        } else {
+            out.push(rest.to_string());
+        }
+    }
+    out
+}
+
+fn check_unique(
+    src: &Source<'_>,
+    sinks: &[SinkSpec],
+    root: &DeTable<'_>,
+    errors: &mut Vec<ManifestError>,
+) {
+    let items = root.get("sinks").and_then(|s| s.get_ref().as_array());
+    let span_of = |index: usize, key: &str| -> Option<Range<usize>> {
+        let t = items?.get(index)?.get_ref().as_table()?;
+        t.get(key).or_else(|| t.get("type")).map(Spanned::span)
+    };
+    let mut names: BTreeMap<&str, &SinkSpec> = BTreeMap::new();
+    let mut paths: BTreeMap<&Path, &SinkSpec> = BTreeMap::new();
+    for spec in sinks {
+        let me = SinkRef {
+            index: spec.index,
+            name: spec.name.clone(),
+        };
+        if let Some(first) = names.insert(&spec.name, spec) {
+            errors.push(src.error(
+                span_of(spec.index, "name"),
+                Some(&me),
+                Some("name"),
+                format!(
+                    "duplicate sink name {:?} (also sinks[{}]); give each sink a unique `name`",
+                    spec.name, first.index
+                ),
+            ));
+            names.insert(&first.name, first);
+        }
+        if spec.plugin.default_path.is_some() || !spec.path.as_os_str().is_empty() {
+            if let Some(first) = paths.insert(&spec.path, spec) {
+                errors.push(src.error(
+                    span_of(spec.index, "path"),
+                    Some(&me),
+                    Some("path"),
+                    format!(
+                        "sinks[{}] and sinks[{}] both write {}; give each its own `path`",
+                        first.index,
+                        spec.index,
+                        spec.path.display()
+                    ),
+                ));
+            }
+        }
+    }
+}

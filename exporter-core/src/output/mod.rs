@@ -1,0 +1,285 @@
+//! Output files: where a sink may write (the output directory), and the two ways it writes:
+//! [`StagedFile`] for files written anew and committed atomically, [`AppendFile`] for logs
+//! appended to across runs by many writers.
+
+mod append;
+mod staged;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use append::AppendFile;
+pub use staged::{PendingFile, StagedFile};
+
+use crate::error::SinkError;
+
+/// Durability of committed files, per sink (`fsync` in the manifest).
+///
+/// - `on_commit` (default): a staged file's data is fsynced before it is renamed over the
+///   target, and the directory is fsynced after the rename, so once the run reports success
+///   the new file survives a power loss; an append file is fsynced after every batch.
+/// - `never`: no fsync. A crash of the process still never leaves a partial file at a final
+///   name (the rename is atomic), but after a power loss or kernel crash the file may hold
+///   the previous content, or be empty or missing, and the last appended batches may be gone.
+///
+/// ```
+/// use exporter_core::Fsync;
+/// assert_eq!(Fsync::default(), Fsync::OnCommit);
+/// let f: Fsync = serde_json::from_str("\"never\"").unwrap();
+/// assert_eq!(f, Fsync::Never);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fsync {
+    /// Sync data and directory before reporting success.
+    #[default]
+    OnCommit,
+    /// Leave durability to the operating system.
+    Never,
+}
+
+/// A written file as reported to the summary: where, how many rows and bytes, its SHA-256,
+/// how long writing took, and whether its validators passed.
+///
+/// ```
+/// let r = exporter_core::FileReport {
+///     sink: "results".into(), path: "results.csv".into(), rows: 2, bytes: 30,
+///     sha256: "00".repeat(32), write_ms: 1.5, validated: true,
+/// };
+/// assert_eq!(serde_json::to_value(&r).unwrap()["rows"], 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileReport {
+    /// Name of the sink that wrote it.
+    pub sink: String,
+    /// Path relative to the output directory (absolute when outside it).
+    pub path: String,
+    /// Data rows written (header excluded); for an append file, rows appended by this run.
+    pub rows: u64,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// Lowercase hex SHA-256 of the whole file.
+    pub sha256: String,
+    /// Milliseconds from opening the file to having it flushed.
+    pub write_ms: f64,
+    /// Whether validators ran on it and all passed.
+    pub validated: bool,
+}
+
+/// Where one sink may create files: the run's output directory, plus the sink's own settings.
+/// Cheap to clone, so a sink can keep it to open more files later (rollover).
+///
+/// ```
+/// use exporter_core::{OutputFiles, Fsync};
+/// let dir = tempfile::tempdir().unwrap();
+/// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+/// let mut f = files.stage("results.csv").unwrap();
+/// std::io::Write::write_all(&mut f, b"a,b\r\n").unwrap();
+/// f.add_rows(0);
+/// let report = f.finish().unwrap().commit().unwrap();
+/// assert_eq!(report.bytes, 5);
+/// assert_eq!(std::fs::read(dir.path().join("results.csv")).unwrap(), b"a,b\r\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct OutputFiles {
+    inner: Arc<OutputInner>,
+}
+
+#[derive(Debug)]
+struct OutputInner {
+    dir: PathBuf,
+    sink: String,
+    fsync: Fsync,
+    allow_outside: bool,
+}
+
+impl OutputFiles {
+    /// Files of sink `sink` under `dir`.
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        sink: impl Into<String>,
+        fsync: Fsync,
+        allow_outside: bool,
+    ) -> Self {
+        OutputFiles {
+            inner: Arc::new(OutputInner {
+                dir: dir.into(),
+                sink: sink.into(),
+                fsync,
+                allow_outside,
+            }),
+        }
+    }
+
+    /// The output directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The sink's name.
+    pub fn sink(&self) -> &str {
+        &self.inner.sink
+    }
+
+    /// Resolves `path` against the output directory, refusing (unless the sink allows it) a
+    /// path that leaves it lexically (`..`, absolute) or through a symbolic link.
+    pub fn resolve(&self, path: impl AsRef<Path>) -> Result<PathBuf, SinkError> {
+        let path = path.as_ref();
+        if !self.inner.allow_outside {
+            check_inside(path).map_err(|msg| SinkError::new(msg).at(path))?;
+            check_no_symlinks(&self.inner.dir, path)?;
+        }
+        Ok(self.inner.dir.join(path))
+    }
+
+    /// Creates a staging file for `path` (relative to the output directory). Nothing appears at
+    /// the final name until the pipeline commits it.
+    pub fn stage(&self, path: impl AsRef<Path>) -> Result<StagedFile, SinkError> {
+        let target = self.resolve(path)?;
+        StagedFile::create(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))
+    }
+
+    /// Opens `path` for appending under an exclusive lock per batch, creating it if missing.
+    pub fn append(&self, path: impl AsRef<Path>) -> Result<AppendFile, SinkError> {
+        let target = self.resolve(path)?;
+        AppendFile::open(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))
+    }
+
+    /// The path to show for `target`: relative to the output directory when inside it.
+    pub fn display_path(&self, target: &Path) -> String {
+        target
+            .strip_prefix(&self.inner.dir)
+            .unwrap_or(target)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// Lexical check that a sink path stays inside the output directory: relative, and no `..`
+/// climbing above it.
+///
+/// ```
+/// use exporter_core::output::check_inside;
+/// assert!(check_inside("reports/a.json".as_ref()).is_ok());
+/// assert!(check_inside("../a.json".as_ref()).is_err());
+/// assert!(check_inside("/tmp/a.json".as_ref()).is_err());
+/// ```
+pub fn check_inside(path: &Path) -> Result<(), String> {
+    let mut depth: i64 = 0;
+    for c in path.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => {
+                return Err(format!(
+                    "path {} is absolute; sink paths are relative to the output directory (set `allow_outside = true` to allow)",
+                    path.display()
+                ));
+            }
+            Component::ParentDir => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(format!(
+                        "path {} leaves the output directory (set `allow_outside = true` to allow)",
+                        path.display()
+                    ));
+                }
+            }
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+        }
+    }
+    if depth == 0 {
+        return Err(format!(
+            "path {:?} names no file",
+            path.display().to_string()
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a path whose existing components below `root` include a symbolic link: it could
+/// point anywhere.
+fn check_no_symlinks(root: &Path, rel: &Path) -> Result<(), SinkError> {
+    let mut at = root.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(SinkError::new(format!(
+                    "{} is a symbolic link; sink paths must not go through links (set `allow_outside = true` to allow)",
+                    at.display()
+                ))
+                .at(&at))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(SinkError::io(e, &at)),
+        }
+    }
+    Ok(())
+}
+
+/// Fsyncs a directory so that a rename or a new file in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Lowercase hex of a digest.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_paths_outside() {
+        for bad in ["../x", "a/../../x", "/etc/passwd", "", "."] {
+            assert!(check_inside(Path::new(bad)).is_err(), "{bad}");
+        }
+        for good in ["x.csv", "a/b.csv", "a/../b.csv", "./x"] {
+            assert!(check_inside(Path::new(good)).is_ok(), "{good}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("f"), dir.path().join("f.csv")).unwrap();
+        let files = OutputFiles::new(dir.path(), "s", Fsync::Never, false);
+        assert!(
+            files
+                .stage("link/x.csv")
+                .unwrap_err()
+                .to_string()
+                .contains("symbolic link")
+        );
+        assert!(
+            files
+                .stage("f.csv")
+                .unwrap_err()
+                .to_string()
+                .contains("symbolic link")
+        );
+        let allowed = OutputFiles::new(dir.path(), "s", Fsync::Never, true);
+        assert!(allowed.stage("link/x.csv").is_ok());
+    }
+}

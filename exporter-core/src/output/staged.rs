@@ -1,0 +1,341 @@
+//! Files written anew: a staging file beside the target, renamed over it only when complete.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use super::{FileReport, Fsync, hex, sync_dir};
+
+static STAGING_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Counts and hashes bytes on their way to the file, so nothing is re-read to report them.
+struct HashingFile {
+    file: File,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// A file being written to a staging name (`.NAME.PID-N.tmp`) in the target's directory.
+///
+/// Dropping it before [`StagedFile::finish`] and [`PendingFile::commit`] removes the staging
+/// file, so an error path never leaves a partial file behind; a killed process leaves only the
+/// hidden staging file, which the next run removes. The final name is never touched until
+/// commit.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let target = dir.path().join("out.csv");
+/// std::fs::write(&target, "previous").unwrap();
+/// let mut f = exporter_core::StagedFile::create(&target, exporter_core::Fsync::Never).unwrap();
+/// f.write_all(b"new").unwrap();
+/// drop(f); // an error, say: the previous file is untouched and no staging file is left
+/// assert_eq!(std::fs::read_to_string(&target).unwrap(), "previous");
+/// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+/// ```
+pub struct StagedFile {
+    writer: Option<BufWriter<HashingFile>>,
+    target: PathBuf,
+    staging: PathBuf,
+    rows: u64,
+    started: Instant,
+    fsync: Fsync,
+}
+
+fn staging_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.")
+}
+
+/// Removes staging files of `target` left by processes that no longer run (a `kill -9`).
+fn remove_stale_staging(target: &Path) {
+    let (Some(dir), prefix) = (target.parent(), staging_prefix(target)) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some(rest) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true // cannot tell: keep the file
+    }
+}
+
+impl StagedFile {
+    /// Creates the staging file for `target` (and the target's directory if missing).
+    pub fn create(target: &Path, fsync: Fsync) -> io::Result<Self> {
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+        remove_stale_staging(target);
+        let staging = target.with_file_name(format!(
+            "{}{}-{}.tmp",
+            staging_prefix(target),
+            std::process::id(),
+            STAGING_SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staging)?;
+        Ok(StagedFile {
+            writer: Some(BufWriter::with_capacity(
+                256 * 1024,
+                HashingFile {
+                    file,
+                    hasher: Sha256::new(),
+                    bytes: 0,
+                },
+            )),
+            target: target.to_path_buf(),
+            staging,
+            rows: 0,
+            started: Instant::now(),
+            fsync,
+        })
+    }
+
+    /// Counts `n` more data rows (the sink knows what a row is; headers are not rows).
+    pub fn add_rows(&mut self, n: u64) {
+        self.rows += n;
+    }
+
+    /// Data rows counted so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Bytes written so far (including what is still buffered).
+    pub fn bytes(&self) -> u64 {
+        self.writer
+            .as_ref()
+            .map_or(0, |w| w.get_ref().bytes + w.buffer().len() as u64)
+    }
+
+    /// The final path this file will be committed to.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes and (per [`Fsync`]) syncs the data; the file is then ready for validation.
+    pub fn finish(mut self) -> io::Result<PendingFile> {
+        let writer = self.writer.take().expect("finish called once");
+        let mut inner = writer.into_inner().map_err(|e| e.into_error())?;
+        inner.flush()?;
+        if self.fsync == Fsync::OnCommit {
+            inner.file.sync_all()?;
+        }
+        let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        Ok(PendingFile {
+            target: std::mem::take(&mut self.target),
+            staging: Some(std::mem::take(&mut self.staging)),
+            rows: self.rows,
+            bytes: inner.bytes,
+            sha256: hex(&inner.hasher.finalize()),
+            write_ms,
+            fsync: self.fsync,
+        })
+    }
+}
+
+impl std::fmt::Debug for StagedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagedFile")
+            .field("target", &self.target)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Write for StagedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.as_mut().expect("not finished").write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.as_mut().expect("not finished").write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.as_mut().expect("not finished").flush()
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.writer = None; // close before removing
+            let _ = fs::remove_file(&self.staging);
+        }
+    }
+}
+
+/// A complete, flushed staging file waiting for validation and commit. Dropping it removes
+/// the staging file.
+pub struct PendingFile {
+    target: PathBuf,
+    staging: Option<PathBuf>,
+    rows: u64,
+    bytes: u64,
+    sha256: String,
+    write_ms: f64,
+    fsync: Fsync,
+}
+
+impl std::fmt::Debug for PendingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingFile")
+            .field("target", &self.target)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingFile {
+    /// The staging file holding the bytes (what validators read).
+    pub fn staging_path(&self) -> &Path {
+        self.staging.as_deref().expect("pending")
+    }
+
+    /// The final path.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Data rows written.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The report for this file, before commit (`validated` false, paths as given).
+    pub fn report(&self, sink: &str, path: String) -> FileReport {
+        FileReport {
+            sink: sink.to_string(),
+            path,
+            rows: self.rows,
+            bytes: self.bytes,
+            sha256: self.sha256.clone(),
+            write_ms: self.write_ms,
+            validated: false,
+        }
+    }
+
+    /// Renames the staging file over the target atomically, then syncs the directory (per
+    /// [`Fsync`]).
+    pub fn commit(mut self) -> io::Result<FileReport> {
+        let staging = self.staging.take().expect("pending");
+        fs::rename(&staging, &self.target)?;
+        if self.fsync == Fsync::OnCommit {
+            if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                sync_dir(dir)?;
+            }
+        }
+        let path = self.target.to_string_lossy().into_owned();
+        Ok(self.report("", path))
+    }
+
+    /// Keeps the staging file as `TARGET.rejected` for inspection; the target is untouched.
+    pub fn reject(mut self) -> io::Result<PathBuf> {
+        let staging = self.staging.take().expect("pending");
+        let mut name = self.target.clone().into_os_string();
+        name.push(".rejected");
+        let rejected = PathBuf::from(name);
+        fs::rename(&staging, &rejected)?;
+        Ok(rejected)
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if let Some(staging) = &self.staging {
+            let _ = fs::remove_file(staging);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_replaces_and_reports_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("sub/a.txt");
+        let mut f = StagedFile::create(&target, Fsync::OnCommit).unwrap();
+        f.write_all(b"abc").unwrap();
+        f.add_rows(1);
+        assert!(!target.exists());
+        let pending = f.finish().unwrap();
+        assert!(!target.exists());
+        let report = pending.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"abc");
+        assert_eq!(report.bytes, 3);
+        assert_eq!(report.rows, 1);
+        assert_eq!(
+            report.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(fs::read_dir(target.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn reject_keeps_previous() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.txt");
+        fs::write(&target, "old").unwrap();
+        let mut f = StagedFile::create(&target, Fsync::Never).unwrap();
+        f.write_all(b"bad").unwrap();
+        let rejected = f.finish().unwrap().reject().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(fs::read(&rejected).unwrap(), b"bad");
+        assert!(rejected.to_string_lossy().ends_with("a.txt.rejected"));
+    }
+
+    #[test]
+    fn stale_staging_files_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.txt");
+        let stale = dir.path().join(".a.txt.999999999-0.tmp");
+        fs::write(&stale, "partial").unwrap();
+        let f = StagedFile::create(&target, Fsync::Never).unwrap();
+        assert!(!stale.exists());
+        drop(f);
+    }
+}

@@ -1,0 +1,607 @@
+//! The pipeline: builds the sinks of a manifest, routes events to them, turns failures they
+//! raise into error events, and at the end validates and commits every file together.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::error::{ExportError, RejectedFile, SinkError};
+use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
+use crate::input::{
+    InputStats, Line, LineReader, Location, ParsedEvent, bad_input_event, parse_line,
+};
+use crate::manifest::{Manifest, SinkSpec};
+use crate::output::{FileReport, OutputFiles, PendingFile};
+use crate::redact::redact_in_place;
+use crate::registry;
+use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
+use crate::validate::{FileUnderCheck, Finding, Validator, ValidatorContext};
+
+/// Settings of one run that do not come from the manifest.
+///
+/// ```
+/// let opts = exporter_core::RunOptions { strict: true, ..Default::default() };
+/// assert!(opts.campaign_id.is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Overrides `[campaign].id` (also in `{campaign_id}` of the output directory).
+    pub campaign_id: Option<String>,
+    /// Overrides the manifest's output directory.
+    pub out_dir: Option<PathBuf>,
+    /// Fail on the first bad input line instead of routing it to the error log.
+    pub strict: bool,
+    /// `generated_at` and `{date}`; defaults to [`clock::run_timestamp`](crate::clock::run_timestamp).
+    pub now: Timestamp,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            campaign_id: None,
+            out_dir: None,
+            strict: false,
+            now: crate::clock::run_timestamp(),
+        }
+    }
+}
+
+/// What a finished run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// The campaign as finally known.
+    pub campaign: Campaign,
+    /// The output directory.
+    pub out_dir: PathBuf,
+    /// What the input held.
+    pub input: InputStats,
+    /// Events seen.
+    pub events: EventCounts,
+    /// Every sink's files and counts, in manifest order.
+    pub sinks: Vec<SinkReport>,
+}
+
+struct Slot {
+    spec: SinkSpec,
+    sink: Box<dyn Sink>,
+    interests: Interests,
+    files: OutputFiles,
+    validators: Vec<(String, Box<dyn Validator>)>,
+}
+
+/// The single-threaded engine. [`Exporter`] wraps it for use from many threads.
+///
+/// ```no_run
+/// use exporter_core::{manifest::Manifest, Pipeline, RunOptions};
+/// let manifest = Manifest::load("exporter.toml".as_ref()).unwrap();
+/// let mut pipeline = Pipeline::new(&manifest, RunOptions::default()).unwrap();
+/// pipeline.read(std::io::stdin().lock(), "-").unwrap();
+/// let report = pipeline.finish().unwrap();
+/// println!("{} sinks", report.sinks.len());
+/// ```
+pub struct Pipeline {
+    slots: Vec<Slot>,
+    campaign: Campaign,
+    input: InputStats,
+    events: EventCounts,
+    strict: bool,
+    out_dir: PathBuf,
+    now: Timestamp,
+    raised: Vec<ErrorEvent>,
+    warned_unrouted: bool,
+}
+
+/// How deep failures raised while handling failures may nest before the run is stopped.
+const MAX_RAISE_DEPTH: usize = 4;
+
+impl Pipeline {
+    /// Builds and opens every sink of `manifest`.
+    pub fn new(manifest: &Manifest, opts: RunOptions) -> Result<Pipeline, ExportError> {
+        registry::check_unique_names().map_err(|m| ExportError::Sink {
+            sink: "registry".into(),
+            error: SinkError::new(m),
+        })?;
+        let out_dir = match &opts.out_dir {
+            Some(d) => d.clone(),
+            None => manifest.output_dir(opts.campaign_id.as_deref(), opts.now)?,
+        };
+        let mut campaign = manifest.campaign.clone();
+        if opts.campaign_id.is_some() {
+            campaign.id.clone_from(&opts.campaign_id);
+        }
+        std::fs::create_dir_all(&out_dir).map_err(|e| ExportError::Sink {
+            sink: "output".into(),
+            error: SinkError::io(e, &out_dir).at(&out_dir),
+        })?;
+        let mut slots = Vec::with_capacity(manifest.sinks.len());
+        for spec in &manifest.sinks {
+            let sink = manifest.build_sink(spec)?;
+            let mut validators = Vec::new();
+            for name in &spec.validate {
+                let plugin =
+                    registry::validator_plugin(name).expect("manifest checked validator names");
+                let cx = ValidatorContext {
+                    sink_type: spec.plugin.name,
+                    sink_name: &spec.name,
+                    config: &spec.config,
+                    manifest_dir: &manifest.base_dir,
+                    output_schema: spec.plugin.output_schema,
+                };
+                let v = (plugin.build)(&cx).map_err(|m| ExportError::Sink {
+                    sink: spec.name.clone(),
+                    error: SinkError::new(format!("validator {name:?}: {m}")),
+                })?;
+                validators.push((name.clone(), v));
+            }
+            let files =
+                OutputFiles::new(&out_dir, spec.name.clone(), spec.fsync, spec.allow_outside);
+            slots.push(Slot {
+                interests: sink.interests(),
+                spec: spec.clone(),
+                sink,
+                files,
+                validators,
+            });
+        }
+        for slot in &mut slots {
+            slot.sink
+                .open(&slot.files)
+                .map_err(|error| ExportError::Sink {
+                    sink: slot.spec.name.clone(),
+                    error,
+                })?;
+        }
+        tracing::info!(out_dir = %out_dir.display(), sinks = slots.len(), "pipeline open");
+        Ok(Pipeline {
+            slots,
+            campaign,
+            input: InputStats::default(),
+            events: EventCounts::default(),
+            strict: opts.strict,
+            out_dir,
+            now: opts.now,
+            raised: Vec::new(),
+            warned_unrouted: false,
+        })
+    }
+
+    /// The output directory of this run.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// Reads an NDJSON input to its end. `name` is how errors and the summary call it.
+    pub fn read(&mut self, reader: impl BufRead, name: &str) -> Result<(), ExportError> {
+        self.read_with_progress(reader, name, |_| {})
+    }
+
+    /// [`Pipeline::read`], calling `progress` with the bytes consumed so far now and then.
+    pub fn read_with_progress(
+        &mut self,
+        reader: impl BufRead,
+        name: &str,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), ExportError> {
+        self.input.files.push(name.to_string());
+        let mut lines = LineReader::new(reader);
+        let mut at = Location {
+            input: name.to_string(),
+            line: 0,
+        };
+        loop {
+            let (n, raw) = match lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(source) => {
+                    return Err(ExportError::Input {
+                        input: name.to_string(),
+                        source,
+                    });
+                }
+            };
+            at.line = n;
+            self.push_line(raw, &at)?;
+            if n % 8192 == 0 {
+                progress(lines.bytes_read());
+            }
+        }
+        progress(lines.bytes_read());
+        Ok(())
+    }
+
+    /// Handles one input line (without its line ending).
+    pub fn push_line(&mut self, raw: &[u8], at: &Location) -> Result<(), ExportError> {
+        self.input.lines += 1;
+        match parse_line(raw) {
+            Line::Blank => {
+                self.input.blank_lines += 1;
+                Ok(())
+            }
+            Line::Event(ParsedEvent::Campaign(c)) => self.campaign(&c),
+            Line::Event(ParsedEvent::Record(data)) => {
+                self.dispatch_record(Record::json(&data), Some(at))
+            }
+            Line::Event(ParsedEvent::Request(r)) => self.request(r),
+            Line::Event(ParsedEvent::Error(e)) => self.error(e),
+            Line::Bad(bad) => {
+                self.input.bad_lines += 1;
+                *self
+                    .input
+                    .bad_by_reason
+                    .entry(bad.reason.as_str().to_string())
+                    .or_default() += 1;
+                if self.strict {
+                    let mut detail = bad.detail;
+                    redact_in_place(&mut detail);
+                    return Err(ExportError::BadInput {
+                        at: at.clone(),
+                        reason: bad.reason.as_str(),
+                        detail,
+                    });
+                }
+                self.raised.push(bad_input_event(at, &bad, raw));
+                self.drain_raised()
+            }
+        }
+    }
+
+    /// Merges campaign facts and tells the sinks that want to know.
+    pub fn campaign(&mut self, update: &Campaign) -> Result<(), ExportError> {
+        self.events.campaign += 1;
+        self.campaign.update(update);
+        let merged = self.campaign.clone();
+        self.dispatch(Event::Campaign(&merged), None)
+    }
+
+    /// Pushes a typed record (any `Serialize` value), with no JSON round trip.
+    pub fn record<T: Serialize + Sync>(&mut self, record: &T) -> Result<(), ExportError> {
+        self.dispatch_record(Record::typed(record), None)
+    }
+
+    fn dispatch_record(
+        &mut self,
+        record: Record<'_>,
+        at: Option<&Location>,
+    ) -> Result<(), ExportError> {
+        self.events.records += 1;
+        self.dispatch(Event::Record(record), at)
+    }
+
+    /// Pushes request telemetry; the proxy password is masked first.
+    pub fn request(&mut self, mut request: Request) -> Result<(), ExportError> {
+        redact_in_place(&mut request.proxy);
+        if let Some(url) = &mut request.url {
+            redact_in_place(url);
+        }
+        if let Some(error) = &mut request.error {
+            redact_in_place(error);
+        }
+        self.events.requests += 1;
+        self.dispatch(Event::Request(&request), None)
+    }
+
+    /// Pushes an error event; every proxy password in it is masked first.
+    pub fn error(&mut self, mut error: ErrorEvent) -> Result<(), ExportError> {
+        error.redact();
+        self.events.errors += 1;
+        self.dispatch(Event::Error(&error), None)
+    }
+
+    fn dispatch(&mut self, event: Event<'_>, at: Option<&Location>) -> Result<(), ExportError> {
+        let kind = event.kind();
+        for slot in &mut self.slots {
+            if slot.interests.contains(kind) {
+                let mut cx = EventContext {
+                    raised: &mut self.raised,
+                    location: at,
+                };
+                slot.sink
+                    .event(&event, &mut cx)
+                    .map_err(|error| ExportError::Sink {
+                        sink: slot.spec.name.clone(),
+                        error,
+                    })?;
+            }
+        }
+        if self.raised.is_empty() {
+            Ok(())
+        } else {
+            self.drain_raised()
+        }
+    }
+
+    /// Routes raised failures to every sink that takes errors, counting them; failures raised
+    /// while handling those are routed too, up to a small depth.
+    fn drain_raised(&mut self) -> Result<(), ExportError> {
+        let mut depth = 0;
+        while !self.raised.is_empty() {
+            depth += 1;
+            if depth > MAX_RAISE_DEPTH {
+                return Err(ExportError::Sink {
+                    sink: "pipeline".into(),
+                    error: SinkError::new("sinks keep raising failures while handling failures"),
+                });
+            }
+            let batch = std::mem::take(&mut self.raised);
+            let routed = self.slots.iter().any(|s| s.interests.errors);
+            if !routed && !self.warned_unrouted {
+                tracing::warn!(
+                    "failures were raised but no sink takes errors; they are only counted (add an error-log sink)"
+                );
+                self.warned_unrouted = true;
+            }
+            for mut failure in batch {
+                failure.redact();
+                *self.events.raised.entry(failure.kind.clone()).or_default() += 1;
+                for slot in &mut self.slots {
+                    if slot.interests.errors {
+                        let mut cx = EventContext {
+                            raised: &mut self.raised,
+                            location: None,
+                        };
+                        slot.sink
+                            .event(&Event::Error(&failure), &mut cx)
+                            .map_err(|error| ExportError::Sink {
+                                sink: slot.spec.name.clone(),
+                                error,
+                            })?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes every sink (those that run last after the others), validates every file, and
+    /// commits them all, or none when any fails validation.
+    pub fn finish(self) -> Result<RunReport, ExportError> {
+        let Pipeline {
+            slots,
+            campaign,
+            input,
+            events,
+            out_dir,
+            now,
+            ..
+        } = self;
+        let (last, first): (Vec<Slot>, Vec<Slot>) =
+            slots.into_iter().partition(|s| s.sink.runs_last());
+        let mut reports: Vec<(usize, SinkReport)> = Vec::new();
+        let mut pending: Vec<Staged> = Vec::new();
+        for slot in first.into_iter().chain(last) {
+            let index = slot.spec.index;
+            let earlier: Vec<SinkReport> = reports.iter().map(|(_, r)| r.clone()).collect();
+            let cx = FinishContext {
+                campaign: &campaign,
+                input: &input,
+                events: &events,
+                outputs: &earlier,
+                generated_at: now,
+                out_dir: &out_dir,
+            };
+            let report = finish_slot(slot, &cx, &mut pending)?;
+            reports.push((index, report));
+        }
+        let rejected: Vec<&Staged> = pending.iter().filter(|s| !s.findings.is_empty()).collect();
+        if !rejected.is_empty() {
+            let _ = rejected;
+            let mut files = Vec::new();
+            for staged in pending {
+                if staged.findings.is_empty() {
+                    continue; // dropped: its staging file is removed
+                }
+                let target = staged.file.target().to_path_buf();
+                let kept_at = staged.file.reject().ok();
+                files.push(RejectedFile {
+                    sink: staged.sink,
+                    target,
+                    kept_at,
+                    findings: staged.findings,
+                });
+            }
+            return Err(ExportError::Validation(files));
+        }
+        for staged in pending {
+            let target = staged.file.target().to_path_buf();
+            staged.file.commit().map_err(|e| ExportError::Sink {
+                sink: staged.sink.clone(),
+                error: SinkError::io(e, &target),
+            })?;
+        }
+        reports.sort_by_key(|(i, _)| *i);
+        let sinks: Vec<SinkReport> = reports.into_iter().map(|(_, r)| r).collect();
+        for report in &sinks {
+            for f in &report.files {
+                tracing::info!(sink = %report.name, path = %f.path, rows = f.rows, bytes = f.bytes, write_ms = f.write_ms, validated = f.validated, "output committed");
+            }
+        }
+        Ok(RunReport {
+            campaign,
+            out_dir,
+            input,
+            events,
+            sinks,
+        })
+    }
+}
+
+struct Staged {
+    sink: String,
+    file: PendingFile,
+    findings: Vec<Finding>,
+}
+
+fn run_validators(
+    validators: &[(String, Box<dyn Validator>)],
+    file: &FileUnderCheck<'_>,
+) -> Vec<Finding> {
+    validators.iter().flat_map(|(_, v)| v.check(file)).collect()
+}
+
+fn finish_slot(
+    slot: Slot,
+    cx: &FinishContext<'_>,
+    pending: &mut Vec<Staged>,
+) -> Result<SinkReport, ExportError> {
+    let Slot {
+        spec,
+        sink,
+        files: out,
+        validators,
+        ..
+    } = slot;
+    let sink_err = |error: SinkError| ExportError::Sink {
+        sink: spec.name.clone(),
+        error,
+    };
+    let output = sink.finish(cx).map_err(sink_err)?;
+    let mut files: Vec<FileReport> = Vec::new();
+    for written in output.files {
+        match written {
+            Written::Staged(staged) => {
+                let target = staged.target().to_path_buf();
+                let file = staged
+                    .finish()
+                    .map_err(|e| sink_err(SinkError::io(e, &target)))?;
+                let name = out.display_path(&target);
+                let findings = run_validators(
+                    &validators,
+                    &FileUnderCheck {
+                        path: file.staging_path(),
+                        name: &name,
+                        rows: Some(file.rows()),
+                    },
+                );
+                let mut report = file.report(&spec.name, name);
+                report.validated = !validators.is_empty() && findings.is_empty();
+                files.push(report);
+                pending.push(Staged {
+                    sink: spec.name.clone(),
+                    file,
+                    findings,
+                });
+            }
+            Written::Appended(mut report) => {
+                let path = out.dir().join(&report.path);
+                let findings = run_validators(
+                    &validators,
+                    &FileUnderCheck {
+                        path: &path,
+                        name: &report.path,
+                        rows: None,
+                    },
+                );
+                if !findings.is_empty() {
+                    return Err(ExportError::Validation(vec![RejectedFile {
+                        sink: spec.name.clone(),
+                        target: path,
+                        kept_at: None,
+                        findings,
+                    }]));
+                }
+                report.validated = !validators.is_empty();
+                files.push(report);
+            }
+        }
+    }
+    Ok(SinkReport {
+        name: spec.name.clone(),
+        type_name: spec.plugin.name.to_string(),
+        files,
+        records: output.records,
+        details: output.details,
+    })
+}
+
+/// A thread-safe, cheaply cloneable handle on a running export: many threads of a campaign
+/// push records, requests and errors at once; one calls [`Exporter::finish`].
+///
+/// ```no_run
+/// use exporter_core::{Exporter, RunOptions};
+/// #[derive(serde::Serialize)]
+/// struct Lead { place_id: String, rating: f64 }
+/// let exporter = Exporter::from_manifest_path("exporter.toml".as_ref(), RunOptions::default()).unwrap();
+/// std::thread::scope(|s| {
+///     for t in 0..4 {
+///         let exporter = exporter.clone();
+///         s.spawn(move || exporter.record(&Lead { place_id: format!("p{t}"), rating: 4.5 }).unwrap());
+///     }
+/// });
+/// let report = exporter.finish().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Exporter {
+    inner: Arc<Mutex<Option<Pipeline>>>,
+}
+
+impl Exporter {
+    /// Starts a run of `manifest`.
+    pub fn new(manifest: &Manifest, opts: RunOptions) -> Result<Exporter, ExportError> {
+        let pipeline = Pipeline::new(manifest, opts)?;
+        Ok(Exporter {
+            inner: Arc::new(Mutex::new(Some(pipeline))),
+        })
+    }
+
+    /// Loads the manifest at `path` and starts a run.
+    pub fn from_manifest_path(path: &Path, opts: RunOptions) -> Result<Exporter, ExportError> {
+        Exporter::new(&Manifest::load(path)?, opts)
+    }
+
+    /// Starts a run of manifest text; relative paths in it resolve against `base_dir`.
+    pub fn from_manifest_str(
+        text: &str,
+        base_dir: &Path,
+        opts: RunOptions,
+    ) -> Result<Exporter, ExportError> {
+        Exporter::new(&Manifest::parse(text, "<manifest>", base_dir)?, opts)
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Pipeline) -> Result<T, ExportError>,
+    ) -> Result<T, ExportError> {
+        // A panic in another pushing thread leaves the pipeline consistent between events.
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let pipeline = guard.as_mut().ok_or(ExportError::Finished)?;
+        let result = f(pipeline);
+        if result.is_err() {
+            *guard = None; // a failed sink ends the run; dropping removes staged files
+        }
+        result
+    }
+
+    /// Pushes a typed record.
+    pub fn record<T: Serialize + Sync>(&self, record: &T) -> Result<(), ExportError> {
+        self.with(|p| p.record(record))
+    }
+
+    /// Pushes request telemetry.
+    pub fn request(&self, request: Request) -> Result<(), ExportError> {
+        self.with(|p| p.request(request))
+    }
+
+    /// Pushes an error event (it reaches the error log like an error line of the stream).
+    pub fn error(&self, error: ErrorEvent) -> Result<(), ExportError> {
+        self.with(|p| p.error(error))
+    }
+
+    /// Pushes campaign facts.
+    pub fn campaign(&self, campaign: &Campaign) -> Result<(), ExportError> {
+        self.with(|p| p.campaign(campaign))
+    }
+
+    /// Reads NDJSON from `reader`.
+    pub fn read(&self, reader: impl BufRead, name: &str) -> Result<(), ExportError> {
+        self.with(|p| p.read(reader, name))
+    }
+
+    /// Finishes the run: validates and commits every file. Later calls on any clone fail with
+    /// [`ExportError::Finished`].
+    pub fn finish(&self) -> Result<RunReport, ExportError> {
+        let pipeline = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        pipeline.ok_or(ExportError::Finished)?.finish()
+    }
+}

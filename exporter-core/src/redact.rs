@@ -1,0 +1,162 @@
+//! Proxy password redaction.
+//!
+//! Every string that leaves the exporter through a report, an error-log row, a log line or an
+//! error message goes through [`redact`]: the password of each `scheme://user:password@host`
+//! in it becomes `***`. The pipeline applies it to requests and error events on the way in, so
+//! no sink can see (and so leak) a password.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+/// The text that replaces a password.
+pub const MASK: &str = "***";
+
+/// Replaces the password of every `scheme://user:password@host` in `text` with `***`.
+///
+/// The user name is kept (it tells proxies apart); a password given percent-encoded is masked
+/// all the same. The userinfo is what precedes the last `@` before the path, query or fragment
+/// starts, as URL parsers read it, so an `@` later in a path (`/maps/@48.1,11.5`) is left
+/// alone. Text without a password is returned borrowed, without copying.
+///
+/// ```
+/// use exporter_core::redact::redact;
+/// assert_eq!(redact("http://bob:s3cr%40t@10.0.0.7:8080"), "http://bob:***@10.0.0.7:8080");
+/// assert_eq!(redact("proxy socks5://u:p@h:1 failed"), "proxy socks5://u:***@h:1 failed");
+/// assert_eq!(redact("http://10.0.0.9:8080"), "http://10.0.0.9:8080");
+/// ```
+pub fn redact(text: &str) -> Cow<'_, str> {
+    if !text.contains('@') || !text.contains("://") {
+        return Cow::Borrowed(text);
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0; // bytes of `text` already copied into `out`
+    let mut search = 0;
+    while let Some(found) = text[search..].find("://") {
+        let start = search + found + 3;
+        let rest = &text[start..];
+        // The authority ends where the path, query or fragment starts, or where the URL ends
+        // inside running text.
+        let end = rest
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '\\') || c.is_whitespace()
+            })
+            .unwrap_or(rest.len());
+        let authority = &rest[..end];
+        search = start + end;
+        let Some(at) = authority.rfind('@') else {
+            continue;
+        };
+        let userinfo = &authority[..at];
+        let Some(colon) = userinfo.find(':') else {
+            continue;
+        };
+        if colon + 1 == userinfo.len() {
+            continue; // empty password: nothing to hide
+        }
+        let pw_start = start + colon + 1;
+        let pw_end = start + at;
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..pw_start]);
+        buf.push_str(MASK);
+        copied = pw_end;
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// Redacts `text` in place, allocating only when it holds a password.
+///
+/// ```
+/// let mut s = String::from("http://u:pw@h");
+/// exporter_core::redact::redact_in_place(&mut s);
+/// assert_eq!(s, "http://u:***@h");
+/// ```
+pub fn redact_in_place(text: &mut String) {
+    if let Cow::Owned(clean) = redact(text) {
+        *text = clean;
+    }
+}
+
+/// Redacts every string inside a JSON value: object values, object keys and array items,
+/// at any depth.
+///
+/// ```
+/// let mut v = serde_json::json!({"proxy_url": "http://u:pw@h", "n": [1, "https://a:b@c/"]});
+/// exporter_core::redact::redact_json(&mut v);
+/// assert_eq!(v, serde_json::json!({"proxy_url": "http://u:***@h", "n": [1, "https://a:***@c/"]}));
+/// ```
+pub fn redact_json(value: &mut Value) {
+    match value {
+        Value::String(s) => redact_in_place(s),
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        Value::Object(map) => {
+            if map.keys().any(|k| matches!(redact(k), Cow::Owned(_))) {
+                let old = std::mem::take(map);
+                for (k, v) in old {
+                    map.insert(redact(&k).into_owned(), v);
+                }
+            }
+            map.values_mut().for_each(redact_json);
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_passwords_and_keeps_users() {
+        let cases = [
+            (
+                "http://user:pw@10.0.0.7:8080",
+                "http://user:***@10.0.0.7:8080",
+            ),
+            ("https://u:p%3Ap%40ss@h", "https://u:***@h"),
+            ("socks5://u:p@ss@h:1080/x", "socks5://u:***@h:1080/x"),
+            ("http://user@h:1", "http://user@h:1"),
+            ("http://user:@h:1", "http://user:@h:1"),
+            (
+                "http://u:pw@[2001:db8::1]:8080",
+                "http://u:***@[2001:db8::1]:8080",
+            ),
+            (
+                "a http://a:b@h and https://c:d@i/p?q=http://e:f@j",
+                "a http://a:***@h and https://c:***@i/p?q=http://e:***@j",
+            ),
+            (
+                "https://www.google.com/maps/search/x/@48.1,11.2,14z",
+                "https://www.google.com/maps/search/x/@48.1,11.2,14z",
+            ),
+            ("\"http://u:pw@h\"", "\"http://u:***@h\""),
+            ("no url @ all", "no url @ all"),
+            ("http://ü:pässwörd@höst", "http://ü:***@höst"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn borrowed_when_clean() {
+        assert!(matches!(redact("http://h:1/@x"), Cow::Borrowed(_)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn password_never_survives(user in "[a-z]{1,8}", pw in "[A-Za-z0-9%!$&()*+,;=-]{1,16}",
+                                   host in "[a-z0-9.]{1,12}", before in ".{0,20}", after in "[ /?#].{0,20}") {
+            let url = format!("{before} http://{user}:{pw}@{host}{after}");
+            let red = redact(&url);
+            let expected = format!("http://{user}:***@{host}");
+            proptest::prop_assert!(red.contains(&expected), "{red}");
+        }
+    }
+}

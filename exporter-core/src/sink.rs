@@ -1,0 +1,312 @@
+//! The `Sink` trait and what a sink sees of the run.
+//!
+//! Lifecycle, in order:
+//! 1. **build**: the plugin's constructor ([`crate::SinkPlugin::build`]) deserializes its typed
+//!    config and checks it, with no side effect on the outputs (so `exporter validate` can run
+//!    it);
+//! 2. **open**: [`Sink::open`] creates its files through [`OutputFiles`] (staged, or append);
+//! 3. **event**: [`Sink::event`] receives every event of the kinds in [`Sink::interests`], in
+//!    stream order; a problem with one event (a record that breaks the schema) is *raised*
+//!    through [`EventContext::raise`] and becomes an error event for every sink that takes
+//!    errors, so nothing is lost;
+//! 4. **finish**: [`Sink::finish`] hands back its files and counts; the pipeline validates and
+//!    commits the files. Sinks with [`Sink::runs_last`] finish after all others and see their
+//!    reports (the campaign summary).
+//!
+//! Every sink MUST report the files it wrote (rows, bytes and duration come from
+//! [`StagedFile`]/[`AppendFile`] themselves) and MUST NOT write outside [`OutputFiles`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::SinkError;
+use crate::event::{Campaign, ErrorEvent, Event, EventKind, Timestamp};
+use crate::input::{InputStats, Location};
+use crate::output::{FileReport, OutputFiles, StagedFile};
+
+/// Which kinds of event a sink receives.
+///
+/// ```
+/// use exporter_core::{Interests, EventKind};
+/// let i = Interests { records: true, ..Interests::NONE };
+/// assert!(i.contains(EventKind::Record));
+/// assert!(!i.contains(EventKind::Error));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interests {
+    /// Campaign events.
+    pub campaign: bool,
+    /// Records.
+    pub records: bool,
+    /// Requests.
+    pub requests: bool,
+    /// Errors: from the stream, bad input, and failures raised by sinks.
+    pub errors: bool,
+}
+
+impl Interests {
+    /// Every kind.
+    pub const ALL: Interests = Interests {
+        campaign: true,
+        records: true,
+        requests: true,
+        errors: true,
+    };
+    /// No kind (a sink that only reports at finish).
+    pub const NONE: Interests = Interests {
+        campaign: false,
+        records: false,
+        requests: false,
+        errors: false,
+    };
+
+    /// Whether events of `kind` are wanted.
+    pub fn contains(&self, kind: EventKind) -> bool {
+        match kind {
+            EventKind::Campaign => self.campaign,
+            EventKind::Record => self.records,
+            EventKind::Request => self.requests,
+            EventKind::Error => self.errors,
+        }
+    }
+}
+
+/// What a sink knows at build time: its name, type and path as the manifest gives them, and
+/// the manifest's folder for resolving files it reads (a schema).
+///
+/// ```
+/// let cx = exporter_core::SinkContext::new("results", "csv", "examples", "results.csv");
+/// assert_eq!(cx.manifest_file("lead.json"), std::path::Path::new("examples/lead.json"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SinkContext {
+    /// The sink's unique name (`name`, defaulting to its type).
+    pub name: String,
+    /// The plugin type.
+    pub type_name: String,
+    /// The folder of the manifest.
+    pub manifest_dir: PathBuf,
+    /// The sink's `path`, relative to the output directory.
+    pub path: PathBuf,
+}
+
+impl SinkContext {
+    /// A context (tests and embedders; the manifest loader makes these).
+    pub fn new(
+        name: impl Into<String>,
+        type_name: impl Into<String>,
+        manifest_dir: impl Into<PathBuf>,
+        path: impl Into<PathBuf>,
+    ) -> Self {
+        SinkContext {
+            name: name.into(),
+            type_name: type_name.into(),
+            manifest_dir: manifest_dir.into(),
+            path: path.into(),
+        }
+    }
+
+    /// Resolves a path written in the manifest against the manifest's folder.
+    pub fn manifest_file(&self, path: impl AsRef<Path>) -> PathBuf {
+        self.manifest_dir.join(path)
+    }
+}
+
+/// Handed to [`Sink::event`]: raise failures, and learn where the event came from.
+pub struct EventContext<'a> {
+    pub(crate) raised: &'a mut Vec<ErrorEvent>,
+    pub(crate) location: Option<&'a Location>,
+}
+
+impl<'a> EventContext<'a> {
+    /// A context that collects raised failures into `raised` (for sink unit tests).
+    ///
+    /// ```
+    /// let mut raised = Vec::new();
+    /// let mut cx = exporter_core::EventContext::collecting(&mut raised, None);
+    /// cx.raise(exporter_core::ErrorEvent::new("SchemaViolation", "rating: maximum 5"));
+    /// assert_eq!(raised.len(), 1);
+    /// ```
+    pub fn collecting(raised: &'a mut Vec<ErrorEvent>, location: Option<&'a Location>) -> Self {
+        EventContext { raised, location }
+    }
+
+    /// Raises a failure: it becomes an error event for every sink that takes errors (the
+    /// error log writes it), and is counted in the summary.
+    pub fn raise(&mut self, failure: ErrorEvent) {
+        self.raised.push(failure);
+    }
+
+    /// The input line the event came from (`None` for events pushed from Rust).
+    pub fn location(&self) -> Option<&Location> {
+        self.location
+    }
+}
+
+/// Counts of events seen by the pipeline.
+///
+/// ```
+/// let c = exporter_core::EventCounts::default();
+/// assert_eq!(c.records, 0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EventCounts {
+    /// Campaign events.
+    pub campaign: u64,
+    /// Record events (with an object `data`).
+    pub records: u64,
+    /// Request events.
+    pub requests: u64,
+    /// Error events from the stream or pushed by the application.
+    pub errors: u64,
+    /// Failures raised inside the run (bad input, rejected records), by kind.
+    pub raised: BTreeMap<String, u64>,
+}
+
+/// Record accounting of a sink that writes records: `received = written + rejected +
+/// duplicates` always holds.
+///
+/// ```
+/// let t = exporter_core::RecordTally { received: 3, written: 1, rejected: 1, duplicates: 1, ..Default::default() };
+/// assert!(t.balanced());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RecordTally {
+    /// Records received.
+    pub received: u64,
+    /// Records written.
+    pub written: u64,
+    /// Records rejected (schema violations, overflow).
+    pub rejected: u64,
+    /// Records skipped as duplicates.
+    pub duplicates: u64,
+    /// Rejections by rule (`required`, `maximum`, ...).
+    pub rejected_by_rule: BTreeMap<String, u64>,
+    /// Record fields absent from the schema (ignored or rejected per config).
+    pub extra_fields: u64,
+    /// Cells that got the formula guard.
+    pub guarded_cells: u64,
+    /// Cells cut at the cell limit.
+    pub truncated_cells: u64,
+    /// Files written.
+    pub files: u64,
+}
+
+impl RecordTally {
+    /// Whether the accounting identity holds.
+    pub fn balanced(&self) -> bool {
+        self.received == self.written + self.rejected + self.duplicates
+    }
+}
+
+/// A file a sink hands back at finish.
+pub enum Written {
+    /// A staged file: the pipeline flushes, validates and commits it.
+    Staged(StagedFile),
+    /// An append file, already reported (its rows are durable as written).
+    Appended(FileReport),
+}
+
+/// What a sink hands back at finish.
+#[derive(Default)]
+pub struct SinkOutput {
+    /// Its files.
+    pub files: Vec<Written>,
+    /// Its record accounting, if it writes records.
+    pub records: Option<RecordTally>,
+    /// Anything else worth reporting (counts of its own), shown in the summary.
+    pub details: Map<String, Value>,
+}
+
+impl SinkOutput {
+    /// An output of staged files only.
+    ///
+    /// ```
+    /// let out = exporter_core::SinkOutput::staged(Vec::new());
+    /// assert!(out.files.is_empty());
+    /// ```
+    pub fn staged(files: Vec<StagedFile>) -> Self {
+        SinkOutput {
+            files: files.into_iter().map(Written::Staged).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A finished sink as the summary sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SinkReport {
+    /// The sink's name.
+    pub name: String,
+    /// Its plugin type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Its files (paths relative to the output directory).
+    pub files: Vec<FileReport>,
+    /// Its record accounting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordTally>,
+    /// Its other counts.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub details: Map<String, Value>,
+}
+
+/// The generator named in reports.
+pub const GENERATOR_NAME: &str = "campaign-exporter";
+
+/// What a sink sees at finish.
+pub struct FinishContext<'a> {
+    /// The campaign: manifest defaults overridden by campaign events.
+    pub campaign: &'a Campaign,
+    /// What the input held.
+    pub input: &'a InputStats,
+    /// Events seen.
+    pub events: &'a EventCounts,
+    /// Reports of the sinks that finished before this one (all others, for a sink that
+    /// [runs last](Sink::runs_last)); their files are validated but not yet committed.
+    pub outputs: &'a [SinkReport],
+    /// The time to print as `generated_at` (honours `SOURCE_DATE_EPOCH`).
+    pub generated_at: Timestamp,
+    /// The output directory.
+    pub out_dir: &'a Path,
+}
+
+impl FinishContext<'_> {
+    /// The `generator` object reports carry: name and version of the exporter.
+    ///
+    /// ```
+    /// let g = exporter_core::sink::generator();
+    /// assert_eq!(g["name"], "campaign-exporter");
+    /// ```
+    pub fn generator(&self) -> Value {
+        generator()
+    }
+}
+
+/// The `generator` object: name and version.
+pub fn generator() -> Value {
+    serde_json::json!({"name": GENERATOR_NAME, "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// An output. See the [module docs](self) for the lifecycle and the contract.
+pub trait Sink: Send {
+    /// The kinds of event to receive.
+    fn interests(&self) -> Interests;
+
+    /// Whether to finish after every other sink and see their reports.
+    fn runs_last(&self) -> bool {
+        false
+    }
+
+    /// Creates the sink's files.
+    fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError>;
+
+    /// Handles one event.
+    fn event(&mut self, event: &Event<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError>;
+
+    /// Hands back files and counts.
+    fn finish(self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError>;
+}

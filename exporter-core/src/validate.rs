@@ -1,0 +1,221 @@
+//! Validators (SPEC section 5): plugins that check a finished file before it is committed, and
+//! later with `exporter check`. Findings are values, collected, so a user sees every problem of
+//! a file at once.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+/// Stable finding codes, in the spirit of Frictionless.
+///
+/// ```
+/// use exporter_core::FindingCode;
+/// assert_eq!(FindingCode::RowCount.as_str(), "row-count");
+/// assert_eq!(serde_json::to_value(FindingCode::TypeError).unwrap(), "type-error");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    /// The file that should exist does not.
+    MissingFile,
+    /// A header label is missing.
+    MissingLabel,
+    /// A header label is not expected.
+    ExtraLabel,
+    /// A row has more cells than the header.
+    ExtraCell,
+    /// A row has fewer cells than the header.
+    MissingCell,
+    /// A cell does not parse as its field's type.
+    TypeError,
+    /// A cell breaks a constraint of its field.
+    ConstraintError,
+    /// A unique key repeats.
+    UniqueError,
+    /// The number of rows differs from what was written or reported.
+    RowCount,
+    /// The size differs from what was written or reported (or is zero where rows were written).
+    ByteCount,
+    /// The SHA-256 differs from what was reported.
+    HashCount,
+    /// A JSON document does not match its JSON Schema.
+    SchemaError,
+    /// The bytes are not in the expected encoding or framing (BOM, line endings, UTF-8).
+    EncodingError,
+}
+
+impl FindingCode {
+    /// The stable kebab-case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::MissingFile => "missing-file",
+            FindingCode::MissingLabel => "missing-label",
+            FindingCode::ExtraLabel => "extra-label",
+            FindingCode::ExtraCell => "extra-cell",
+            FindingCode::MissingCell => "missing-cell",
+            FindingCode::TypeError => "type-error",
+            FindingCode::ConstraintError => "constraint-error",
+            FindingCode::UniqueError => "unique-error",
+            FindingCode::RowCount => "row-count",
+            FindingCode::ByteCount => "byte-count",
+            FindingCode::HashCount => "hash-count",
+            FindingCode::SchemaError => "schema-error",
+            FindingCode::EncodingError => "encoding-error",
+        }
+    }
+}
+
+/// One problem in one file.
+///
+/// ```
+/// use exporter_core::{Finding, FindingCode};
+/// let f = Finding::new(FindingCode::TypeError, "results.csv", "not a number: \"4,5\"")
+///     .at_row(12).at_field("rating");
+/// assert_eq!(f.to_string(), "results.csv: row 12, field \"rating\": type-error: not a number: \"4,5\"");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable code.
+    pub code: FindingCode,
+    /// The file (as the user knows it: the final path, relative to the output directory).
+    pub file: String,
+    /// 1-based data row (header excluded), where it applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// Field name or JSON path, where it applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding about a whole file.
+    pub fn new(code: FindingCode, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            file: file.into(),
+            row: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// Sets the row.
+    pub fn at_row(mut self, row: u64) -> Self {
+        self.row = Some(row);
+        self
+    }
+
+    /// Sets the field.
+    pub fn at_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file)?;
+        match (&self.row, &self.field) {
+            (Some(r), Some(field)) => write!(f, "row {r}, field {field:?}: ")?,
+            (Some(r), None) => write!(f, "row {r}: ")?,
+            (None, Some(field)) => write!(f, "field {field:?}: ")?,
+            (None, None) => {}
+        }
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// A file to check: where its bytes are, what the user calls it, and what the writer claims.
+///
+/// ```
+/// let file = exporter_core::FileUnderCheck {
+///     path: "out/.results.csv.1-0.tmp".as_ref(), name: "results.csv", rows: Some(3),
+/// };
+/// assert_eq!(file.rows, Some(3));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct FileUnderCheck<'a> {
+    /// Where the bytes are (a staging file before commit, the final file in `exporter check`).
+    pub path: &'a Path,
+    /// The name findings use.
+    pub name: &'a str,
+    /// Data rows the writer reported, when known.
+    pub rows: Option<u64>,
+}
+
+/// Checks one file. Implementations must not stop at the first problem.
+pub trait Validator: Send + Sync {
+    /// Every finding; empty when the file is valid.
+    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding>;
+}
+
+/// What a validator is built from: the sink it checks, with that sink's manifest table as
+/// JSON so a validator can read the settings it needs (a schema path, a dialect).
+#[derive(Clone, Copy, Debug)]
+pub struct ValidatorContext<'a> {
+    /// The sink's plugin type.
+    pub sink_type: &'a str,
+    /// The sink's name.
+    pub sink_name: &'a str,
+    /// The sink's table without the common keys.
+    pub config: &'a serde_json::Value,
+    /// The manifest's folder, for relative paths in `config`.
+    pub manifest_dir: &'a Path,
+    /// The sink plugin's JSON Schema for its output, if it ships one.
+    pub output_schema: Option<&'static str>,
+}
+
+/// The built-in `exists` validator: the file is there and, where rows were written, not empty.
+///
+/// ```
+/// use exporter_core::{FileUnderCheck, Validator, validate::Exists};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.csv");
+/// std::fs::write(&path, "").unwrap();
+/// let findings = Exists.check(&FileUnderCheck { path: &path, name: "a.csv", rows: Some(2) });
+/// assert_eq!(findings[0].code, exporter_core::FindingCode::ByteCount);
+/// ```
+pub struct Exists;
+
+impl Validator for Exists {
+    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+        match std::fs::metadata(file.path) {
+            Err(e) => vec![Finding::new(
+                FindingCode::MissingFile,
+                file.name,
+                format!("cannot read the file: {e}"),
+            )],
+            Ok(m) if !m.is_file() => {
+                vec![Finding::new(
+                    FindingCode::MissingFile,
+                    file.name,
+                    "not a regular file",
+                )]
+            }
+            Ok(m) if m.len() == 0 && file.rows.unwrap_or(0) > 0 => vec![Finding::new(
+                FindingCode::ByteCount,
+                file.name,
+                format!(
+                    "the file is empty but {} rows were written",
+                    file.rows.unwrap_or(0)
+                ),
+            )],
+            Ok(_) => Vec::new(),
+        }
+    }
+}
+
+fn build_exists(_: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
+    Ok(Box::new(Exists))
+}
+
+inventory::submit! {
+    crate::registry::ValidatorPlugin {
+        name: "exists",
+        description: "The file exists and is a regular file; not empty where rows were written.",
+        build: build_exists,
+    }
+}
