@@ -1,1 +1,60 @@
-pub fn x() {}
+//! # exporter-cli
+//!
+//! The `exporter` command line, as a library so that a third party can ship a binary with
+//! extra plugins: name your plugin crate so the linker keeps it, then hand over to [`main`].
+//!
+//! ```no_run
+//! // src/main.rs of your own binary crate
+//! use my_markdown_sink as _; // linked, so its `inventory::submit!` registration is kept
+//! fn main() -> std::process::ExitCode {
+//!     exporter_cli::main()
+//! }
+//! # mod my_markdown_sink {}
+//! ```
+//!
+//! Exit codes (SPEC section 6): 0 success, 1 run failed (validation, I/O), 2 usage or manifest
+//! error, 3 bad input under `--strict`.
+
+mod builtin;
+mod cli;
+mod commands;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use builtin::{BUILTIN_SINKS, BUILTIN_VALIDATORS};
+pub use cli::Cli;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run failed (validation, I/O, a sink).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: usage or manifest error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: bad input under `--strict`.
+pub const EXIT_BAD_INPUT: u8 = 3;
+
+/// Parses the process's arguments and runs the command; returns the exit code.
+pub fn main() -> ExitCode {
+    builtin::link();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    ExitCode::from(run(cli))
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    logging::init(cli.verbose, cli.log_format);
+    if let Err(e) = exporter_core::registry::check_unique_names() {
+        eprintln!("error: {e}");
+        return EXIT_FAILED;
+    }
+    commands::dispatch(cli.command)
+}

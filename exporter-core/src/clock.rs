@@ -25,3 +25,21 @@ pub fn run_timestamp_from(source_date_epoch: Option<&str>) -> Timestamp {
 pub fn run_timestamp() -> Timestamp {
     run_timestamp_from(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
 }
+
+/// "Now" for timestamps the run makes up itself (a bad line, a rejected record): the wall
+/// clock, or `SOURCE_DATE_EPOCH` when set, so reproducible runs stay byte-identical.
+///
+/// ```
+/// assert!(exporter_core::clock::now().unix_seconds() > 0);
+/// ```
+pub fn now() -> Timestamp {
+    static FIXED: std::sync::OnceLock<Option<Timestamp>> = std::sync::OnceLock::new();
+    FIXED
+        .get_or_init(|| {
+            std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .and_then(Timestamp::from_unix_seconds)
+        })
+        .unwrap_or_else(Timestamp::now)
+}

@@ -327,10 +327,10 @@ impl ErrorEvent {
     /// Kind of the failure recorded for a record that violates its schema.
     pub const SCHEMA_VIOLATION: &'static str = "SchemaViolation";
 
-    /// An error of severity `error`, timestamped now.
+    /// An error of severity `error`, timestamped [now](crate::clock::now).
     pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorEvent {
-            ts: Timestamp::now(),
+            ts: crate::clock::now(),
             severity: Severity::Error,
             kind: kind.into(),
             message: message.into(),

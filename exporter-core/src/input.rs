@@ -353,16 +353,16 @@ fn parse_event(text: &str) -> Result<ParsedEvent, BadLine> {
             let ts = timestamp(line.ts, "request")?;
             let proxy: String = required(line.proxy, "request", "proxy", "a string")?;
             let latency_ms: Option<f64> = opt(line.latency_ms, "latency_ms", "a number >= 0")?;
-            if let (Some(l), Some(raw)) = (latency_ms, line.latency_ms) {
-                if !(l >= 0.0 && l.is_finite()) {
-                    return Err(BadLine::new(
-                        BadReason::WrongType,
-                        format!(
-                            "field `latency_ms`: expected a number >= 0, found {}",
-                            shown(raw)
-                        ),
-                    ));
-                }
+            if let (Some(l), Some(raw)) = (latency_ms, line.latency_ms)
+                && !(l >= 0.0 && l.is_finite())
+            {
+                return Err(BadLine::new(
+                    BadReason::WrongType,
+                    format!(
+                        "field `latency_ms`: expected a number >= 0, found {}",
+                        shown(raw)
+                    ),
+                ));
             }
             Ok(ParsedEvent::Request(Request {
                 ts,

@@ -1,1 +1,220 @@
+//! Test-only plugins for the end-to-end tests of the pipeline: a JSON Lines sink that can be
+//! told to fail, reject or corrupt, and a validator for its files. Linked into the
+//! `exporter-test` binary (never into `exporter`).
 
+use std::io::Write;
+
+use exporter_core::serde_json::{self, Value, json};
+use exporter_core::{
+    BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode, FinishContext,
+    Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
+    Validator, ValidatorContext, ValidatorPlugin,
+};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Which events to write: campaign, record, request, error (default: all).
+    events: Option<Vec<String>>,
+    /// Fail with an I/O-like error after writing this many lines.
+    fail_after: Option<u64>,
+    /// Reject (raise a SchemaViolation for) records without this field.
+    reject_missing: Option<String>,
+    /// Write one line that is not JSON at finish, without counting it.
+    #[serde(default)]
+    corrupt: bool,
+    /// Finish after the other sinks and write what the finish context shows.
+    #[serde(default)]
+    last: bool,
+}
+
+struct JsonLines {
+    config: Config,
+    interests: Interests,
+    path: std::path::PathBuf,
+    file: Option<StagedFile>,
+    written: u64,
+}
+
+impl JsonLines {
+    fn write(&mut self, value: &Value) -> Result<(), SinkError> {
+        if self.config.fail_after.is_some_and(|n| self.written >= n) {
+            return Err(SinkError::new("injected failure (fail_after)").at(&self.path));
+        }
+        let file = self.file.as_mut().expect("opened");
+        let mut line = serde_json::to_vec(value).map_err(|e| SinkError::new(e.to_string()))?;
+        line.push(b'\n');
+        file.write_all(&line)
+            .map_err(|e| SinkError::io(e, &self.path))?;
+        // Flush so that a failure after this point has really put bytes into the staging file.
+        file.flush().map_err(|e| SinkError::io(e, &self.path))?;
+        file.add_rows(1);
+        self.written += 1;
+        Ok(())
+    }
+}
+
+impl Sink for JsonLines {
+    fn interests(&self) -> Interests {
+        self.interests
+    }
+
+    fn runs_last(&self) -> bool {
+        self.config.last
+    }
+
+    fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
+        self.file = Some(files.stage(&self.path)?);
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
+        let value = match event {
+            Event::Campaign(c) => json!({"event": "campaign", "campaign": c}),
+            Event::Record(r) => {
+                if let Some(field) = &self.config.reject_missing {
+                    let data = r.to_json();
+                    if data.get(field).is_none() {
+                        cx.raise(
+                            exporter_core::ErrorEvent::new(
+                                "SchemaViolation",
+                                format!("field {field:?}: required"),
+                            )
+                            .with_context(
+                                json!({"record": data, "field": field, "rule": "required"}),
+                            ),
+                        );
+                        return Ok(());
+                    }
+                }
+                json!({"event": "record", "data": r})
+            }
+            Event::Request(r) => {
+                json!({"event": "request", "request": r, "ok": r.is_ok(), "blocked": r.is_blocked()})
+            }
+            Event::Error(e) => json!({"event": "error", "error": e}),
+        };
+        self.write(&value)
+    }
+
+    fn finish(mut self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+        if self.config.last {
+            let value = json!({
+                "event": "finish",
+                "campaign": cx.campaign,
+                "input": cx.input,
+                "events": cx.events,
+                "outputs": cx.outputs,
+                "generated_at": cx.generated_at,
+                "generator": cx.generator(),
+            });
+            self.write(&value)?;
+        }
+        let mut file = self.file.take().expect("opened");
+        if self.config.corrupt {
+            file.write_all(b"this line is not JSON\n")
+                .map_err(|e| SinkError::io(e, &self.path))?;
+        }
+        Ok(SinkOutput::staged(vec![file]))
+    }
+}
+
+fn build(
+    d: &mut dyn exporter_core::erased_serde::Deserializer<'_>,
+    cx: &SinkContext,
+) -> Result<Box<dyn Sink>, BuildError> {
+    let config: Config = exporter_core::config(d)?;
+    let mut interests = Interests::ALL;
+    if let Some(events) = &config.events {
+        interests = Interests::NONE;
+        for (i, e) in events.iter().enumerate() {
+            match e.as_str() {
+                "campaign" => interests.campaign = true,
+                "record" => interests.records = true,
+                "request" => interests.requests = true,
+                "error" => interests.errors = true,
+                other => {
+                    return Err(BuildError::at_key(
+                        format!("events[{i}]"),
+                        format!("unknown event kind {other:?}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Box::new(JsonLines {
+        config,
+        interests,
+        path: cx.path.clone(),
+        file: None,
+        written: 0,
+    }))
+}
+
+exporter_core::inventory::submit! {
+    SinkPlugin {
+        name: "test-jsonl",
+        description: "TEST ONLY: every event as a JSON line; can fail, reject or corrupt on demand.",
+        default_path: Some("events.jsonl"),
+        example: "type = \"test-jsonl\"\npath = \"events.jsonl\"\nevents = [\"record\", \"error\"]\n",
+        options: &[
+            exporter_core::OptionDoc { key: "events", ty: "array of strings", default: "all", doc: "event kinds to write" },
+            exporter_core::OptionDoc { key: "fail_after", ty: "integer", default: "none", doc: "fail after N lines" },
+        ],
+        default_validators: &["exists", "test-jsonl-lines"],
+        output_schema: None,
+        build,
+    }
+}
+
+/// Every line is JSON, and there are as many as the sink reported.
+struct LinesValidator;
+
+impl Validator for LinesValidator {
+    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+        let text = match std::fs::read_to_string(file.path) {
+            Ok(t) => t,
+            Err(e) => {
+                return vec![Finding::new(
+                    FindingCode::MissingFile,
+                    file.name,
+                    e.to_string(),
+                )];
+            }
+        };
+        let mut findings = Vec::new();
+        let mut rows = 0;
+        for (i, line) in text.lines().enumerate() {
+            rows += 1;
+            if serde_json::from_str::<Value>(line).is_err() {
+                findings.push(
+                    Finding::new(FindingCode::TypeError, file.name, "not JSON")
+                        .at_row(i as u64 + 1),
+                );
+            }
+        }
+        if let Some(want) = file.rows
+            && want != rows
+        {
+            findings.push(Finding::new(
+                FindingCode::RowCount,
+                file.name,
+                format!("{rows} lines, {want} rows written"),
+            ));
+        }
+        findings
+    }
+}
+
+fn build_lines(_: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
+    Ok(Box::new(LinesValidator))
+}
+
+exporter_core::inventory::submit! {
+    ValidatorPlugin {
+        name: "test-jsonl-lines",
+        description: "TEST ONLY: every line is JSON; the line count matches the rows written.",
+        build: build_lines,
+    }
+}

@@ -4,6 +4,9 @@
 //! own config (through the plugin's constructor), validators, paths. Every problem is
 //! collected with its file, line, column, sink and key, and reported in one go.
 
+// Errors here are built once per bad manifest, never on a hot path: their size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod diagnostic;
 
 use std::borrow::Cow;
@@ -190,7 +193,7 @@ impl Manifest {
                 )),
             },
         }
-        check_unique(&src, &manifest.sinks, root, &mut errors);
+        check_unique(&src, root, &mut errors);
         if errors.is_empty() {
             Ok(manifest)
         } else {
@@ -434,15 +437,15 @@ fn check_sink(
             }
         },
     };
-    if let Some((n, span)) = &name {
-        if n.is_empty() {
-            errors.push(src.error(
-                Some(span.clone()),
-                Some(&sink),
-                Some("name"),
-                "`name` must not be empty",
-            ));
-        }
+    if let Some((n, span)) = &name
+        && n.is_empty()
+    {
+        errors.push(src.error(
+            Some(span.clone()),
+            Some(&sink),
+            Some("name"),
+            "`name` must not be empty",
+        ));
     }
     let path = str_key("path", &mut errors, &sink);
     let allow_outside = match table.get("allow_outside") {
@@ -535,17 +538,16 @@ fn check_sink(
         Some((p, span)) => (PathBuf::from(p), Some(span)),
         None => (PathBuf::from(plugin.default_path.unwrap_or_default()), None),
     };
-    if plugin.default_path.is_some() || path_span.is_some() {
-        if !allow_outside {
-            if let Err(msg) = check_inside(&path) {
-                errors.push(src.error(
-                    path_span.clone().or(Some(header_span(src, item))),
-                    Some(&sink),
-                    Some("path"),
-                    msg,
-                ));
-            }
-        }
+    if (plugin.default_path.is_some() || path_span.is_some())
+        && !allow_outside
+        && let Err(msg) = check_inside(&path)
+    {
+        errors.push(src.error(
+            path_span.clone().or(Some(header_span(src, item))),
+            Some(&sink),
+            Some("path"),
+            msg,
+        ));
     }
     let validate = validate.unwrap_or_else(|| {
         plugin
@@ -593,6 +595,9 @@ fn known_types() -> String {
 /// The `[[sinks]]` header line of an entry, found by scanning back from its first key.
 fn header_span(src: &Source<'_>, item: &Spanned<DeValue<'_>>) -> Range<usize> {
     let start = item.span().start.min(src.text.len());
+    if src.text[start..].starts_with("[[") {
+        return item.span(); // an array-of-tables entry is spanned by its header
+    }
     match src.text[..start].rfind("[[") {
         Some(h) => {
             let end = src.text[h..].find('\n').map_or(src.text.len(), |e| h + e);
@@ -614,17 +619,7 @@ fn deserialize_located<T: DeserializeOwned>(
         ValueDeserializer::from(value.clone()),
         &mut track,
     ));
-    result.map_err(|e| {
-        locate(
-            src,
-            value,
-            sink,
-            prefix,
-            &track.path(),
-            None,
-            &e.message().to_string(),
-        )
-    })
+    result.map_err(|e| locate(src, value, sink, prefix, &track.path(), None, e.message()))
 }
 
 /// Runs the plugin's constructor on its own keys, through an erased deserializer that tracks
@@ -731,15 +726,14 @@ fn locate(
         span = Some(v.span());
     }
     if let Some(name) = &unknown {
-        if walked.last().map(String::as_str) != Some(name.as_str()) {
-            if let Some((k, _)) = at
+        if walked.last().map(String::as_str) != Some(name.as_str())
+            && let Some((k, _)) = at
                 .get_ref()
                 .as_table()
                 .and_then(|t| t.get_key_value(name.as_str()))
-            {
-                walked.push(name.clone());
-                key_span = Some(k.span());
-            }
+        {
+            walked.push(name.clone());
+            key_span = Some(k.span());
         }
         span = key_span.clone().or(span);
     }
@@ -751,15 +745,41 @@ fn locate(
         }
         key_path.push_str(seg);
     }
+    // toml appends its own location lines ("in `key`"); the first line is the message
     let message = message
-        .strip_prefix(&format!("{}: ", path))
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
         .unwrap_or(message);
+    let message = humanize(message);
     src.error(
         Some(span),
         sink,
         (!key_path.is_empty()).then_some(key_path.as_str()),
         message.to_string(),
     )
+}
+
+/// Rewrites serde's Rust type names in messages into the TOML words users know.
+fn humanize(message: &str) -> String {
+    let mut m = message.to_string();
+    for (rust, toml) in [
+        ("expected u64", "expected a non-negative integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u16", "expected a non-negative integer"),
+        ("expected u8", "expected a non-negative integer"),
+        ("expected usize", "expected a non-negative integer"),
+        ("expected i64", "expected an integer"),
+        ("expected i32", "expected an integer"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("a sequence", "an array"),
+        ("a map", "a table"),
+        ("expected struct", "expected a table for"),
+    ] {
+        m = m.replace(rust, toml);
+    }
+    m
 }
 
 /// `a.b[2].c` into `a`, `b`, `[2]`, `c`.
@@ -783,49 +803,58 @@ fn split_key(key: &str) -> Vec<String> {
     out
 }
 
-fn check_unique(
-    src: &Source<'_>,
-    sinks: &[SinkSpec],
-    root: &DeTable<'_>,
-    errors: &mut Vec<ManifestError>,
-) {
-    let items = root.get("sinks").and_then(|s| s.get_ref().as_array());
-    let span_of = |index: usize, key: &str| -> Option<Range<usize>> {
-        let t = items?.get(index)?.get_ref().as_table()?;
-        t.get(key).or_else(|| t.get("type")).map(Spanned::span)
+fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestError>) {
+    let Some(items) = root.get("sinks").and_then(|s| s.get_ref().as_array()) else {
+        return;
     };
-    let mut names: BTreeMap<&str, &SinkSpec> = BTreeMap::new();
-    let mut paths: BTreeMap<&Path, &SinkSpec> = BTreeMap::new();
-    for spec in sinks {
-        let me = SinkRef {
-            index: spec.index,
-            name: spec.name.clone(),
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut paths: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for (index, item) in items.iter().enumerate() {
+        let Some(table) = item.get_ref().as_table() else {
+            continue;
         };
-        if let Some(first) = names.insert(&spec.name, spec) {
+        let text = |key: &str| {
+            table
+                .get(key)
+                .and_then(|v| v.get_ref().as_str().map(|s| (s.to_string(), v.span())))
+        };
+        let ty = text("type");
+        let Some((name, name_span)) = text("name").or_else(|| ty.clone()) else {
+            continue;
+        };
+        let me = SinkRef {
+            index,
+            name: name.clone(),
+        };
+        if let Some(first) = names.get(&name) {
             errors.push(src.error(
-                span_of(spec.index, "name"),
+                Some(name_span),
                 Some(&me),
                 Some("name"),
-                format!(
-                    "duplicate sink name {:?} (also sinks[{}]); give each sink a unique `name`",
-                    spec.name, first.index
-                ),
+                format!("duplicate sink name {name:?} (also sinks[{first}]); give each sink a unique `name`"),
             ));
-            names.insert(&first.name, first);
+        } else {
+            names.insert(name, index);
         }
-        if spec.plugin.default_path.is_some() || !spec.path.as_os_str().is_empty() {
-            if let Some(first) = paths.insert(&spec.path, spec) {
+        let default = ty
+            .as_ref()
+            .and_then(|(t, _)| registry::sink_plugin(t))
+            .and_then(|p| p.default_path);
+        let path = text("path").or_else(|| default.map(|d| (d.to_string(), item.span())));
+        if let Some((path, span)) = path {
+            let path = PathBuf::from(path);
+            if let Some(first) = paths.get(&path) {
                 errors.push(src.error(
-                    span_of(spec.index, "path"),
+                    Some(span),
                     Some(&me),
                     Some("path"),
                     format!(
-                        "sinks[{}] and sinks[{}] both write {}; give each its own `path`",
-                        first.index,
-                        spec.index,
-                        spec.path.display()
+                        "sinks[{first}] and sinks[{index}] both write {}; give each its own `path`",
+                        path.display()
                     ),
                 ));
+            } else {
+                paths.insert(path, index);
             }
         }
     }

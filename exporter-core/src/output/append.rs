@@ -44,10 +44,11 @@ impl AppendFile {
             .append(true)
             .create(true)
             .open(path)?;
-        if !existed && fsync == Fsync::OnCommit {
-            if let Some(dir) = dir {
-                sync_dir(dir)?;
-            }
+        if !existed
+            && fsync == Fsync::OnCommit
+            && let Some(dir) = dir
+        {
+            sync_dir(dir)?;
         }
         Ok(AppendFile {
             file,

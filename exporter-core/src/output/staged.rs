@@ -262,10 +262,10 @@ impl PendingFile {
     pub fn commit(mut self) -> io::Result<FileReport> {
         let staging = self.staging.take().expect("pending");
         fs::rename(&staging, &self.target)?;
-        if self.fsync == Fsync::OnCommit {
-            if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
-                sync_dir(dir)?;
-            }
+        if self.fsync == Fsync::OnCommit
+            && let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            sync_dir(dir)?;
         }
         let path = self.target.to_string_lossy().into_owned();
         Ok(self.report("", path))

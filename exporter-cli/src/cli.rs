@@ -1,0 +1,106 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Turns a campaign's event stream into its deliverables: results table, campaign summary,
+/// proxy performance report and error log.
+#[derive(Debug, Parser)]
+#[command(name = "exporter", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// More log output on standard error (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Output format of `plugins` and `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// The manifest, and what may override it.
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The manifest.
+    #[arg(short, long, value_name = "FILE", default_value = "exporter.toml")]
+    pub manifest: PathBuf,
+    /// Campaign id (overrides [campaign].id, also in {campaign_id} of the output directory).
+    #[arg(long, value_name = "ID")]
+    pub campaign_id: Option<String>,
+    /// Output directory (overrides [output].dir).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the export: read events, write and commit every output.
+    Run {
+        #[command(flatten)]
+        manifest: ManifestArgs,
+        /// Fail (exit 3) on the first bad input line instead of logging it.
+        #[arg(long)]
+        strict: bool,
+        /// No progress bar even on a terminal.
+        #[arg(long)]
+        no_progress: bool,
+        /// NDJSON event files; `-` (or none) reads standard input.
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+    },
+    /// Check a manifest without running it.
+    Validate {
+        #[command(flatten)]
+        manifest: ManifestArgs,
+    },
+    /// Re-validate the outputs of the last run.
+    Check {
+        #[command(flatten)]
+        manifest: ManifestArgs,
+        /// Findings format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List every registered sink and validator with its options and an example table.
+    Plugins {
+        /// Listing format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a sink plugin's output JSON Schema.
+    Schema {
+        /// The sink type.
+        #[arg(value_name = "TYPE")]
+        sink_type: String,
+    },
+    /// Write a starter manifest.
+    Init {
+        /// Where to write it.
+        #[arg(short, long, value_name = "FILE", default_value = "exporter.toml")]
+        output: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}

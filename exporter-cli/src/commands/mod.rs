@@ -1,0 +1,83 @@
+//! One module per group of subcommands.
+
+mod check;
+mod plugins;
+mod run;
+
+use exporter_core::ExportError;
+use exporter_core::manifest::Manifest;
+use exporter_core::redact::redact;
+
+use crate::cli::{Command, ManifestArgs};
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+
+pub(crate) fn dispatch(command: Command) -> u8 {
+    match command {
+        Command::Run {
+            manifest,
+            strict,
+            no_progress,
+            inputs,
+        } => run::run(&manifest, strict, no_progress, &inputs),
+        Command::Validate { manifest } => validate(&manifest),
+        Command::Check { manifest, format } => check::check(&manifest, format),
+        Command::Plugins { format } => plugins::list(format),
+        Command::Schema { sink_type } => plugins::schema(&sink_type),
+        Command::Init { output, force } => plugins::init(&output, force),
+    }
+}
+
+/// Prints an error (passwords masked, whatever its origin) and maps it to an exit code.
+pub(crate) fn report_error(e: &ExportError) -> u8 {
+    let text = e.to_string();
+    let text = redact(&text);
+    match e {
+        ExportError::Manifest(_) => {
+            eprintln!("{text}");
+            EXIT_USAGE
+        }
+        ExportError::BadInput { .. } => {
+            eprintln!("error: {text}");
+            EXIT_BAD_INPUT
+        }
+        _ => {
+            eprintln!("error: {text}");
+            EXIT_FAILED
+        }
+    }
+}
+
+pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, u8> {
+    Manifest::load(&args.manifest).map_err(|e| report_error(&ExportError::Manifest(e)))
+}
+
+fn validate(args: &ManifestArgs) -> u8 {
+    let manifest = match load(args) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let now = exporter_core::clock::run_timestamp();
+    let dir = match &args.out_dir {
+        Some(d) => d.clone(),
+        None => match manifest.output_dir(args.campaign_id.as_deref(), now) {
+            Ok(d) => d,
+            Err(e) => return report_error(&ExportError::Manifest(e)),
+        },
+    };
+    println!(
+        "{}: ok ({} sinks, output directory {})",
+        manifest.name,
+        manifest.sinks.len(),
+        dir.display()
+    );
+    for s in &manifest.sinks {
+        println!(
+            "  {} ({}) -> {}  validate: [{}]",
+            s.name,
+            s.plugin.name,
+            s.path.display(),
+            s.validate.join(", ")
+        );
+    }
+    EXIT_OK
+}

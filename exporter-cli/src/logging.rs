@@ -1,0 +1,27 @@
+//! Tracing set-up: `-v` levels, `RUST_LOG`, text or JSON lines, always on standard error.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::LogFormat;
+
+pub(crate) fn init(verbose: u8, format: LogFormat) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Whether info-level logs will show (then the progress bar would fight with them).
+pub(crate) fn info_enabled() -> bool {
+    tracing::enabled!(tracing::Level::INFO)
+}

@@ -1,0 +1,153 @@
+//! Every kind of manifest error names file:line:column, the sink and the key (snapshots of
+//! the exact messages users see), and all errors of a manifest come in one go.
+
+mod common;
+
+use common::{Workspace, stderr};
+
+const HEAD: &str = "[campaign]\nid = \"acme\"\n\n[output]\ndir = \"out/{campaign_id}\"\n\n";
+
+fn validate(sinks: &str) -> (Option<i32>, String) {
+    let ws = Workspace::new();
+    ws.write("exporter.toml", format!("{HEAD}{sinks}"));
+    let out = ws.run(&["validate", "-m", "exporter.toml"]);
+    (out.status.code(), stderr(&out))
+}
+
+fn error_of(sinks: &str) -> String {
+    let (code, err) = validate(sinks);
+    assert_eq!(code, Some(2), "{err}");
+    err
+}
+
+#[test]
+fn unknown_type_lists_known_types_and_suggests_the_closest() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsnol\"\nname = \"results\"\n"
+    ));
+}
+
+#[test]
+fn unknown_key_of_a_plugin() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\nfail_aftr = 3\n"
+    ));
+}
+
+#[test]
+fn wrong_type_of_a_plugin_key() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\nfail_after = \"three\"\n"
+    ));
+}
+
+#[test]
+fn wrong_type_of_a_common_key() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\nallow_outside = \"yes\"\n"
+    ));
+}
+
+#[test]
+fn missing_type() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\nname = \"results\"\npath = \"r.jsonl\"\n"
+    ));
+}
+
+#[test]
+fn duplicate_sink_name() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\nname = \"a\"\npath = \"a.jsonl\"\n\n[[sinks]]\ntype = \"test-jsonl\"\nname = \"a\"\npath = \"b.jsonl\"\n"
+    ));
+}
+
+#[test]
+fn path_outside_the_output_directory() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\npath = \"../escape.jsonl\"\n"
+    ));
+}
+
+#[test]
+fn absolute_path() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\npath = \"/tmp/escape.jsonl\"\n"
+    ));
+}
+
+#[test]
+fn allow_outside_permits_an_outside_path() {
+    let (code, err) =
+        validate("[[sinks]]\ntype = \"test-jsonl\"\npath = \"../x.jsonl\"\nallow_outside = true\n");
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn unknown_validator_and_plugin_level_check() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\nvalidate = [\"exist\"]\nevents = [\"record\", \"bogus\"]\n"
+    ));
+}
+
+#[test]
+fn toml_syntax_error() {
+    insta::assert_snapshot!(error_of("[[sinks]]\ntype = \"test-jsonl\npath = 3\n"));
+}
+
+#[test]
+fn unknown_top_level_key_and_placeholder() {
+    let ws = Workspace::new();
+    ws.write("exporter.toml", "[outptu]\ndir = \"x\"\n[output]\ndir = \"out/{campaign}\"\n[[sinks]]\ntype = \"test-jsonl\"\n");
+    let out = ws.run(&["validate", "-m", "exporter.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(stderr(&out));
+}
+
+#[test]
+fn all_errors_are_reported_in_one_go() {
+    let err = error_of(concat!(
+        "[[sinks]]\ntype = \"test-jsnol\"\n\n",
+        "[[sinks]]\ntype = \"test-jsonl\"\nname = \"b\"\nfail_aftr = 1\n\n",
+        "[[sinks]]\ntype = \"test-jsonl\"\nname = \"b\"\npath = \"../x\"\n",
+    ));
+    assert!(err.contains("exporter.toml:8:8:"), "{err}");
+    assert!(err.contains("exporter.toml:13:1:"), "{err}");
+    assert!(err.contains("exporter.toml:17:8:"), "{err}");
+    assert!(err.contains("exporter.toml:18:8:"), "{err}");
+    assert!(err.ends_with("4 errors in the manifest\n"), "{err}");
+}
+
+#[test]
+fn campaign_id_placeholder_without_an_id() {
+    let ws = Workspace::new();
+    ws.write(
+        "exporter.toml",
+        "[output]\ndir = \"out/{campaign_id}\"\n[[sinks]]\ntype = \"test-jsonl\"\n",
+    );
+    let out = ws.run(&["run", "-m", "exporter.toml", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(stderr(&out));
+    let ok = ws.run(&[
+        "run",
+        "-m",
+        "exporter.toml",
+        "--campaign-id",
+        "x/../y",
+        "/dev/null",
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(ws.exists("out/x_.._y/events.jsonl"), "{:?}", ws.files());
+}
+
+#[test]
+fn a_missing_manifest_is_a_usage_error() {
+    let ws = Workspace::new();
+    let out = ws.run(&["validate", "-m", "nope.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nope.toml:1:1: cannot read the manifest"),
+        "{}",
+        stderr(&out)
+    );
+}
