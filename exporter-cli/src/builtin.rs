@@ -1,8 +1,10 @@
 //! The one place that names every built-in plugin crate, so the linker keeps their
 //! `inventory` registrations (a crate only listed in Cargo.toml is dropped).
 
+use exporter_error_log as _;
+
 /// Names of the built-in sink plugins, as `exporter plugins` lists them.
-pub const BUILTIN_SINKS: &[&str] = &[];
+pub const BUILTIN_SINKS: &[&str] = &["error-log"];
 
 /// Names of the built-in validator plugins.
 pub const BUILTIN_VALIDATORS: &[&str] = &["exists"];

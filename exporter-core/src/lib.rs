@@ -28,6 +28,7 @@ mod pipeline;
 pub mod redact;
 pub mod registry;
 pub mod sink;
+pub mod tabular;
 pub mod validate;
 
 pub use error::{ExportError, RejectedFile, SinkError};
@@ -47,3 +48,5 @@ pub use erased_serde;
 pub use inventory;
 /// Re-exported: records, contexts and reports are JSON values.
 pub use serde_json;
+/// Re-exported: sinks log through `tracing` like the rest of the exporter.
+pub use tracing;

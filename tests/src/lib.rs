@@ -1,6 +1,9 @@
 //! Test-only plugins for the end-to-end tests of the pipeline: a JSON Lines sink that can be
 //! told to fail, reject or corrupt, and a validator for its files. Linked into the
-//! `exporter-test` binary (never into `exporter`).
+//! `exporter-test` binary (never into `exporter`). Also the [`harness`] the end-to-end tests
+//! of every crate share.
+
+pub mod harness;
 
 use std::io::Write;
 

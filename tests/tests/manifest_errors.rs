@@ -1,14 +1,16 @@
 //! Every kind of manifest error names file:line:column, the sink and the key (snapshots of
 //! the exact messages users see), and all errors of a manifest come in one go.
 
-mod common;
+use exporter_tests::harness::{Workspace, stderr};
 
-use common::{Workspace, stderr};
+fn workspace() -> Workspace {
+    Workspace::new(env!("CARGO_BIN_EXE_exporter-test"))
+}
 
 const HEAD: &str = "[campaign]\nid = \"acme\"\n\n[output]\ndir = \"out/{campaign_id}\"\n\n";
 
 fn validate(sinks: &str) -> (Option<i32>, String) {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("exporter.toml", format!("{HEAD}{sinks}"));
     let out = ws.run(&["validate", "-m", "exporter.toml"]);
     (out.status.code(), stderr(&out))
@@ -97,7 +99,7 @@ fn toml_syntax_error() {
 
 #[test]
 fn unknown_top_level_key_and_placeholder() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("exporter.toml", "[outptu]\ndir = \"x\"\n[output]\ndir = \"out/{campaign}\"\n[[sinks]]\ntype = \"test-jsonl\"\n");
     let out = ws.run(&["validate", "-m", "exporter.toml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -120,7 +122,7 @@ fn all_errors_are_reported_in_one_go() {
 
 #[test]
 fn campaign_id_placeholder_without_an_id() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write(
         "exporter.toml",
         "[output]\ndir = \"out/{campaign_id}\"\n[[sinks]]\ntype = \"test-jsonl\"\n",
@@ -142,7 +144,7 @@ fn campaign_id_placeholder_without_an_id() {
 
 #[test]
 fn a_missing_manifest_is_a_usage_error() {
-    let ws = Workspace::new();
+    let ws = workspace();
     let out = ws.run(&["validate", "-m", "nope.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

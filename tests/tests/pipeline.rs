@@ -1,8 +1,10 @@
 //! The pipeline end to end, through the `exporter-test` binary (built-in CLI + test plugins).
 
-mod common;
+use exporter_tests::harness::{EVENTS, ReadOnlyDir, Workspace, stderr};
 
-use common::{EVENTS, Workspace, stderr};
+fn workspace() -> Workspace {
+    Workspace::new(env!("CARGO_BIN_EXE_exporter-test"))
+}
 use serde_json::Value;
 
 const MANIFEST: &str = r#"
@@ -40,7 +42,7 @@ fn lines(text: &str) -> Vec<Value> {
 
 #[test]
 fn routes_every_event_and_accounts_for_every_line() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     ws.write("in.ndjson", EVENTS);
     let out = ws.run(&["run", "-m", "m.toml", "in.ndjson"]);
@@ -114,7 +116,7 @@ fn routes_every_event_and_accounts_for_every_line() {
 
 #[test]
 fn no_password_reaches_any_output_or_message() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     ws.write("in.ndjson", EVENTS);
     let out = ws.run(&["-vv", "run", "-m", "m.toml", "in.ndjson"]);
@@ -131,7 +133,7 @@ fn no_password_reaches_any_output_or_message() {
 
 #[test]
 fn strict_mode_exits_3_naming_file_and_line() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     ws.write("in.ndjson", EVENTS);
     let out = ws.run(&["run", "--strict", "-m", "m.toml", "in.ndjson"]);
@@ -151,7 +153,7 @@ fn strict_mode_exits_3_naming_file_and_line() {
 
 #[test]
 fn a_sink_failing_mid_write_leaves_the_previous_file_intact() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     ws.write("in.ndjson", EVENTS);
     assert!(
@@ -191,7 +193,7 @@ fn a_sink_failing_mid_write_leaves_the_previous_file_intact() {
 
 #[test]
 fn a_failed_validation_keeps_the_file_as_rejected_and_commits_nothing() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     ws.write("in.ndjson", EVENTS);
     assert!(
@@ -233,11 +235,11 @@ fn a_failed_validation_keeps_the_file_as_rejected_and_commits_nothing() {
 
 #[test]
 fn reads_standard_input_and_several_files() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     ws.write("a.ndjson", EVENTS);
-    let out = common::exporter_test()
-        .current_dir(ws.path())
+    let out = ws
+        .command()
         .args(["run", "-m", "m.toml", "a.ndjson", "-"])
         .write_stdin("{\"type\":\"record\",\"data\":{\"place_id\":\"from-stdin\"}}\r\n")
         .output()
@@ -254,7 +256,7 @@ fn reads_standard_input_and_several_files() {
 
 #[test]
 fn missing_input_fails_with_its_name() {
-    let ws = Workspace::new();
+    let ws = workspace();
     ws.write("m.toml", MANIFEST);
     let out = ws.run(&["run", "-m", "m.toml", "nope.ndjson"]);
     assert_eq!(out.status.code(), Some(1));
@@ -268,7 +270,7 @@ fn missing_input_fails_with_its_name() {
 #[cfg(unix)]
 #[test]
 fn a_sink_path_through_a_symlink_is_refused() {
-    let ws = Workspace::new();
+    let ws = workspace();
     let elsewhere = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(ws.path().join("out/acme")).unwrap();
     std::os::unix::fs::symlink(elsewhere.path(), ws.path().join("out/acme/linked")).unwrap();
@@ -286,10 +288,10 @@ fn a_sink_path_through_a_symlink_is_refused() {
 #[cfg(unix)]
 #[test]
 fn a_read_only_output_directory_fails_before_reading_input() {
-    let ws = Workspace::new();
+    let ws = workspace();
     let dir = ws.path().join("out/acme");
     std::fs::create_dir_all(&dir).unwrap();
-    let _guard = common::ReadOnlyDir::new(&dir);
+    let _guard = ReadOnlyDir::new(&dir);
     ws.write("m.toml", MANIFEST);
     ws.write("in.ndjson", EVENTS);
     let out = ws.run(&["run", "-m", "m.toml", "in.ndjson"]);

@@ -1,36 +1,52 @@
-//! Helpers shared by the end-to-end tests: a temp workspace with a manifest and inputs, and
-//! the binaries under test.
-#![allow(dead_code)]
+//! Helpers shared by the end-to-end tests of every crate: a temporary folder with a manifest
+//! and inputs, in which a binary under test runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
 
-/// The CLI with the test-only plugins.
-pub fn exporter_test() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_exporter-test"));
+/// `SOURCE_DATE_EPOCH` the harness sets: 2025-11-26T08:00:00Z.
+pub const SOURCE_DATE_EPOCH: &str = "1764144000";
+
+/// A command for `bin` with a clean, reproducible environment.
+pub fn command(bin: &Path) -> Command {
+    let mut cmd = Command::new(bin);
     cmd.env_remove("RUST_LOG")
-        .env("SOURCE_DATE_EPOCH", "1764144000");
+        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH);
     cmd
 }
 
-/// A temporary folder holding a manifest and inputs; commands run inside it.
+/// A temporary folder holding a manifest and inputs; the binary under test runs inside it.
 pub struct Workspace {
+    /// The folder (removed on drop).
     pub dir: tempfile::TempDir,
+    bin: PathBuf,
 }
 
 impl Workspace {
-    pub fn new() -> Self {
+    /// A new empty folder for running `bin` (use `env!("CARGO_BIN_EXE_...")`).
+    pub fn new(bin: impl Into<PathBuf>) -> Self {
         Workspace {
             dir: tempfile::tempdir().unwrap(),
+            bin: bin.into(),
         }
     }
 
+    /// A command for the binary under test, running in the folder.
+    pub fn command(&self) -> Command {
+        let mut cmd = command(&self.bin);
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+
+    /// The folder's path.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Writes a file (creating folders), returning its path.
+    /// Writes a file (creating folders), returning its path.
     pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
         let p = self.dir.path().join(name);
         if let Some(parent) = p.parent() {
@@ -40,22 +56,22 @@ impl Workspace {
         p
     }
 
+    /// Reads a file as text; panics with its name when missing.
+    /// Reads a file as text; panics with its name when missing.
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
+    /// Whether a file exists.
+    /// Whether a file exists.
     pub fn exists(&self, name: &str) -> bool {
         self.dir.path().join(name).exists()
     }
 
-    /// Runs the test binary with `args` inside the workspace.
+    /// Runs the binary with `args` inside the folder.
     pub fn run(&self, args: &[&str]) -> Output {
-        exporter_test()
-            .current_dir(self.dir.path())
-            .args(args)
-            .output()
-            .unwrap()
+        self.command().args(args).output().unwrap()
     }
 
     /// Every file under the workspace, relative, sorted.
@@ -82,10 +98,14 @@ impl Workspace {
     }
 }
 
+/// Standard error as text.
+/// Standard error as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Standard output as text.
+/// Standard output as text.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -111,6 +131,8 @@ pub struct ReadOnlyDir {
 
 #[cfg(unix)]
 impl ReadOnlyDir {
+    /// Makes `path` read-only until the guard drops.
+    /// Makes `path` read-only until the guard drops.
     pub fn new(path: &Path) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let root = std::process::Command::new("id")

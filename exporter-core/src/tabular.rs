@@ -1,0 +1,350 @@
+//! What every CSV output shares (SPEC section 4.1): the four dialects, RFC 4180 writing, the
+//! formula guard, spreadsheet cell limits, and how numbers, booleans and date-times become
+//! cell text. The results table and the error log both use it, so they agree byte for byte.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Timestamp;
+
+/// A CSV dialect: encoding, line ending, formula guard default, row limit, booleans.
+///
+/// ```
+/// use exporter_core::tabular::Dialect;
+/// assert_eq!(Dialect::Excel.line_end(), b"\r\n");
+/// assert_eq!(Dialect::Unix.line_end(), b"\n");
+/// assert_eq!(Dialect::Excel.max_rows(), Some(1_048_575));
+/// assert_eq!(Dialect::Sheets.cell_limit(), Some(50_000));
+/// assert_eq!(Dialect::Rfc4180.booleans(), ("true", "false"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// UTF-8 with BOM, CRLF, guarded, 1,048,575 data rows per file, TRUE/FALSE, Excel date-times.
+    #[default]
+    Excel,
+    /// UTF-8, CRLF, guarded, TRUE/FALSE.
+    Sheets,
+    /// UTF-8, CRLF, unguarded, true/false.
+    Rfc4180,
+    /// UTF-8, LF, unguarded, true/false.
+    Unix,
+}
+
+/// The UTF-8 byte order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl Dialect {
+    /// The manifest name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Excel => "excel",
+            Dialect::Sheets => "sheets",
+            Dialect::Rfc4180 => "rfc4180",
+            Dialect::Unix => "unix",
+        }
+    }
+
+    /// Whether a new file starts with the UTF-8 BOM (Excel needs it to read UTF-8).
+    pub fn bom(self) -> bool {
+        self == Dialect::Excel
+    }
+
+    /// The line terminator.
+    pub fn line_end(self) -> &'static [u8] {
+        match self {
+            Dialect::Unix => b"\n",
+            _ => b"\r\n",
+        }
+    }
+
+    /// Whether the formula guard is on unless the manifest says otherwise.
+    pub fn guards_formulas(self) -> bool {
+        matches!(self, Dialect::Excel | Dialect::Sheets)
+    }
+
+    /// Data rows per file before rolling over (Excel's sheet holds 1,048,576 rows, one is
+    /// the header).
+    pub fn max_rows(self) -> Option<u64> {
+        match self {
+            Dialect::Excel => Some(1_048_575),
+            _ => None,
+        }
+    }
+
+    /// Longest cell in UTF-16 code units, as the spreadsheet counts.
+    pub fn cell_limit(self) -> Option<usize> {
+        match self {
+            Dialect::Excel => Some(32_767),
+            Dialect::Sheets => Some(50_000),
+            _ => None,
+        }
+    }
+
+    /// The text of `true` and `false`.
+    pub fn booleans(self) -> (&'static str, &'static str) {
+        match self {
+            Dialect::Excel | Dialect::Sheets => ("TRUE", "FALSE"),
+            _ => ("true", "false"),
+        }
+    }
+
+    /// A `csv` writer builder for this dialect: the delimiter, the line ending, and quoting
+    /// exactly where RFC 4180 needs it.
+    ///
+    /// ```
+    /// let mut w = exporter_core::tabular::Dialect::Excel.writer_builder(b',').from_writer(vec![]);
+    /// w.write_record(["a,b", "say \"hi\"", "plain"]).unwrap();
+    /// assert_eq!(w.into_inner().unwrap(), b"\"a,b\",\"say \"\"hi\"\"\",plain\r\n");
+    /// ```
+    pub fn writer_builder(self, delimiter: u8) -> csv::WriterBuilder {
+        let mut b = csv::WriterBuilder::new();
+        b.delimiter(delimiter)
+            .quote_style(csv::QuoteStyle::Necessary)
+            .double_quote(true)
+            .terminator(match self {
+                Dialect::Unix => csv::Terminator::Any(b'\n'),
+                _ => csv::Terminator::CRLF,
+            });
+        b
+    }
+
+    /// A date-time as this dialect writes it: Excel gets UTC as `YYYY-MM-DD HH:MM:SS`
+    /// (`.fff` when there is a fraction), which Excel and Calc read as a date-time; the
+    /// others get RFC 3339.
+    ///
+    /// ```
+    /// use exporter_core::{Timestamp, tabular::Dialect};
+    /// let ts = Timestamp::parse("2026-11-26T09:00:01.25+01:00").unwrap();
+    /// assert_eq!(Dialect::Excel.datetime(&ts), "2026-11-26 08:00:01.250");
+    /// assert_eq!(Dialect::Unix.datetime(&ts), "2026-11-26T09:00:01.25+01:00");
+    /// ```
+    pub fn datetime(self, ts: &Timestamp) -> String {
+        match self {
+            Dialect::Excel => excel_datetime(ts),
+            _ => ts.to_string(),
+        }
+    }
+}
+
+fn excel_datetime(ts: &Timestamp) -> String {
+    let t = ts.as_offset_datetime().to_offset(time::UtcOffset::UTC);
+    let mut s = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    if t.nanosecond() != 0 {
+        s.push_str(&format!(".{:03}", t.millisecond()));
+    }
+    s
+}
+
+/// A field delimiter: one ASCII character other than a quote, CR or LF (`","` by default).
+///
+/// ```
+/// use exporter_core::tabular::Delimiter;
+/// let d: Delimiter = serde_json::from_str("\";\"").unwrap();
+/// assert_eq!(d.byte(), b';');
+/// assert!(serde_json::from_str::<Delimiter>("\"ab\"").is_err());
+/// assert_eq!(Delimiter::default().byte(), b',');
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Delimiter(u8);
+
+impl Delimiter {
+    /// The delimiter byte.
+    pub fn byte(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for Delimiter {
+    fn default() -> Self {
+        Delimiter(b',')
+    }
+}
+
+impl TryFrom<String> for Delimiter {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\r' | b'\n') => Ok(Delimiter(*b)),
+            _ => Err(format!(
+                "delimiter must be one ASCII character other than a quote, CR or LF, got {s:?}"
+            )),
+        }
+    }
+}
+
+impl From<Delimiter> for String {
+    fn from(d: Delimiter) -> String {
+        (d.0 as char).to_string()
+    }
+}
+
+/// Whether a string cell needs the formula guard (OWASP CSV injection): it begins with `=`,
+/// `@`, tab or CR, or with `+`/`-` followed by anything but an *inert tail* (one or more
+/// characters, at least one a digit, all digits, spaces or `( ) . , / -`), so phone numbers
+/// and signed numbers held as text are left alone.
+///
+/// ```
+/// use exporter_core::tabular::needs_guard;
+/// for s in ["=1+1", "@SUM(A1)", "\tx", "\rx", "+1+1", "-2+3", "-", "+", "-x"] {
+///     assert!(needs_guard(s), "{s:?}");
+/// }
+/// for s in ["+1 555 0100", "+49 (30) 123-456", "-5", "-0.5", "0049", "a=b", ""] {
+///     assert!(!needs_guard(s), "{s:?}");
+/// }
+/// ```
+pub fn needs_guard(cell: &str) -> bool {
+    let mut chars = cell.chars();
+    match chars.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => {
+            let tail = chars.as_str();
+            let inert = !tail.is_empty()
+                && tail.chars().any(|c| c.is_ascii_digit())
+                && tail.chars().all(|c| {
+                    c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '.' | ',' | '/' | '-')
+                });
+            !inert
+        }
+        _ => false,
+    }
+}
+
+/// Applies the guard: a leading `'` where [`needs_guard`] says so.
+///
+/// ```
+/// use exporter_core::tabular::guard;
+/// assert_eq!(guard("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(guard("+1 555 0100"), "+1 555 0100");
+/// ```
+pub fn guard(cell: &str) -> Cow<'_, str> {
+    if needs_guard(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Cuts `cell` to at most `limit` UTF-16 code units without splitting a character; returns
+/// the kept prefix and whether anything was cut.
+///
+/// ```
+/// use exporter_core::tabular::truncate_utf16;
+/// assert_eq!(truncate_utf16("abc", 2), ("ab", true));
+/// assert_eq!(truncate_utf16("a😀b", 2), ("a", true)); // the emoji takes two units
+/// assert_eq!(truncate_utf16("a😀b", 3), ("a😀", true));
+/// assert_eq!(truncate_utf16("ab", 2), ("ab", false));
+/// ```
+pub fn truncate_utf16(cell: &str, limit: usize) -> (&str, bool) {
+    // Fast path: even if every byte were one unit, it fits.
+    if cell.len() <= limit {
+        return (cell, false);
+    }
+    let mut units = 0;
+    for (i, c) in cell.char_indices() {
+        units += c.len_utf16();
+        if units > limit {
+            return (&cell[..i], true);
+        }
+    }
+    (cell, false)
+}
+
+/// A JSON number as cell text: integers keep all their digits whatever their size; other
+/// numbers become the shortest decimal text that reads back to the same value, never in
+/// exponent form.
+///
+/// ```
+/// use exporter_core::tabular::number_text;
+/// assert_eq!(number_text("9007199254740993"), "9007199254740993");
+/// assert_eq!(number_text("1e21"), "1000000000000000000000");
+/// assert_eq!(number_text("0.30000000000000004"), "0.30000000000000004");
+/// assert_eq!(number_text("4.50"), "4.5");
+/// assert_eq!(number_text("1.5E-7"), "0.00000015");
+/// assert_eq!(number_text("-0.0"), "-0");
+/// assert_eq!(number_text("1e400"), format!("1{}", "0".repeat(400)));
+/// ```
+pub fn number_text(text: &str) -> Cow<'_, str> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(text);
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => Cow::Owned(format!("{f}")),
+        _ => Cow::Owned(expand_exponent(text)),
+    }
+}
+
+/// Exact decimal expansion of `[-]digits[.digits][e[+-]digits]` (for values beyond `f64`).
+fn expand_exponent(text: &str) -> String {
+    let (neg, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().unwrap_or(0)),
+        None => (rest, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all: String = format!("{int}{frac}");
+    let point = int.len() as i64 + exp; // position of the decimal point in `all`
+    let mut s = if point <= 0 {
+        format!("0.{}{}", "0".repeat((-point) as usize), all)
+    } else if point as usize >= all.len() {
+        format!("{all}{}", "0".repeat(point as usize - all.len()))
+    } else {
+        format!("{}.{}", &all[..point as usize], &all[point as usize..])
+    };
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    let s = s.trim_start_matches('0');
+    let s = if s.is_empty() || s.starts_with('.') {
+        format!("0{s}")
+    } else {
+        s.to_string()
+    };
+    if neg { format!("-{s}") } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_big_exponents_exactly() {
+        assert_eq!(expand_exponent("1.25e3"), "1250");
+        assert_eq!(expand_exponent("-12.5e-3"), "-0.0125");
+        assert_eq!(expand_exponent("1e400"), format!("1{}", "0".repeat(400)));
+        assert_eq!(expand_exponent("1e-400"), format!("0.{}1", "0".repeat(399)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn number_text_reads_back_to_the_same_f64(f in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+            for text in [format!("{f:e}"), format!("{f}"), format!("{f:E}")] {
+                let cell = number_text(&text);
+                proptest::prop_assert!(!cell.contains(['e', 'E']), "{cell}");
+                proptest::prop_assert_eq!(cell.parse::<f64>().unwrap(), f);
+            }
+        }
+
+        #[test]
+        fn truncation_never_splits_and_respects_the_limit(s in "\\PC{0,40}", limit in 0usize..50) {
+            let (kept, cut) = truncate_utf16(&s, limit);
+            proptest::prop_assert!(kept.encode_utf16().count() <= limit || !cut && s.encode_utf16().count() <= limit);
+            proptest::prop_assert!(s.starts_with(kept));
+            proptest::prop_assert_eq!(cut, kept.len() < s.len());
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! # exporter-error-log
+//!
+//! The `error-log` sink (SPEC section 4.4): one CSV row per failure (error events, bad input
+//! lines, records other sinks rejected), appended across runs. The header is written only
+//! when the file is new or empty; a file with another header is refused rather than mixed;
+//! a torn last row left by a crash is cut away on the next open. Rows from many threads and
+//! processes never interleave: each batch is appended whole under an exclusive file lock.
+//!
+//! Applications can also log directly through [`ErrorLog`], a cloneable `Send + Sync` handle.
+
+mod log;
+
+use std::path::PathBuf;
+
+pub use log::{BATCH_BYTES, COLUMNS, ErrorLog, LogCounts, OpenError, Options};
+
+use exporter_core::serde_json::{Map, Value};
+use exporter_core::tabular::{Delimiter, Dialect};
+use exporter_core::{
+    BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Severity,
+    Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, Written,
+};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    dialect: Dialect,
+    #[serde(default)]
+    delimiter: Delimiter,
+    formula_guard: Option<bool>,
+    #[serde(default = "lowest")]
+    min_severity: Severity,
+}
+
+fn lowest() -> Severity {
+    Severity::Debug
+}
+
+struct ErrorLogSink {
+    config: Config,
+    path: PathBuf,
+    log: Option<ErrorLog>,
+    shown_path: String,
+}
+
+impl ErrorLogSink {
+    fn log(&self) -> &ErrorLog {
+        self.log.as_ref().expect("opened before events")
+    }
+}
+
+impl Sink for ErrorLogSink {
+    fn interests(&self) -> Interests {
+        Interests {
+            campaign: true,
+            errors: true,
+            ..Interests::NONE
+        }
+    }
+
+    fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
+        let file = files.append(&self.path)?;
+        let options = Options {
+            dialect: self.config.dialect,
+            delimiter: self.config.delimiter,
+            formula_guard: self
+                .config
+                .formula_guard
+                .unwrap_or(self.config.dialect.guards_formulas()),
+            min_severity: self.config.min_severity,
+            fsync: exporter_core::Fsync::OnCommit,
+        };
+        let target = files.resolve(&self.path)?;
+        let log = ErrorLog::from_append_file(file, options)
+            .map_err(|e| SinkError::new(e.to_string()).at(&target))?;
+        let repaired = log.counts().repaired_bytes;
+        if repaired > 0 {
+            exporter_core::tracing::warn!(
+                path = %target.display(),
+                repaired_bytes = repaired,
+                "removed a torn last row left by an interrupted writer"
+            );
+        }
+        self.shown_path = files.display_path(&target);
+        self.log = Some(log);
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event<'_>, _cx: &mut EventContext<'_>) -> Result<(), SinkError> {
+        match event {
+            Event::Campaign(c) => self.log().set_campaign_id(c.id.clone()),
+            Event::Error(e) => self
+                .log()
+                .log(e)
+                .map_err(|e| SinkError::io(e, &self.path))?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+        let log = self.log.as_ref().expect("opened");
+        let report = log
+            .finish("", self.shown_path.clone())
+            .map_err(|e| SinkError::io(e, &self.path))?;
+        let counts = log.counts();
+        let mut details = Map::new();
+        details.insert("rows_appended".into(), Value::from(counts.rows));
+        details.insert(
+            "filtered_below_min_severity".into(),
+            Value::from(counts.filtered),
+        );
+        details.insert("guarded_cells".into(), Value::from(counts.guarded_cells));
+        details.insert(
+            "truncated_cells".into(),
+            Value::from(counts.truncated_cells),
+        );
+        details.insert(
+            "repaired_torn_bytes".into(),
+            Value::from(counts.repaired_bytes),
+        );
+        details.insert("created".into(), Value::from(counts.created));
+        Ok(SinkOutput {
+            files: vec![Written::Appended(report)],
+            records: None,
+            details,
+        })
+    }
+}
+
+fn build(
+    d: &mut dyn exporter_core::erased_serde::Deserializer<'_>,
+    cx: &SinkContext,
+) -> Result<Box<dyn Sink>, BuildError> {
+    let config: Config = exporter_core::config(d)?;
+    Ok(Box::new(ErrorLogSink {
+        config,
+        path: cx.path.clone(),
+        log: None,
+        shown_path: String::new(),
+    }))
+}
+
+exporter_core::inventory::submit! {
+    SinkPlugin {
+        name: "error-log",
+        description: "One CSV row per failure, appended across runs; safe with many writers.",
+        default_path: Some("error_log.csv"),
+        example: "type = \"error-log\"\npath = \"error_log.csv\"\ndialect = \"excel\"\nmin_severity = \"debug\"\n",
+        options: &[
+            OptionDoc { key: "dialect", ty: "string", default: "\"excel\"", doc: "excel | sheets | rfc4180 | unix" },
+            OptionDoc { key: "delimiter", ty: "string", default: "\",\"", doc: "one ASCII character" },
+            OptionDoc { key: "formula_guard", ty: "boolean", default: "per dialect", doc: "prefix ' to cells a spreadsheet would run" },
+            OptionDoc { key: "min_severity", ty: "string", default: "\"debug\"", doc: "debug | info | warning | error | critical" },
+        ],
+        default_validators: &["exists"],
+        output_schema: None,
+        build,
+    }
+}

@@ -1,0 +1,465 @@
+//! The error log file itself: row encoding, the header check, torn-tail repair, and batched
+//! appends under the file lock. [`ErrorLog`] is the cloneable, thread-safe handle.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use exporter_core::serde_json;
+use exporter_core::tabular::{self, BOM, Delimiter, Dialect};
+use exporter_core::{AppendFile, ErrorEvent, FileReport, Fsync, Severity};
+
+/// The columns, in order.
+pub const COLUMNS: [&str; 8] = [
+    "timestamp",
+    "severity",
+    "kind",
+    "message",
+    "campaign_id",
+    "url",
+    "proxy",
+    "context",
+];
+
+/// Rows are appended in batches of about this many bytes (and whenever the log is flushed).
+pub const BATCH_BYTES: usize = 64 * 1024;
+
+/// How the log is written.
+///
+/// ```
+/// let o = exporter_error_log::Options::default();
+/// assert_eq!(o.dialect, exporter_core::tabular::Dialect::Excel);
+/// assert!(o.formula_guard);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// CSV dialect (default `excel`).
+    pub dialect: Dialect,
+    /// Field delimiter.
+    pub delimiter: Delimiter,
+    /// Whether string cells get the formula guard.
+    pub formula_guard: bool,
+    /// Rows below this severity are not written (counted as filtered).
+    pub min_severity: Severity,
+    /// Durability of appended batches.
+    pub fsync: Fsync,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dialect: Dialect::Excel,
+            delimiter: Delimiter::default(),
+            formula_guard: true,
+            min_severity: Severity::Debug,
+            fsync: Fsync::OnCommit,
+        }
+    }
+}
+
+/// Counts of one log handle (all its clones together).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogCounts {
+    /// Rows written.
+    pub rows: u64,
+    /// Rows below `min_severity`, not written.
+    pub filtered: u64,
+    /// Cells that got the formula guard.
+    pub guarded_cells: u64,
+    /// Cells cut at the dialect's cell limit.
+    pub truncated_cells: u64,
+    /// Bytes of a torn last row removed when the file was opened.
+    pub repaired_bytes: u64,
+    /// Whether this handle created the file (and wrote its header).
+    pub created: bool,
+}
+
+struct State {
+    file: Option<AppendFile>,
+    options: Options,
+    buf: Vec<u8>,
+    pending_rows: u64,
+    campaign_id: Option<String>,
+    counts: LogCounts,
+}
+
+/// A cloneable, thread-safe handle on an error log: any thread can [`ErrorLog::log`] through
+/// it. Rows are encoded whole and appended in batches under the file's exclusive lock, so
+/// rows from threads and from other processes never interleave or tear.
+///
+/// ```
+/// use exporter_error_log::{ErrorLog, Options};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("error_log.csv");
+/// let log = ErrorLog::open(&path, Options::default()).unwrap();
+/// let worker = log.clone();
+/// std::thread::spawn(move || {
+///     worker.log(&exporter_core::ErrorEvent::new("Timeout", "=read timed out")).unwrap();
+/// }).join().unwrap();
+/// log.flush().unwrap();
+/// let text = std::fs::read_to_string(&path).unwrap();
+/// assert!(text.starts_with("\u{feff}timestamp,severity,kind,message,"));
+/// assert!(text.contains(",error,Timeout,'=read timed out,"));
+/// ```
+#[derive(Clone)]
+pub struct ErrorLog {
+    state: Arc<Mutex<State>>,
+}
+
+/// Why an error log cannot be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The file could not be read or written.
+    Io(io::Error),
+    /// The file exists with other columns: appending would mix two tables.
+    HeaderMismatch {
+        /// The header found in the file.
+        found: String,
+        /// The header this log writes.
+        expected: String,
+    },
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Io(e) => e.fmt(f),
+            OpenError::HeaderMismatch { found, expected } => write!(
+                f,
+                "the existing file has the header {found:?} but this error log writes {expected:?}; \
+                 appending would mix two tables: move the old file away or choose another path"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl From<io::Error> for OpenError {
+    fn from(e: io::Error) -> Self {
+        OpenError::Io(e)
+    }
+}
+
+impl ErrorLog {
+    /// Opens (creating if needed) the log at `path`: writes the header when the file is new
+    /// or empty, refuses a file with another header, and repairs a torn last row.
+    pub fn open(path: &Path, options: Options) -> Result<ErrorLog, OpenError> {
+        ErrorLog::from_append_file(AppendFile::open(path, options.fsync)?, options)
+    }
+
+    /// [`ErrorLog::open`] on a file already opened for appending (the sink gets it from the
+    /// output directory).
+    pub fn from_append_file(mut file: AppendFile, options: Options) -> Result<ErrorLog, OpenError> {
+        let header = header_line(&options);
+        let mut created = false;
+        let mut repaired = 0;
+        let mismatch = file.locked(|f| {
+            let len = f.metadata()?.len();
+            if len == 0 {
+                let mut first = Vec::new();
+                if options.dialect.bom() {
+                    first.extend_from_slice(BOM);
+                }
+                first.extend_from_slice(&header);
+                f.write_all(&first)?;
+                created = true;
+                return Ok(None);
+            }
+            let found = read_header(f)?;
+            let expected = String::from_utf8_lossy(trim_line_end(&header)).into_owned();
+            if found != expected {
+                return Ok(Some(OpenError::HeaderMismatch { found, expected }));
+            }
+            repaired = repair_torn_tail(f, len)?;
+            Ok(None)
+        })?;
+        if let Some(e) = mismatch {
+            return Err(e);
+        }
+        Ok(ErrorLog {
+            state: Arc::new(Mutex::new(State {
+                file: Some(file),
+                options,
+                buf: Vec::with_capacity(BATCH_BYTES + 4096),
+                pending_rows: 0,
+                campaign_id: None,
+                counts: LogCounts {
+                    created,
+                    repaired_bytes: repaired,
+                    ..LogCounts::default()
+                },
+            })),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Rows are encoded into the buffer whole; a panic elsewhere cannot leave half a row.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the `campaign_id` column of rows logged from now on.
+    pub fn set_campaign_id(&self, id: Option<String>) {
+        self.state().campaign_id = id;
+    }
+
+    /// Logs one failure (masking proxy passwords in every column). The row reaches the file
+    /// with the next batch: when about [`BATCH_BYTES`] are buffered, on [`ErrorLog::flush`],
+    /// or when the last handle is dropped.
+    pub fn log(&self, event: &ErrorEvent) -> io::Result<()> {
+        let mut state = self.state();
+        if event.severity < state.options.min_severity {
+            state.counts.filtered += 1;
+            return Ok(());
+        }
+        let mut clean = event.clone();
+        clean.redact();
+        encode_row(&mut state, &clean);
+        if state.buf.len() >= BATCH_BYTES {
+            state.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Appends every buffered row now.
+    pub fn flush(&self) -> io::Result<()> {
+        self.state().flush()
+    }
+
+    /// Counts so far (of every clone).
+    pub fn counts(&self) -> LogCounts {
+        self.state().counts
+    }
+
+    /// Flushes and reports the file (rows of this handle, size and SHA-256 of the whole file).
+    pub fn finish(&self, sink: &str, shown_path: String) -> io::Result<FileReport> {
+        let mut state = self.state();
+        state.flush()?;
+        let file = state
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("error log already finished"))?;
+        file.finish(sink, shown_path)
+    }
+}
+
+impl State {
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("error log already finished"))?;
+        file.append(&self.buf, self.pending_rows)?;
+        self.buf.clear();
+        self.pending_rows = 0;
+        Ok(())
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+fn header_line(options: &Options) -> Vec<u8> {
+    let mut w = options
+        .dialect
+        .writer_builder(options.delimiter.byte())
+        .from_writer(Vec::new());
+    w.write_record(COLUMNS).expect("in memory");
+    w.into_inner().expect("in memory")
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The first line, without BOM and line ending.
+fn read_header(f: &mut File) -> io::Result<String> {
+    f.seek(SeekFrom::Start(0))?;
+    let mut head = Vec::new();
+    f.take(64 * 1024).read_to_end(&mut head)?;
+    let head = head.strip_prefix(BOM).unwrap_or(&head);
+    let line = match head.iter().position(|&b| b == b'\n') {
+        Some(i) => &head[..=i],
+        None => head,
+    };
+    Ok(String::from_utf8_lossy(trim_line_end(line)).into_owned())
+}
+
+/// Finds where the last complete row ends (a line feed outside quotes) and cuts anything after
+/// it: the remains of a row whose writer died mid-write. Returns the bytes removed.
+fn repair_torn_tail(f: &mut File, len: u64) -> io::Result<u64> {
+    f.seek(SeekFrom::Start(0))?;
+    let mut in_quotes = false;
+    let mut last_end = 0u64;
+    let mut pos = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for &b in &buf[..n] {
+            pos += 1;
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' if !in_quotes => last_end = pos,
+                _ => {}
+            }
+        }
+    }
+    if last_end < len {
+        f.set_len(last_end)?;
+        f.sync_data()?;
+        return Ok(len - last_end);
+    }
+    Ok(0)
+}
+
+fn encode_row(state: &mut State, e: &ErrorEvent) {
+    let options = state.options;
+    let ts = options.dialect.datetime(&e.ts);
+    let context = e
+        .context
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_default());
+    let cells: [&str; 8] = [
+        &ts,
+        e.severity.as_str(),
+        &e.kind,
+        &e.message,
+        state.campaign_id.as_deref().unwrap_or(""),
+        e.url.as_deref().unwrap_or(""),
+        e.proxy.as_deref().unwrap_or(""),
+        context.as_deref().unwrap_or(""),
+    ];
+    let mut w = options
+        .dialect
+        .writer_builder(options.delimiter.byte())
+        .from_writer(std::mem::take(&mut state.buf));
+    let mut guarded = 0;
+    let mut truncated = 0;
+    let mut record = csv::ByteRecord::new();
+    for cell in cells {
+        let guarded_cell = if options.formula_guard {
+            tabular::guard(cell)
+        } else {
+            cell.into()
+        };
+        if guarded_cell.len() != cell.len() {
+            guarded += 1;
+        }
+        let (kept, cut) = match options.dialect.cell_limit() {
+            Some(limit) => tabular::truncate_utf16(&guarded_cell, limit),
+            None => (&*guarded_cell, false),
+        };
+        truncated += u64::from(cut);
+        record.push_field(kept.as_bytes());
+    }
+    w.write_byte_record(&record).expect("in memory");
+    state.buf = w.into_inner().expect("in memory");
+    state.pending_rows += 1;
+    state.counts.rows += 1;
+    state.counts.guarded_cells += guarded;
+    state.counts.truncated_cells += truncated;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, message: &str) -> ErrorEvent {
+        ErrorEvent::new(kind, message)
+            .with_ts(exporter_core::Timestamp::parse("2026-11-26T08:00:02.5Z").unwrap())
+    }
+
+    #[test]
+    fn rows_are_quoted_guarded_and_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        let log = ErrorLog::open(&path, Options::default()).unwrap();
+        log.set_campaign_id(Some("acme".into()));
+        let mut e = event("HTTPError", "line1\nline \"2\", via http://u:pw@h:1");
+        e.proxy = Some("http://u:pw@10.0.0.9:8080".into());
+        e.context = Some(serde_json::json!({"proxy_url": "socks5://a:b@c:1", "n": 1e21}));
+        log.log(&e).unwrap();
+        log.log(&event("=cmd", "-2+3")).unwrap();
+        log.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}timestamp,severity,kind,message,campaign_id,url,proxy,context\r\n\
+             2026-11-26 08:00:02.500,error,HTTPError,\"line1\nline \"\"2\"\", via http://u:***@h:1\",acme,,http://u:***@10.0.0.9:8080,\"{\"\"proxy_url\"\":\"\"socks5://a:***@c:1\"\",\"\"n\"\":1e+21}\"\r\n\
+             2026-11-26 08:00:02.500,error,'=cmd,'-2+3,acme,,,\r\n"
+        );
+        assert_eq!(log.counts().guarded_cells, 2);
+    }
+
+    #[test]
+    fn header_only_when_new_and_mismatch_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        for _ in 0..3 {
+            let log = ErrorLog::open(&path, Options::default()).unwrap();
+            log.log(&event("K", "m")).unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.windows(3).filter(|w| *w == BOM).count(), 1);
+        assert!(bytes.starts_with(BOM));
+        assert_eq!(
+            String::from_utf8_lossy(&bytes)
+                .matches("timestamp,")
+                .count(),
+            1
+        );
+        let semicolon = Options {
+            delimiter: Delimiter::try_from(";".to_string()).unwrap(),
+            ..Options::default()
+        };
+        let err = ErrorLog::open(&path, semicolon).err().unwrap();
+        assert!(err.to_string().contains("\"timestamp;severity"), "{err}");
+    }
+
+    #[test]
+    fn torn_rows_are_cut_back_to_the_last_complete_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        let log = ErrorLog::open(
+            &path,
+            Options {
+                dialect: Dialect::Unix,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        log.log(&event("A", "multi\nline")).unwrap();
+        drop(log);
+        let good = std::fs::read(&path).unwrap();
+        for torn in [
+            "2026-11-26T08:00:02.5Z,error,B,\"half\nrow",
+            "2026-11-26T08:00:02.5Z,err",
+        ] {
+            let mut bytes = good.clone();
+            bytes.extend_from_slice(torn.as_bytes());
+            std::fs::write(&path, &bytes).unwrap();
+            let log = ErrorLog::open(
+                &path,
+                Options {
+                    dialect: Dialect::Unix,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(log.counts().repaired_bytes, torn.len() as u64);
+            drop(log);
+            assert_eq!(std::fs::read(&path).unwrap(), good);
+        }
+    }
+}
