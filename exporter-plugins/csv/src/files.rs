@@ -1,0 +1,150 @@
+//! The results files: one staged file after another as rows pass the per-file limit, each
+//! with its header (and BOM in the Excel dialect). All are committed together at the end.
+
+use std::path::{Path, PathBuf};
+
+use exporter_core::tabular::{BOM, Dialect};
+use exporter_core::{OutputFiles, SinkError, StagedFile};
+
+/// The staged files of one table.
+pub struct TableFiles {
+    out: OutputFiles,
+    base: PathBuf,
+    dialect: Dialect,
+    delimiter: u8,
+    header: Vec<String>,
+    max_rows: Option<u64>,
+    current: Option<csv::Writer<StagedFile>>,
+    rows_in_current: u64,
+    done: Vec<StagedFile>,
+}
+
+/// The path of the `n`th file (1-based): `results.csv`, `results-0002.csv`, ...
+pub fn rollover_path(base: &Path, n: usize) -> PathBuf {
+    if n == 1 {
+        return base.to_path_buf();
+    }
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match base.extension() {
+        Some(ext) => format!("{stem}-{n:04}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n:04}"),
+    };
+    base.with_file_name(name)
+}
+
+impl TableFiles {
+    /// Prepares the table at `base`; the first file is created at once so that an empty run
+    /// still delivers a table with its header.
+    pub fn open(
+        out: &OutputFiles,
+        base: &Path,
+        dialect: Dialect,
+        delimiter: u8,
+        header: Vec<String>,
+        max_rows: Option<u64>,
+    ) -> Result<TableFiles, SinkError> {
+        let mut files = TableFiles {
+            out: out.clone(),
+            base: base.to_path_buf(),
+            dialect,
+            delimiter,
+            header,
+            max_rows,
+            current: None,
+            rows_in_current: 0,
+            done: Vec::new(),
+        };
+        files.start_file()?;
+        Ok(files)
+    }
+
+    fn start_file(&mut self) -> Result<(), SinkError> {
+        let n = self.done.len() + usize::from(self.current.is_some()) + 1;
+        let path = rollover_path(&self.base, n);
+        let mut file = self.out.stage(&path)?;
+        if self.dialect.bom() {
+            std::io::Write::write_all(&mut file, BOM).map_err(|e| SinkError::io(e, &path))?;
+        }
+        let mut w = self
+            .dialect
+            .writer_builder(self.delimiter)
+            .buffer_capacity(64 * 1024)
+            .from_writer(file);
+        w.write_record(&self.header)
+            .map_err(|e| csv_error(e, &path))?;
+        if let Some(previous) = self.current.replace(w) {
+            self.done
+                .push(into_staged(previous, self.rows_in_current, &self.base)?);
+        }
+        self.rows_in_current = 0;
+        Ok(())
+    }
+
+    /// Writes one data row, starting the next file first when this one is full.
+    pub fn write_row<I, T>(&mut self, cells: I) -> Result<(), SinkError>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        if self.max_rows.is_some_and(|m| self.rows_in_current >= m) {
+            self.start_file()?;
+        }
+        let w = self.current.as_mut().expect("a file is open");
+        w.write_record(cells)
+            .map_err(|e| csv_error(e, &self.base))?;
+        self.rows_in_current += 1;
+        Ok(())
+    }
+
+    /// Every file, in order, ready to commit.
+    pub fn finish(mut self) -> Result<Vec<StagedFile>, SinkError> {
+        if let Some(w) = self.current.take() {
+            self.done
+                .push(into_staged(w, self.rows_in_current, &self.base)?);
+        }
+        Ok(std::mem::take(&mut self.done))
+    }
+}
+
+fn into_staged(
+    w: csv::Writer<StagedFile>,
+    rows: u64,
+    base: &Path,
+) -> Result<StagedFile, SinkError> {
+    let mut file = w
+        .into_inner()
+        .map_err(|e| SinkError::io(std::io::Error::other(e.error().to_string()), base))?;
+    file.add_rows(rows);
+    Ok(file)
+}
+
+fn csv_error(e: csv::Error, path: &Path) -> SinkError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => SinkError::io(io, path),
+        other => SinkError::new(format!("{other:?}")).at(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollover_names() {
+        assert_eq!(
+            rollover_path(Path::new("results.csv"), 1),
+            Path::new("results.csv")
+        );
+        assert_eq!(
+            rollover_path(Path::new("sub/results.csv"), 2),
+            Path::new("sub/results-0002.csv")
+        );
+        assert_eq!(
+            rollover_path(Path::new("table"), 12),
+            Path::new("table-0012")
+        );
+    }
+}

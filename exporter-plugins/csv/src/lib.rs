@@ -1,0 +1,456 @@
+//! # exporter-csv
+//!
+//! The `csv` sink (SPEC section 4.1): the results table people open first. Columns, order and
+//! rules come from a Frictionless Table Schema; every record is checked before it is written
+//! (an invalid record is rejected into the error log, never silently dropped), deduplicated
+//! on a key in bounded memory, rendered for the chosen dialect (Excel, Google Sheets,
+//! RFC 4180, Unix) with the formula guard and cell limits, and rolled over into numbered files
+//! past the row limit. Typed `Serialize` records go straight to cells.
+
+mod check;
+mod dedupe;
+mod files;
+mod render;
+mod schema;
+mod value;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use exporter_core::serde_json::{self, Map, Value, json};
+use exporter_core::tabular::{Delimiter, Dialect};
+use exporter_core::{
+    BuildError, ErrorEvent, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles,
+    Record, RecordTally, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
+};
+use serde::Deserialize;
+
+pub use check::Violation;
+pub use files::rollover_path;
+pub use schema::{FieldType, TableSchema};
+
+use check::check;
+use dedupe::KeySet;
+use files::TableFiles;
+use render::{CellStyle, render};
+use value::{FieldValue, slot};
+
+/// What to do with a record that breaks the schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OnInvalid {
+    /// Reject it into the error log and go on.
+    #[default]
+    Reject,
+    /// Fail the run.
+    Fail,
+}
+
+/// What to do with record fields the schema lacks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ExtraFields {
+    /// Leave them out of the table (counted).
+    #[default]
+    Ignore,
+    /// Reject the record.
+    Reject,
+}
+
+/// What to do with a cell over the dialect's limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OnOverflow {
+    /// Cut it at the limit (counted).
+    #[default]
+    Truncate,
+    /// Reject the record.
+    Reject,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    schema: Value,
+    #[serde(default)]
+    dialect: Dialect,
+    #[serde(default)]
+    delimiter: Delimiter,
+    dedupe_on: Option<Vec<String>>,
+    #[serde(default)]
+    on_invalid: OnInvalid,
+    #[serde(default)]
+    extra_fields: ExtraFields,
+    formula_guard: Option<bool>,
+    #[serde(default = "default_separator")]
+    array_separator: String,
+    max_rows_per_file: Option<u64>,
+    #[serde(default)]
+    on_overflow: OnOverflow,
+}
+
+fn default_separator() -> String {
+    "; ".into()
+}
+
+/// Loads the `schema` setting: a path (relative to the manifest) or an inline table.
+fn load_schema(value: &Value, cx: &SinkContext) -> Result<TableSchema, BuildError> {
+    match value {
+        Value::String(path) => {
+            let file = cx.manifest_file(path);
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                BuildError::at_key(
+                    "schema",
+                    format!("cannot read the Table Schema {}: {e}", file.display()),
+                )
+            })?;
+            let json: Value = serde_json::from_str(&text).map_err(|e| {
+                BuildError::at_key(
+                    "schema",
+                    format!("the Table Schema {} is not valid JSON: {e}", file.display()),
+                )
+            })?;
+            TableSchema::from_json(json).map_err(|(at, msg)| {
+                let at = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{at}`")
+                };
+                BuildError::at_key(
+                    "schema",
+                    format!("invalid Table Schema {}{at}: {msg}", file.display()),
+                )
+            })
+        }
+        Value::Object(_) => TableSchema::from_json(value.clone()).map_err(|(at, msg)| {
+            let key = if at.is_empty() {
+                "schema".to_string()
+            } else {
+                format!("schema.{at}")
+            };
+            BuildError::at_key(key, format!("invalid Table Schema: {msg}"))
+        }),
+        _ => Err(BuildError::at_key(
+            "schema",
+            "`schema` must be a path to a Table Schema file or an inline table",
+        )),
+    }
+}
+
+struct CsvSink {
+    schema: TableSchema,
+    style: CellStyle,
+    delimiter: u8,
+    max_rows: Option<u64>,
+    on_invalid: OnInvalid,
+    extra_fields: ExtraFields,
+    on_overflow: OnOverflow,
+    path: PathBuf,
+    key_fields: Vec<usize>,
+    keys: KeySet,
+    unique: Vec<(usize, KeySet)>,
+    files: Option<TableFiles>,
+    tally: RecordTally,
+    cells: Vec<String>,
+    key_buf: Vec<String>,
+}
+
+impl CsvSink {
+    fn reject(
+        &mut self,
+        record: &Record<'_>,
+        violations: Vec<Violation>,
+        cx: &mut EventContext<'_>,
+    ) -> Result<(), SinkError> {
+        let first = &violations[0];
+        let mut message = first.to_string();
+        if violations.len() > 1 {
+            message.push_str(&format!(" (and {} more)", violations.len() - 1));
+        }
+        if self.on_invalid == OnInvalid::Fail {
+            let at = cx.location().map(|l| format!("{l}: ")).unwrap_or_default();
+            return Err(SinkError::new(format!(
+                "{at}record violates the schema: {message} (on_invalid = \"fail\")"
+            )));
+        }
+        self.tally.rejected += 1;
+        *self
+            .tally
+            .rejected_by_rule
+            .entry(first.rule.to_string())
+            .or_default() += 1;
+        let mut context = Map::new();
+        context.insert("field".into(), Value::String(first.field.clone()));
+        context.insert("rule".into(), Value::String(first.rule.into()));
+        context.insert(
+            "violations".into(),
+            Value::Array(
+                violations
+                    .iter()
+                    .map(|v| json!({"field": v.field, "rule": v.rule, "message": v.message}))
+                    .collect(),
+            ),
+        );
+        if let Some(at) = cx.location() {
+            context.insert("input".into(), Value::String(at.input.clone()));
+            context.insert("line".into(), Value::from(at.line));
+        }
+        context.insert("record".into(), record.to_json());
+        cx.raise(
+            ErrorEvent::new(ErrorEvent::SCHEMA_VIOLATION, message)
+                .with_context(Value::Object(context)),
+        );
+        Ok(())
+    }
+
+    fn key_of(&mut self, values: &[FieldValue<'_>], fields: &[usize]) -> u128 {
+        self.key_buf.resize(fields.len(), String::new());
+        for (buf, &i) in self.key_buf.iter_mut().zip(fields) {
+            buf.clear();
+            match &values[i] {
+                FieldValue::Missing | FieldValue::Null => {}
+                FieldValue::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
+                FieldValue::Str(s) => buf.push_str(s),
+                FieldValue::Num(n) => buf.push_str(&exporter_core::tabular::number_text(n)),
+                FieldValue::Json(j) => render::compact_json(j, buf),
+            }
+        }
+        KeySet::fingerprint(self.key_buf.iter().map(String::as_str))
+    }
+
+    fn record(&mut self, record: &Record<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
+        self.tally.received += 1;
+        let slots = match slot(record, &self.schema) {
+            Ok(s) => s,
+            Err(msg) => {
+                let v = Violation {
+                    field: String::new(),
+                    rule: "type",
+                    message: msg,
+                };
+                return self.reject(record, vec![v], cx);
+            }
+        };
+        let mut violations = Vec::new();
+        if !slots.extra.is_empty() {
+            self.tally.extra_fields += 1;
+            if self.extra_fields == ExtraFields::Reject {
+                violations.push(Violation {
+                    field: slots.extra[0].clone(),
+                    rule: "extra_field",
+                    message: format!("fields not in the schema: {}", slots.extra.join(", ")),
+                });
+            }
+        }
+        violations.extend(check(&self.schema, &slots.values));
+        let mut unique_keys = Vec::with_capacity(self.unique.len());
+        for u in 0..self.unique.len() {
+            let field = self.unique[u].0;
+            if check::is_missing(&self.schema, &slots.values[field]) {
+                continue;
+            }
+            let key = self.key_of(&slots.values, &[field]);
+            if self.unique[u].1.contains(key) {
+                violations.push(Violation {
+                    field: self.schema.fields[field].name.clone(),
+                    rule: "unique",
+                    message: "the value repeats an earlier record's".into(),
+                });
+            }
+            unique_keys.push((u, key));
+        }
+        // Cells next: a cell over the limit may reject the record too.
+        let mut guarded = 0;
+        let mut truncated = 0;
+        for (i, field) in self.schema.fields.iter().enumerate() {
+            let missing = check::is_missing(&self.schema, &slots.values[i]);
+            let effects = render(
+                field,
+                &slots.values[i],
+                missing,
+                &self.style,
+                &mut self.cells[i],
+            );
+            guarded += u64::from(effects.guarded);
+            if effects.truncated {
+                truncated += 1;
+                if self.on_overflow == OnOverflow::Reject && violations.is_empty() {
+                    violations.push(Violation {
+                        field: field.name.clone(),
+                        rule: "cell_limit",
+                        message: format!(
+                            "longer than the {} dialect's cell limit",
+                            self.style.dialect.as_str()
+                        ),
+                    });
+                }
+            }
+        }
+        if !violations.is_empty() {
+            return self.reject(record, violations, cx);
+        }
+        // Only a valid record claims its key.
+        if !self.key_fields.is_empty() {
+            let fields = self.key_fields.clone();
+            let key = self.key_of(&slots.values, &fields);
+            if !self.keys.insert(key) {
+                self.tally.duplicates += 1;
+                return Ok(());
+            }
+        }
+        for (u, key) in unique_keys {
+            self.unique[u].1.insert(key);
+        }
+        self.files
+            .as_mut()
+            .expect("opened")
+            .write_row(self.cells.iter().map(String::as_bytes))?;
+        self.tally.written += 1;
+        self.tally.guarded_cells += guarded;
+        self.tally.truncated_cells += truncated;
+        Ok(())
+    }
+}
+
+impl Sink for CsvSink {
+    fn interests(&self) -> Interests {
+        Interests {
+            records: true,
+            ..Interests::NONE
+        }
+    }
+
+    fn open(&mut self, out: &OutputFiles) -> Result<(), SinkError> {
+        let header: Vec<String> = self
+            .schema
+            .fields
+            .iter()
+            .map(|f| {
+                if self.style.guard {
+                    exporter_core::tabular::guard(&f.name).into_owned()
+                } else {
+                    f.name.clone()
+                }
+            })
+            .collect();
+        self.files = Some(TableFiles::open(
+            out,
+            &self.path,
+            self.style.dialect,
+            self.delimiter,
+            header,
+            self.max_rows,
+        )?);
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
+        match event {
+            Event::Record(r) => self.record(r, cx),
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(mut self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+        let files = self.files.take().expect("opened").finish()?;
+        self.tally.files = files.len() as u64;
+        let mut details = Map::new();
+        details.insert("distinct_keys".into(), Value::from(self.keys.len() as u64));
+        details.insert("dialect".into(), Value::from(self.style.dialect.as_str()));
+        let mut out = SinkOutput::staged(files);
+        out.records = Some(self.tally.clone());
+        out.details = details;
+        Ok(out)
+    }
+}
+
+fn build(
+    d: &mut dyn exporter_core::erased_serde::Deserializer<'_>,
+    cx: &SinkContext,
+) -> Result<Box<dyn Sink>, BuildError> {
+    let config: Config = exporter_core::config(d)?;
+    let schema = load_schema(&config.schema, cx)?;
+    let key_fields = match &config.dedupe_on {
+        Some(names) => names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                schema.field_index(n).ok_or_else(|| {
+                    BuildError::at_key(
+                        format!("dedupe_on[{i}]"),
+                        format!("{n:?} is not a field of the schema"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => schema.primary_key.clone(),
+    };
+    if config.max_rows_per_file == Some(0) {
+        return Err(BuildError::at_key(
+            "max_rows_per_file",
+            "`max_rows_per_file` must be at least 1",
+        ));
+    }
+    let max_rows = match (config.dialect.max_rows(), config.max_rows_per_file) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let unique = schema
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.constraints.unique)
+        .map(|(i, _)| (i, KeySet::default()))
+        .collect();
+    let n = schema.fields.len();
+    Ok(Box::new(CsvSink {
+        style: CellStyle {
+            dialect: config.dialect,
+            array_separator: config.array_separator,
+            guard: config
+                .formula_guard
+                .unwrap_or(config.dialect.guards_formulas()),
+        },
+        delimiter: config.delimiter.byte(),
+        max_rows,
+        on_invalid: config.on_invalid,
+        extra_fields: config.extra_fields,
+        on_overflow: config.on_overflow,
+        path: cx.path.clone(),
+        key_fields,
+        keys: KeySet::default(),
+        unique,
+        files: None,
+        tally: RecordTally {
+            rejected_by_rule: BTreeMap::new(),
+            ..RecordTally::default()
+        },
+        cells: vec![String::new(); n],
+        key_buf: Vec::new(),
+        schema,
+    }))
+}
+
+exporter_core::inventory::submit! {
+    SinkPlugin {
+        name: "csv",
+        description: "The results table: one row per record, columns from a Table Schema, Excel/Sheets-safe.",
+        default_path: Some("results.csv"),
+        example: "type = \"csv\"\nname = \"results\"\npath = \"results.csv\"\ndialect = \"excel\"\nschema = \"lead.schema.json\"\ndedupe_on = [\"place_id\"]\n",
+        options: &[
+            OptionDoc { key: "schema", ty: "string or table", default: "required", doc: "Table Schema file (relative to the manifest) or inline table" },
+            OptionDoc { key: "dialect", ty: "string", default: "\"excel\"", doc: "excel | sheets | rfc4180 | unix" },
+            OptionDoc { key: "delimiter", ty: "string", default: "\",\"", doc: "one ASCII character" },
+            OptionDoc { key: "dedupe_on", ty: "array of strings", default: "primaryKey", doc: "skip records whose key was written ([] turns off)" },
+            OptionDoc { key: "on_invalid", ty: "string", default: "\"reject\"", doc: "reject | fail" },
+            OptionDoc { key: "extra_fields", ty: "string", default: "\"ignore\"", doc: "ignore | reject record fields the schema lacks" },
+            OptionDoc { key: "formula_guard", ty: "boolean", default: "per dialect", doc: "prefix ' to cells a spreadsheet would run" },
+            OptionDoc { key: "array_separator", ty: "string", default: "\"; \"", doc: "joins array items in a cell" },
+            OptionDoc { key: "max_rows_per_file", ty: "integer", default: "dialect's", doc: "roll over into NAME-0002.csv ..." },
+            OptionDoc { key: "on_overflow", ty: "string", default: "\"truncate\"", doc: "truncate | reject cells over the cell limit" },
+        ],
+        default_validators: &["exists"],
+        output_schema: None,
+        build,
+    }
+}

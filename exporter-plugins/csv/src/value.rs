@@ -1,0 +1,390 @@
+//! One record's values, slotted by schema column: borrowed from a JSON record, or captured
+//! field by field from a typed `Serialize` record without building a JSON object for it.
+
+use std::borrow::Cow;
+
+use exporter_core::Record;
+use exporter_core::serde_json::{self, Map, Value};
+use serde::ser::{self, Serialize};
+
+use crate::schema::TableSchema;
+
+/// A value as the schema checks and the cell renderer see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue<'a> {
+    /// The key is absent.
+    Missing,
+    /// JSON null.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A number, as its literal text (exact: no digits lost).
+    Num(Cow<'a, str>),
+    /// An array or an object.
+    Json(Cow<'a, Value>),
+}
+
+impl<'a> FieldValue<'a> {
+    /// Borrows a JSON value.
+    pub fn from_json(v: &'a Value) -> Self {
+        match v {
+            Value::Null => FieldValue::Null,
+            Value::Bool(b) => FieldValue::Bool(*b),
+            Value::String(s) => FieldValue::Str(Cow::Borrowed(s)),
+            Value::Number(n) => FieldValue::Num(Cow::Borrowed(n.as_str())),
+            Value::Array(_) | Value::Object(_) => FieldValue::Json(Cow::Borrowed(v)),
+        }
+    }
+
+    fn from_owned_json(v: Value) -> FieldValue<'static> {
+        match v {
+            Value::Null => FieldValue::Null,
+            Value::Bool(b) => FieldValue::Bool(b),
+            Value::String(s) => FieldValue::Str(Cow::Owned(s)),
+            Value::Number(n) => FieldValue::Num(Cow::Owned(n.as_str().to_string())),
+            other => FieldValue::Json(Cow::Owned(other)),
+        }
+    }
+
+    /// The JSON type name, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FieldValue::Missing => "nothing",
+            FieldValue::Null => "null",
+            FieldValue::Bool(_) => "a boolean",
+            FieldValue::Str(_) => "a string",
+            FieldValue::Num(_) => "a number",
+            FieldValue::Json(v) if v.is_array() => "an array",
+            FieldValue::Json(_) => "an object",
+        }
+    }
+
+    /// As JSON (for enum comparison and messages).
+    pub fn to_json(&self) -> Value {
+        match self {
+            FieldValue::Missing | FieldValue::Null => Value::Null,
+            FieldValue::Bool(b) => Value::Bool(*b),
+            FieldValue::Str(s) => Value::String(s.to_string()),
+            FieldValue::Num(n) => serde_json::from_str(n).unwrap_or(Value::Null),
+            FieldValue::Json(v) => v.as_ref().clone(),
+        }
+    }
+}
+
+/// A record's values in schema order, plus how many of its keys the schema lacks.
+#[derive(Debug)]
+pub struct Slots<'a> {
+    /// One value per schema field.
+    pub values: Vec<FieldValue<'a>>,
+    /// Keys of the record that are not schema fields.
+    pub extra: Vec<String>,
+}
+
+/// Slots a record: JSON records are borrowed; typed records are captured field by field.
+pub fn slot<'a>(record: &Record<'a>, schema: &TableSchema) -> Result<Slots<'a>, String> {
+    match record.as_json() {
+        Some(map) => Ok(slot_json(map, schema)),
+        None => {
+            let mut capture = Capture {
+                schema,
+                slots: Slots {
+                    values: vec![FieldValue::Missing; schema.fields.len()],
+                    extra: Vec::new(),
+                },
+                key: None,
+            };
+            record.serialize(&mut capture).map_err(|e| e.0)?;
+            Ok(capture.slots)
+        }
+    }
+}
+
+fn slot_json<'a>(map: &'a Map<String, Value>, schema: &TableSchema) -> Slots<'a> {
+    let values = schema
+        .fields
+        .iter()
+        .map(|f| {
+            map.get(&f.name)
+                .map_or(FieldValue::Missing, FieldValue::from_json)
+        })
+        .collect();
+    let extra =
+        if map.len() > schema.fields.len() || map.keys().any(|k| schema.field_index(k).is_none()) {
+            map.keys()
+                .filter(|k| schema.field_index(k).is_none())
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+    Slots { values, extra }
+}
+
+/// Serializer error.
+#[derive(Debug)]
+pub struct CaptureError(String);
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+impl ser::Error for CaptureError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        CaptureError(msg.to_string())
+    }
+}
+
+/// Captures the top-level fields of a struct or map into slots; each field's value is
+/// converted on its own (scalars straight to text).
+struct Capture<'s> {
+    schema: &'s TableSchema,
+    slots: Slots<'static>,
+    key: Option<String>,
+}
+
+impl Capture<'_> {
+    fn put<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), CaptureError> {
+        match self.schema.field_index(key) {
+            Some(i) => {
+                let v = serde_json::to_value(value)
+                    .map_err(|e| CaptureError(format!("field {key:?}: {e}")))?;
+                self.slots.values[i] = FieldValue::from_owned_json(v);
+            }
+            None => self.slots.extra.push(key.to_string()),
+        }
+        Ok(())
+    }
+}
+
+fn not_a_record<T>(what: &str) -> Result<T, CaptureError> {
+    Err(CaptureError(format!(
+        "a record must serialize as a struct or a map, not {what}"
+    )))
+}
+
+impl<'c> ser::Serializer for &'c mut Capture<'_> {
+    type Ok = ();
+    type Error = CaptureError;
+    type SerializeSeq = ser::Impossible<(), CaptureError>;
+    type SerializeTuple = ser::Impossible<(), CaptureError>;
+    type SerializeTupleStruct = ser::Impossible<(), CaptureError>;
+    type SerializeTupleVariant = ser::Impossible<(), CaptureError>;
+    type SerializeMap = Self;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = ser::Impossible<(), CaptureError>;
+
+    fn serialize_bool(self, _: bool) -> Result<(), CaptureError> {
+        not_a_record("a boolean")
+    }
+    fn serialize_i64(self, _: i64) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_u64(self, _: u64) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_i32(self, _: i32) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_i16(self, _: i16) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_i8(self, _: i8) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_u32(self, _: u32) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_u16(self, _: u16) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_u8(self, _: u8) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), CaptureError> {
+        not_a_record("a number")
+    }
+    fn serialize_char(self, _: char) -> Result<(), CaptureError> {
+        not_a_record("a string")
+    }
+    fn serialize_str(self, _: &str) -> Result<(), CaptureError> {
+        not_a_record("a string")
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), CaptureError> {
+        not_a_record("bytes")
+    }
+    fn serialize_none(self) -> Result<(), CaptureError> {
+        not_a_record("null")
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), CaptureError> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), CaptureError> {
+        not_a_record("null")
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CaptureError> {
+        not_a_record("a unit struct")
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<(), CaptureError> {
+        not_a_record("an enum variant")
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), CaptureError> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), CaptureError> {
+        not_a_record("an enum variant")
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CaptureError> {
+        not_a_record("an array")
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CaptureError> {
+        not_a_record("a tuple")
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, CaptureError> {
+        not_a_record("a tuple struct")
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, CaptureError> {
+        not_a_record("an enum variant")
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self, CaptureError> {
+        Ok(self)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, CaptureError> {
+        Ok(self)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, CaptureError> {
+        not_a_record("an enum variant")
+    }
+}
+
+impl ser::SerializeStruct for &mut Capture<'_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), CaptureError> {
+        self.put(key, value)
+    }
+    fn end(self) -> Result<(), CaptureError> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for &mut Capture<'_> {
+    type Ok = ();
+    type Error = CaptureError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CaptureError> {
+        self.key = Some(
+            match serde_json::to_value(key).map_err(|e| CaptureError(e.to_string()))? {
+                Value::String(s) => s,
+                other => other.to_string(),
+            },
+        );
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CaptureError> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| CaptureError("map value without a key".into()))?;
+        self.put(&key, value)
+    }
+    fn end(self) -> Result<(), CaptureError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exporter_core::serde_json::json;
+
+    fn schema() -> TableSchema {
+        TableSchema::from_json(json!({"fields": [
+            {"name": "id"}, {"name": "n", "type": "number"}, {"name": "tags", "type": "array"}, {"name": "ok", "type": "boolean"}
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn typed_and_json_records_slot_alike() {
+        #[derive(serde::Serialize)]
+        struct Lead {
+            id: &'static str,
+            n: f64,
+            tags: Vec<&'static str>,
+            extra: u8,
+        }
+        let s = schema();
+        let lead = Lead {
+            id: "p1",
+            n: 4.5,
+            tags: vec!["a"],
+            extra: 1,
+        };
+        let typed = slot(&Record::typed(&lead), &s).unwrap();
+        let json = json!({"id": "p1", "n": 4.5, "tags": ["a"], "extra": 1});
+        let from_json = slot(&Record::json(json.as_object().unwrap()), &s).unwrap();
+        assert_eq!(typed.values, from_json.values);
+        assert_eq!(typed.values[3], FieldValue::Missing);
+        assert_eq!(typed.extra, ["extra"]);
+        assert_eq!(from_json.extra, ["extra"]);
+    }
+
+    #[test]
+    fn maps_work_and_scalars_are_refused() {
+        let s = schema();
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("id", "x");
+        assert_eq!(
+            slot(&Record::typed(&m), &s).unwrap().values[0],
+            FieldValue::Str("x".into())
+        );
+        assert!(
+            slot(&Record::typed(&5), &s)
+                .unwrap_err()
+                .contains("struct or a map")
+        );
+    }
+}
