@@ -246,13 +246,13 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             ));
         }
     }
-    if let (Some((pattern, re)), FieldValue::Str(s)) = (&c.pattern, v) {
-        if !re.is_match(s) {
-            return Err((
-                "pattern",
-                format!("{} does not match the pattern {pattern:?}", shown(v)),
-            ));
-        }
+    if let (Some((pattern, re)), FieldValue::Str(s)) = (&c.pattern, v)
+        && !re.is_match(s)
+    {
+        return Err((
+            "pattern",
+            format!("{} does not match the pattern {pattern:?}", shown(v)),
+        ));
     }
     Ok(())
 }

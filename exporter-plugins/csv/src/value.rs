@@ -168,7 +168,7 @@ fn not_a_record<T>(what: &str) -> Result<T, CaptureError> {
     )))
 }
 
-impl<'c> ser::Serializer for &'c mut Capture<'_> {
+impl ser::Serializer for &mut Capture<'_> {
     type Ok = ();
     type Error = CaptureError;
     type SerializeSeq = ser::Impossible<(), CaptureError>;
