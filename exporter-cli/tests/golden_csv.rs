@@ -16,8 +16,14 @@ fn golden_dir() -> PathBuf {
 fn run_dialect(dialect: &str) -> (Vec<u8>, Vec<u8>) {
     let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
     let dir = golden_dir();
-    ws.write("schema.json", std::fs::read(dir.join("schema.json")).unwrap());
-    ws.write("events.ndjson", std::fs::read(dir.join("events.ndjson")).unwrap());
+    ws.write(
+        "schema.json",
+        std::fs::read(dir.join("schema.json")).unwrap(),
+    );
+    ws.write(
+        "events.ndjson",
+        std::fs::read(dir.join("events.ndjson")).unwrap(),
+    );
     ws.write(
         "exporter.toml",
         format!(
@@ -41,8 +47,14 @@ fn compare(name: &str, actual: &[u8]) {
     }
     let expected = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if expected != actual {
-        let at = expected.iter().zip(actual).position(|(a, b)| a != b).unwrap_or(expected.len().min(actual.len()));
-        let show = |b: &[u8]| String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned();
+        let at = expected
+            .iter()
+            .zip(actual)
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.len().min(actual.len()));
+        let show = |b: &[u8]| {
+            String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned()
+        };
         panic!(
             "{name} differs from the golden file at byte {at} (lengths {} vs {}):\nexpected …{:?}…\nactual   …{:?}…",
             expected.len(),

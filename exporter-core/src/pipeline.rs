@@ -260,6 +260,14 @@ impl Pipeline {
         self.dispatch_record(Record::typed(record), None)
     }
 
+    /// Pushes a record that is already a JSON object (the fast path of NDJSON input).
+    pub fn record_json(
+        &mut self,
+        data: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), ExportError> {
+        self.dispatch_record(Record::json(data), None)
+    }
+
     fn dispatch_record(
         &mut self,
         record: Record<'_>,

@@ -32,7 +32,12 @@ last = true
 "#;
 
 fn example(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name)).unwrap()
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(name),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -44,7 +49,8 @@ fn received_equals_written_plus_rejected_plus_duplicates() {
     let out = ws.run(&["run", "-m", "exporter.toml", "events.ndjson"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let report: serde_json::Value = serde_json::from_str(ws.read("out/report.jsonl").trim()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(ws.read("out/report.jsonl").trim()).unwrap();
     let results = &report["outputs"][0];
     let tally = &results["records"];
     // from the generator's truth file for examples/events.ndjson (seed 7)
@@ -59,12 +65,23 @@ fn received_equals_written_plus_rejected_plus_duplicates() {
     assert_eq!(results["files"][0]["rows"], 124);
 
     let log = std::fs::read(ws.path().join("out/error_log.csv")).unwrap();
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&log[..]).records().map(|r| r.unwrap()).collect();
-    let violations: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[2] == "SchemaViolation").collect();
-    assert_eq!(violations.len(), 18, "every rejected record is in the error log");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&log[..])
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    let violations: Vec<&csv::StringRecord> =
+        rows.iter().filter(|r| &r[2] == "SchemaViolation").collect();
+    assert_eq!(
+        violations.len(),
+        18,
+        "every rejected record is in the error log"
+    );
     for v in &violations {
         let context: serde_json::Value = serde_json::from_str(&v[7]).unwrap();
-        assert!(context["record"].is_object(), "the record itself is in the context");
+        assert!(
+            context["record"].is_object(),
+            "the record itself is in the context"
+        );
         assert!(context["line"].as_u64().unwrap() > 0);
     }
     assert_eq!(rows.iter().filter(|r| &r[2] == "BadInput").count(), 31);

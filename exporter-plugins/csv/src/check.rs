@@ -151,7 +151,11 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             if !check_format(field.format, s) {
                 return Err((
                     "format",
-                    format!("not a valid {} value: {}", format!("{:?}", field.format).to_lowercase(), shown(v)),
+                    format!(
+                        "not a valid {} value: {}",
+                        format!("{:?}", field.format).to_lowercase(),
+                        shown(v)
+                    ),
                 ));
             }
         }

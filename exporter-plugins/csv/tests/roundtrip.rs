@@ -36,12 +36,17 @@ name = "tags"
 type = "array"
 "#;
 
-fn write(rows: &[Row], dialect: &str, extra: &str) -> (tempfile::TempDir, exporter_core::RunReport) {
+fn write(
+    rows: &[Row],
+    dialect: &str,
+    extra: &str,
+) -> (tempfile::TempDir, exporter_core::RunReport) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!(
         "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"csv\"\npath = \"results.csv\"\ndialect = \"{dialect}\"\n{extra}\n{SCHEMA}"
     );
-    let exporter = Exporter::from_manifest_str(&manifest, dir.path(), RunOptions::default()).unwrap();
+    let exporter =
+        Exporter::from_manifest_str(&manifest, dir.path(), RunOptions::default()).unwrap();
     for r in rows {
         exporter.record(r).unwrap();
     }
@@ -53,7 +58,12 @@ fn read(path: &std::path::Path) -> Vec<csv::StringRecord> {
     let bytes = std::fs::read(path).unwrap();
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     assert!(!body.starts_with(b"\xEF\xBB\xBF"));
-    csv::ReaderBuilder::new().has_headers(true).from_reader(body).records().map(|r| r.unwrap()).collect()
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body)
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 fn text_strategy() -> impl Strategy<Value = String> {
@@ -80,7 +90,14 @@ fn rows_strategy() -> impl Strategy<Value = Vec<Row>> {
     .prop_map(|v| {
         v.into_iter()
             .enumerate()
-            .map(|(i, (text, num, int, flag, tags))| Row { id: format!("id{i}"), text, num, int, flag, tags })
+            .map(|(i, (text, num, int, flag, tags))| Row {
+                id: format!("id{i}"),
+                text,
+                num,
+                int,
+                flag,
+                tags,
+            })
             .collect()
     })
 }
@@ -111,19 +128,44 @@ proptest! {
 #[test]
 fn rollover_keeps_every_row_once_with_a_header_in_each_file() {
     let rows: Vec<Row> = (0..10)
-        .map(|i| Row { id: format!("r{i}"), text: format!("t{i}"), num: 1.5, int: i, flag: true, tags: vec![] })
+        .map(|i| Row {
+            id: format!("r{i}"),
+            text: format!("t{i}"),
+            num: 1.5,
+            int: i,
+            flag: true,
+            tags: vec![],
+        })
         .collect();
     let (dir, report) = write(&rows, "excel", "max_rows_per_file = 3");
-    let names = ["results.csv", "results-0002.csv", "results-0003.csv", "results-0004.csv"];
+    let names = [
+        "results.csv",
+        "results-0002.csv",
+        "results-0003.csv",
+        "results-0004.csv",
+    ];
     let files = &report.sinks[0].files;
-    assert_eq!(files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), names);
-    assert_eq!(files.iter().map(|f| f.rows).collect::<Vec<_>>(), [3, 3, 3, 1]);
+    assert_eq!(
+        files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        names
+    );
+    assert_eq!(
+        files.iter().map(|f| f.rows).collect::<Vec<_>>(),
+        [3, 3, 3, 1]
+    );
     assert_eq!(report.sinks[0].records.as_ref().unwrap().files, 4);
     let mut ids = Vec::new();
     for name in names {
         let bytes = std::fs::read(dir.path().join("out").join(name)).unwrap();
-        assert!(bytes.starts_with(b"\xEF\xBB\xBFid,text,num,int,flag,tags\r\n"), "{name} has BOM and header");
-        ids.extend(read(&dir.path().join("out").join(name)).iter().map(|r| r[0].to_string()));
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBFid,text,num,int,flag,tags\r\n"),
+            "{name} has BOM and header"
+        );
+        ids.extend(
+            read(&dir.path().join("out").join(name))
+                .iter()
+                .map(|r| r[0].to_string()),
+        );
     }
     assert_eq!(ids, rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
     assert!(!dir.path().join("out/results-0005.csv").exists());
@@ -132,13 +174,31 @@ fn rollover_keeps_every_row_once_with_a_header_in_each_file() {
 #[test]
 fn duplicates_are_skipped_and_counted_only_after_validation() {
     let mut rows: Vec<Row> = (0..3)
-        .map(|i| Row { id: format!("r{i}"), text: String::new(), num: 1.0, int: i, flag: false, tags: vec![] })
+        .map(|i| Row {
+            id: format!("r{i}"),
+            text: String::new(),
+            num: 1.0,
+            int: i,
+            flag: false,
+            tags: vec![],
+        })
         .collect();
     rows.push(rows[1].clone());
-    rows.push(Row { num: f64::NAN, ..rows[2].clone() }); // NaN serializes as null: valid, a duplicate
+    rows.push(Row {
+        num: f64::NAN,
+        ..rows[2].clone()
+    }); // NaN serializes as null: valid, a duplicate
     let (dir, report) = write(&rows, "unix", "");
     let tally = report.sinks[0].records.clone().unwrap();
-    assert_eq!((tally.received, tally.written, tally.duplicates, tally.rejected), (5, 3, 2, 0));
+    assert_eq!(
+        (
+            tally.received,
+            tally.written,
+            tally.duplicates,
+            tally.rejected
+        ),
+        (5, 3, 2, 0)
+    );
     assert!(tally.balanced());
     assert_eq!(read(&dir.path().join("out/results.csv")).len(), 3);
 }
