@@ -28,6 +28,7 @@ mod pipeline;
 pub mod redact;
 pub mod registry;
 pub mod sink;
+pub mod stats;
 pub mod tabular;
 pub mod validate;
 

@@ -436,7 +436,7 @@ exporter_core::inventory::submit! {
         name: "csv",
         description: "The results table: one row per record, columns from a Table Schema, Excel/Sheets-safe.",
         default_path: Some("results.csv"),
-        example: "type = \"csv\"\nname = \"results\"\npath = \"results.csv\"\ndialect = \"excel\"\nschema = \"lead.schema.json\"\ndedupe_on = [\"place_id\"]\n",
+        example: "type = \"csv\"\nname = \"results\"\npath = \"results.csv\"\ndialect = \"excel\"            # excel | sheets | rfc4180 | unix\ndedupe_on = [\"place_id\"]\n# the Table Schema: a file next to the manifest (schema = \"lead.schema.json\"), or inline:\n[sinks.schema]\nprimaryKey = \"place_id\"\n[[sinks.schema.fields]]\nname = \"place_id\"\nconstraints = { required = true, pattern = \"[A-Za-z0-9_-]+\" }\n[[sinks.schema.fields]]\nname = \"name\"\n[[sinks.schema.fields]]\nname = \"rating\"\ntype = \"number\"\nconstraints = { minimum = 0, maximum = 5 }\n",
         options: &[
             OptionDoc { key: "schema", ty: "string or table", default: "required", doc: "Table Schema file (relative to the manifest) or inline table" },
             OptionDoc { key: "dialect", ty: "string", default: "\"excel\"", doc: "excel | sheets | rfc4180 | unix" },

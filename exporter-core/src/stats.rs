@@ -1,0 +1,389 @@
+//! Request statistics shared by the reports: counts, bytes, status codes, error kinds, time
+//! window, and latency percentiles from a mergeable HDR histogram. Two partial states built
+//! from two halves of a stream [`merge`](RequestStats::merge) into the state of the whole.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value, json};
+
+use crate::event::{Request, Timestamp};
+
+/// Significant figures of the latency histogram: 2 keeps every percentile within 1% (in fact
+/// within 1/128) of the exact value, at about 21 KB per histogram.
+pub const LATENCY_SIGFIG: u8 = 2;
+
+/// Statistics of a set of requests (one proxy's, or all of them).
+///
+/// ```
+/// use exporter_core::{Request, Timestamp, stats::RequestStats};
+/// let ts = Timestamp::parse("2026-11-26T08:00:00Z").unwrap();
+/// let mut s = RequestStats::default();
+/// s.add(&Request { status: Some(200), latency_ms: Some(300.0), ..Request::new(ts, "p") });
+/// s.add(&Request { status: Some(429), latency_ms: Some(100.0), ..Request::new(ts, "p") });
+/// assert_eq!((s.requests, s.ok, s.failed, s.blocked), (2, 1, 1, 1));
+/// assert_eq!(s.success_rate(), Some(0.5));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequestStats {
+    /// Requests.
+    pub requests: u64,
+    /// Successful ones.
+    pub ok: u64,
+    /// Failed ones (`requests - ok`).
+    pub failed: u64,
+    /// Blocked ones (403/407/429 or `blocked: true`).
+    pub blocked: u64,
+    /// Ones whose error kind is `Timeout`.
+    pub timeouts: u64,
+    /// Sum of `bytes` where given.
+    pub bytes: u64,
+    /// Requests by HTTP status.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Requests by error kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Earliest request.
+    pub first: Option<Timestamp>,
+    /// Latest request.
+    pub last: Option<Timestamp>,
+    latency: Histogram<u64>,
+    latency_sum_ms: f64,
+    latency_min_ms: f64,
+    latency_max_ms: f64,
+}
+
+impl Default for RequestStats {
+    fn default() -> Self {
+        RequestStats {
+            requests: 0,
+            ok: 0,
+            failed: 0,
+            blocked: 0,
+            timeouts: 0,
+            bytes: 0,
+            status_codes: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            first: None,
+            last: None,
+            latency: Histogram::new(LATENCY_SIGFIG).expect("valid sigfig"),
+            latency_sum_ms: 0.0,
+            latency_min_ms: f64::INFINITY,
+            latency_max_ms: f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// Rounds to `digits` decimals, so reports carry no float noise.
+///
+/// ```
+/// assert_eq!(exporter_core::stats::round(0.1 + 0.2, 4), 0.3);
+/// ```
+pub fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+impl RequestStats {
+    /// Counts one request.
+    pub fn add(&mut self, r: &Request) {
+        self.requests += 1;
+        if r.is_ok() {
+            self.ok += 1;
+        } else {
+            self.failed += 1;
+        }
+        if r.is_blocked() {
+            self.blocked += 1;
+        }
+        if r.error.as_deref() == Some("Timeout") {
+            self.timeouts += 1;
+        }
+        self.bytes += r.bytes.unwrap_or(0);
+        if let Some(s) = r.status {
+            *self.status_codes.entry(s).or_default() += 1;
+        }
+        if let Some(e) = &r.error {
+            match self.errors.get_mut(e.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.errors.insert(e.clone(), 1);
+                }
+            }
+        }
+        self.first = Some(self.first.map_or(r.ts, |f| f.min(r.ts)));
+        self.last = Some(self.last.map_or(r.ts, |l| l.max(r.ts)));
+        if let (true, Some(ms)) = (r.has_response(), r.latency_ms) {
+            let micros = (ms * 1000.0).round() as u64;
+            // `record` grows the histogram as needed; only a value beyond u64 range saturates
+            if self.latency.record(micros).is_err() {
+                self.latency.saturating_record(micros);
+            }
+            self.latency_sum_ms += ms;
+            self.latency_min_ms = self.latency_min_ms.min(ms);
+            self.latency_max_ms = self.latency_max_ms.max(ms);
+        }
+    }
+
+    /// Adds another state (of other requests) into this one.
+    pub fn merge(&mut self, other: &RequestStats) {
+        self.requests += other.requests;
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.blocked += other.blocked;
+        self.timeouts += other.timeouts;
+        self.bytes += other.bytes;
+        for (k, v) in &other.status_codes {
+            *self.status_codes.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.errors {
+            *self.errors.entry(k.clone()).or_default() += v;
+        }
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.latency
+            .add(&other.latency)
+            .expect("auto-resizing histograms always add");
+        self.latency_sum_ms += other.latency_sum_ms;
+        self.latency_min_ms = self.latency_min_ms.min(other.latency_min_ms);
+        self.latency_max_ms = self.latency_max_ms.max(other.latency_max_ms);
+    }
+
+    /// Requests with a latency (that got a response).
+    pub fn with_latency(&self) -> u64 {
+        self.latency.len()
+    }
+
+    /// `ok / requests`.
+    pub fn success_rate(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.ok as f64 / self.requests as f64)
+    }
+
+    /// `blocked / requests`.
+    pub fn block_rate(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.blocked as f64 / self.requests as f64)
+    }
+
+    /// The latency at quantile `q` (0..=1), in ms; within 1% of the exact value.
+    pub fn latency_quantile(&self, q: f64) -> Option<f64> {
+        (!self.latency.is_empty()).then(|| self.latency.value_at_quantile(q) as f64 / 1000.0)
+    }
+
+    /// `{min, mean, p50, p90, p95, p99, max}` in ms (0.1 ms precision), nulls when no request
+    /// got a response. min, mean and max are exact; percentiles come from the histogram.
+    pub fn latency_summary(&self) -> Value {
+        if self.latency.is_empty() {
+            return json!({"min": null, "mean": null, "p50": null, "p90": null, "p95": null, "p99": null, "max": null});
+        }
+        let q = |q: f64| round(self.latency_quantile(q).unwrap_or(0.0), 1);
+        json!({
+            "min": round(self.latency_min_ms, 1),
+            "mean": round(self.latency_sum_ms / self.latency.len() as f64, 1),
+            "p50": q(0.50),
+            "p90": q(0.90),
+            "p95": q(0.95),
+            "p99": q(0.99),
+            "max": round(self.latency_max_ms, 1),
+        })
+    }
+
+    /// Status codes as a JSON object with string keys.
+    pub fn status_codes_json(&self) -> Value {
+        Value::Object(
+            self.status_codes
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .collect::<Map<_, _>>(),
+        )
+    }
+
+    /// Error kinds as a JSON object.
+    pub fn errors_json(&self) -> Value {
+        Value::Object(
+            self.errors
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(*v)))
+                .collect::<Map<_, _>>(),
+        )
+    }
+}
+
+/// When a proxy counts as healthy, degraded or failing. Success and block rates are over all
+/// of its requests. The defaults separate the bench generator's good, degraded and bad proxy
+/// profiles (good: success 0.89-0.95, block <= 0.04; degraded: 0.76-0.82; bad: <= 0.46 or
+/// block >= 0.17).
+///
+/// ```
+/// use exporter_core::stats::{Health, HealthThresholds};
+/// let t = HealthThresholds::default();
+/// assert_eq!(t.classify(0.97, 0.01), Health::Healthy);
+/// assert_eq!(t.classify(0.80, 0.04), Health::Degraded);
+/// assert_eq!(t.classify(0.90, 0.08), Health::Degraded);
+/// assert_eq!(t.classify(0.55, 0.02), Health::Failing);
+/// assert_eq!(t.classify(0.95, 0.20), Health::Failing);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthThresholds {
+    /// Healthy needs at least this success rate...
+    pub healthy_min_success: f64,
+    /// ...and at most this block rate.
+    pub healthy_max_block: f64,
+    /// Failing below this success rate...
+    pub failing_below_success: f64,
+    /// ...or above this block rate.
+    pub failing_above_block: f64,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        HealthThresholds {
+            healthy_min_success: 0.85,
+            healthy_max_block: 0.05,
+            failing_below_success: 0.60,
+            failing_above_block: 0.15,
+        }
+    }
+}
+
+/// A proxy's health class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Works well.
+    Healthy,
+    /// Works, worse.
+    Degraded,
+    /// Mostly fails or is blocked.
+    Failing,
+}
+
+impl Health {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Degraded => "degraded",
+            Health::Failing => "failing",
+        }
+    }
+}
+
+impl HealthThresholds {
+    /// The class of a proxy with these rates.
+    pub fn classify(&self, success_rate: f64, block_rate: f64) -> Health {
+        if success_rate < self.failing_below_success || block_rate > self.failing_above_block {
+            Health::Failing
+        } else if success_rate >= self.healthy_min_success && block_rate <= self.healthy_max_block {
+            Health::Healthy
+        } else {
+            Health::Degraded
+        }
+    }
+
+    /// Checks the thresholds are rates and consistent.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("healthy_min_success", self.healthy_min_success),
+            ("healthy_max_block", self.healthy_max_block),
+            ("failing_below_success", self.failing_below_success),
+            ("failing_above_block", self.failing_above_block),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("`{name}` must be between 0 and 1, got {v}"));
+            }
+        }
+        if self.failing_below_success > self.healthy_min_success {
+            return Err("`failing_below_success` must not exceed `healthy_min_success`".into());
+        }
+        if self.failing_above_block < self.healthy_max_block {
+            return Err("`failing_above_block` must not be below `healthy_max_block`".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(i: u64) -> Request {
+        let ts = Timestamp::from_unix_seconds(1_764_144_000 + i as i64).unwrap();
+        Request {
+            status: if i.is_multiple_of(10) {
+                None
+            } else {
+                Some(if i.is_multiple_of(7) { 429 } else { 200 })
+            },
+            latency_ms: if i.is_multiple_of(10) {
+                None
+            } else {
+                Some((i * 37 % 5000) as f64 + 0.5)
+            },
+            error: if i.is_multiple_of(10) {
+                Some("Timeout".into())
+            } else {
+                None
+            },
+            bytes: Some(i),
+            ..Request::new(ts, "p")
+        }
+    }
+
+    #[test]
+    fn halves_merge_into_the_whole() {
+        let mut whole = RequestStats::default();
+        let mut a = RequestStats::default();
+        let mut b = RequestStats::default();
+        for i in 0..10_000 {
+            whole.add(&req(i));
+            if i % 3 == 0 {
+                a.add(&req(i))
+            } else {
+                b.add(&req(i))
+            }
+        }
+        a.merge(&b);
+        assert_eq!(
+            (a.requests, a.ok, a.failed, a.blocked, a.timeouts, a.bytes),
+            (
+                whole.requests,
+                whole.ok,
+                whole.failed,
+                whole.blocked,
+                whole.timeouts,
+                whole.bytes
+            )
+        );
+        assert_eq!(a.status_codes, whole.status_codes);
+        assert_eq!(a.errors, whole.errors);
+        assert_eq!((a.first, a.last), (whole.first, whole.last));
+        assert_eq!(a.latency_summary(), whole.latency_summary());
+    }
+
+    #[test]
+    fn percentiles_within_one_percent() {
+        let mut s = RequestStats::default();
+        let mut exact: Vec<f64> = Vec::new();
+        for i in 0..20_000u64 {
+            let ms = 1.0 + ((i * 7919) % 100_000) as f64 / 10.0;
+            s.add(&Request {
+                status: Some(200),
+                latency_ms: Some(ms),
+                ..req(1)
+            });
+            exact.push(ms);
+        }
+        exact.sort_by(f64::total_cmp);
+        for q in [0.5, 0.9, 0.95, 0.99] {
+            let want = exact[((q * exact.len() as f64).ceil() as usize).max(1) - 1];
+            let got = s.latency_quantile(q).unwrap();
+            assert!((got - want).abs() / want <= 0.01, "q{q}: {got} vs {want}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! # exporter-campaign-summary
+//!
+//! The `campaign-summary` sink (SPEC section 4.2), written after every other sink has
+//! finished: the campaign, what the input held, the accounting of every record
+//! (`received = written + rejected + duplicates`), request statistics over all proxies,
+//! every failure by severity and kind, proxies by health, and every other sink's files with
+//! rows, bytes, SHA-256, write time and validation result.
+//!
+//! `records` comes from the first sink that writes records (the `csv` sink); `proxies` takes
+//! the health counts of a `proxy-performance` sink when there is one (so the two reports
+//! agree), and otherwise classifies with the default thresholds. Rates are rounded to 4
+//! decimals, latencies to 0.1 ms; `write_ms` to 0.001 ms.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+
+use exporter_core::serde_json::{self, Value, json};
+use exporter_core::stats::{HealthThresholds, RequestStats, round};
+use exporter_core::{
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
+    SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
+};
+use serde::Deserialize;
+
+/// The JSON Schema (draft 2020-12) of `campaign_summary.json`.
+pub const OUTPUT_SCHEMA: &str = include_str!("schema.json");
+
+/// Version of the summary's layout.
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {}
+
+/// Per-proxy counts, enough to classify health without a histogram per proxy.
+#[derive(Default)]
+struct ProxyCounts {
+    requests: u64,
+    ok: u64,
+    blocked: u64,
+}
+
+struct Summary {
+    path: PathBuf,
+    file: Option<StagedFile>,
+    requests: RequestStats,
+    proxies: HashMap<String, ProxyCounts>,
+    errors_by_severity: BTreeMap<Severity, u64>,
+    errors_by_kind: BTreeMap<String, u64>,
+}
+
+impl Sink for Summary {
+    fn interests(&self) -> Interests {
+        Interests {
+            requests: true,
+            errors: true,
+            ..Interests::NONE
+        }
+    }
+
+    fn runs_last(&self) -> bool {
+        true
+    }
+
+    fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
+        self.file = Some(files.stage(&self.path)?);
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event<'_>, _cx: &mut EventContext<'_>) -> Result<(), SinkError> {
+        match event {
+            Event::Request(r) => {
+                self.requests.add(r);
+                let p = match self.proxies.get_mut(r.proxy.as_str()) {
+                    Some(p) => p,
+                    None => self.proxies.entry(r.proxy.clone()).or_default(),
+                };
+                p.requests += 1;
+                p.ok += u64::from(r.is_ok());
+                p.blocked += u64::from(r.is_blocked());
+            }
+            Event::Error(e) => {
+                *self.errors_by_severity.entry(e.severity).or_default() += 1;
+                match self.errors_by_kind.get_mut(e.kind.as_str()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.errors_by_kind.insert(e.kind.clone(), 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+        let report = self.report(cx);
+        let mut file = self.file.take().expect("opened");
+        serde_json::to_writer_pretty(&mut file, &report)
+            .map_err(|e| SinkError::new(e.to_string()).at(&self.path))?;
+        file.write_all(b"\n")
+            .map_err(|e| SinkError::io(e, &self.path))?;
+        file.add_rows(1);
+        Ok(SinkOutput::staged(vec![file]))
+    }
+}
+
+impl Summary {
+    fn report(&self, cx: &FinishContext<'_>) -> Value {
+        let c = cx.campaign;
+        let records_sink = cx.outputs.iter().find(|r| r.records.is_some());
+        let records = match records_sink.and_then(|r| r.records.as_ref()) {
+            Some(t) => json!({
+                "received": t.received,
+                "written": t.written,
+                "rejected": t.rejected,
+                "duplicates": t.duplicates,
+                "rejected_by_rule": t.rejected_by_rule,
+                "extra_fields": t.extra_fields,
+                "guarded_cells": t.guarded_cells,
+                "truncated_cells": t.truncated_cells,
+                "files": t.files,
+                "sink": records_sink.map(|r| r.name.clone()),
+            }),
+            None => json!({
+                "received": cx.events.records, "written": 0, "rejected": 0, "duplicates": 0,
+                "rejected_by_rule": {}, "extra_fields": 0, "guarded_cells": 0, "truncated_cells": 0,
+                "files": 0, "sink": null,
+            }),
+        };
+        let s = &self.requests;
+        let health = match cx
+            .outputs
+            .iter()
+            .find(|r| r.type_name == "proxy-performance")
+        {
+            Some(pp) => {
+                let n = |k: &str| pp.details.get(k).and_then(Value::as_u64).unwrap_or(0);
+                [n("healthy"), n("degraded"), n("failing")]
+            }
+            None => {
+                let t = HealthThresholds::default();
+                let mut h = [0u64; 3];
+                for p in self.proxies.values() {
+                    let sr = p.ok as f64 / p.requests as f64;
+                    let br = p.blocked as f64 / p.requests as f64;
+                    h[t.classify(sr, br) as usize] += 1;
+                }
+                h
+            }
+        };
+        let outputs: Vec<Value> = cx
+            .outputs
+            .iter()
+            .flat_map(|r| &r.files)
+            .map(|f| {
+                json!({
+                    "sink": f.sink, "path": f.path, "rows": f.rows, "bytes": f.bytes, "sha256": f.sha256,
+                    "write_ms": round(f.write_ms, 3), "validated": f.validated,
+                })
+            })
+            .collect();
+        let by_severity: BTreeMap<&str, u64> = self
+            .errors_by_severity
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        json!({
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": cx.generated_at.to_string(),
+            "generator": cx.generator(),
+            "campaign": {
+                "id": c.id, "name": c.name, "started_at": c.started_at, "finished_at": c.finished_at,
+                "duration_s": c.duration_s(),
+            },
+            "input": cx.input,
+            "records": records,
+            "requests": {
+                "total": s.requests,
+                "ok": s.ok,
+                "failed": s.failed,
+                "blocked": s.blocked,
+                "timeouts": s.timeouts,
+                "success_rate": s.success_rate().map(|r| round(r, 4)),
+                "block_rate": s.block_rate().map(|r| round(r, 4)),
+                "bytes": s.bytes,
+                "latency_ms": s.latency_summary(),
+                "status_codes": s.status_codes_json(),
+                "errors": s.errors_json(),
+            },
+            "errors": {
+                "total": self.errors_by_severity.values().sum::<u64>(),
+                "by_severity": by_severity,
+                "by_kind": self.errors_by_kind,
+            },
+            "proxies": {"used": self.proxies.len(), "healthy": health[0], "degraded": health[1], "failing": health[2]},
+            "outputs": outputs,
+        })
+    }
+}
+
+fn build(
+    d: &mut dyn exporter_core::erased_serde::Deserializer<'_>,
+    cx: &SinkContext,
+) -> Result<Box<dyn Sink>, BuildError> {
+    let Config {} = exporter_core::config(d)?;
+    Ok(Box::new(Summary {
+        path: cx.path.clone(),
+        file: None,
+        requests: RequestStats::default(),
+        proxies: HashMap::new(),
+        errors_by_severity: BTreeMap::new(),
+        errors_by_kind: BTreeMap::new(),
+    }))
+}
+
+exporter_core::inventory::submit! {
+    SinkPlugin {
+        name: "campaign-summary",
+        description: "Run statistics, the accounting of every event, and every output file with its SHA-256 (JSON).",
+        default_path: Some("campaign_summary.json"),
+        example: "type = \"campaign-summary\"\npath = \"campaign_summary.json\"\n",
+        options: &[],
+        default_validators: &["exists", "json-schema"],
+        output_schema: Some(OUTPUT_SCHEMA),
+        build,
+    }
+}
