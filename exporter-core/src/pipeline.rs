@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub strict: bool,
     /// `generated_at` and `{date}`; defaults to [`clock::run_timestamp`](crate::clock::run_timestamp).
     pub now: Timestamp,
+    /// Byte-reproducible reports: timings in files are written as 0. Defaults to whether
+    /// `SOURCE_DATE_EPOCH` is set.
+    pub reproducible: bool,
 }
 
 impl Default for RunOptions {
@@ -44,6 +47,7 @@ impl Default for RunOptions {
             out_dir: None,
             strict: false,
             now: crate::clock::run_timestamp(),
+            reproducible: std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Pipeline {
     strict: bool,
     out_dir: PathBuf,
     now: Timestamp,
+    reproducible: bool,
     raised: Vec<ErrorEvent>,
     warned_unrouted: bool,
 }
@@ -162,6 +167,7 @@ impl Pipeline {
             strict: opts.strict,
             out_dir,
             now: opts.now,
+            reproducible: opts.reproducible,
             raised: Vec::new(),
             warned_unrouted: false,
         })
@@ -372,6 +378,7 @@ impl Pipeline {
             events,
             out_dir,
             now,
+            reproducible,
             ..
         } = self;
         let (last, first): (Vec<Slot>, Vec<Slot>) =
@@ -387,6 +394,7 @@ impl Pipeline {
                 events: &events,
                 outputs: &earlier,
                 generated_at: now,
+                reproducible,
                 out_dir: &out_dir,
             };
             let report = finish_slot(slot, &cx, &mut pending)?;

@@ -270,6 +270,9 @@ pub struct FinishContext<'a> {
     pub outputs: &'a [SinkReport],
     /// The time to print as `generated_at` (honours `SOURCE_DATE_EPOCH`).
     pub generated_at: Timestamp,
+    /// Whether reports must be byte-reproducible (`SOURCE_DATE_EPOCH` is set): timings such
+    /// as `write_ms` are then written as 0.
+    pub reproducible: bool,
     /// The output directory.
     pub out_dir: &'a Path,
 }

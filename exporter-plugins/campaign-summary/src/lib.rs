@@ -9,7 +9,8 @@
 //! `records` comes from the first sink that writes records (the `csv` sink); `proxies` takes
 //! the health counts of a `proxy-performance` sink when there is one (so the two reports
 //! agree), and otherwise classifies with the default thresholds. Rates are rounded to 4
-//! decimals, latencies to 0.1 ms; `write_ms` to 0.001 ms.
+//! decimals, latencies to 0.1 ms; `write_ms` to 0.001 ms, and written as 0 when
+//! `SOURCE_DATE_EPOCH` asks for a byte-reproducible report.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -157,7 +158,8 @@ impl Summary {
             .map(|f| {
                 json!({
                     "sink": f.sink, "path": f.path, "rows": f.rows, "bytes": f.bytes, "sha256": f.sha256,
-                    "write_ms": round(f.write_ms, 3), "validated": f.validated,
+                    "write_ms": if cx.reproducible { 0.0 } else { round(f.write_ms, 3) },
+                    "validated": f.validated,
                 })
             })
             .collect();

@@ -1,0 +1,146 @@
+//! The JSON reports through the real binary on the bundled example: byte-reproducible under
+//! `SOURCE_DATE_EPOCH`, consistent with each other and with the files on disk.
+
+use exporter_tests::harness::{Workspace, stderr};
+use serde_json::Value;
+
+fn example(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn workspace() -> Workspace {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("exporter.toml", example("exporter.toml"));
+    ws.write("lead.schema.json", example("lead.schema.json"));
+    ws.write("events.ndjson", example("events.ndjson"));
+    ws
+}
+
+const FILES: [&str; 4] = [
+    "results.csv",
+    "campaign_summary.json",
+    "proxy_performance.json",
+    "error_log.csv",
+];
+
+#[test]
+fn two_runs_give_byte_identical_outputs() {
+    let ws = workspace();
+    for dir in ["a", "b"] {
+        let out = ws.run(&[
+            "run",
+            "-m",
+            "exporter.toml",
+            "--out-dir",
+            dir,
+            "events.ndjson",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for f in FILES {
+        let a = std::fs::read(ws.path().join("a").join(f)).unwrap();
+        let b = std::fs::read(ws.path().join("b").join(f)).unwrap();
+        assert!(a == b, "{f} differs between runs");
+    }
+}
+
+#[test]
+fn the_summary_accounts_for_everything_and_matches_the_files() {
+    let ws = workspace();
+    let out = ws.run(&["run", "-m", "exporter.toml", "events.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = ws.path().join("out/example");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("campaign_summary.json")).unwrap()).unwrap();
+    let r = &summary["records"];
+    let n = |v: &Value| v.as_u64().unwrap();
+    assert_eq!(
+        n(&r["received"]),
+        n(&r["written"]) + n(&r["rejected"]) + n(&r["duplicates"])
+    );
+    assert_eq!(n(&r["received"]), 150);
+    assert_eq!(
+        summary["campaign"]["id"], "bench-s7",
+        "the stream's campaign event overrides the manifest"
+    );
+    assert_eq!(summary["campaign"]["duration_s"], 3600);
+    let e = &summary["errors"];
+    let by_kind: u64 = e["by_kind"].as_object().unwrap().values().map(n).sum();
+    assert_eq!(n(&e["total"]), by_kind);
+    assert_eq!(
+        n(&e["total"]),
+        30 + n(&summary["input"]["bad_lines"]) + n(&r["rejected"])
+    );
+    let log = std::fs::read(dir.join("error_log.csv")).unwrap();
+    let rows = csv::Reader::from_reader(&log[3..]).records().count() as u64;
+    assert_eq!(
+        rows,
+        n(&e["total"]),
+        "the summary counts every row the error log received"
+    );
+    let outputs = summary["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 3, "every other sink's file");
+    for o in outputs {
+        let bytes = std::fs::read(dir.join(o["path"].as_str().unwrap())).unwrap();
+        assert_eq!(n(&o["bytes"]), bytes.len() as u64);
+        assert_eq!(o["validated"], true);
+        assert_eq!(
+            o["write_ms"], 0.0,
+            "timings are zeroed under SOURCE_DATE_EPOCH"
+        );
+        let sha = sha256_hex(&bytes);
+        assert_eq!(o["sha256"], sha, "{}", o["path"]);
+    }
+    let pp: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("proxy_performance.json")).unwrap())
+            .unwrap();
+    assert_eq!(pp["totals"]["requests"], summary["requests"]["total"]);
+    assert_eq!(
+        pp["proxies"].as_array().unwrap().len() as u64,
+        n(&summary["proxies"]["used"])
+    );
+}
+
+#[test]
+fn schema_command_prints_the_shipped_schemas() {
+    for ty in ["campaign-summary", "proxy-performance"] {
+        let out = exporter_tests::harness::command(env!("CARGO_BIN_EXE_exporter").as_ref())
+            .args(["schema", ty])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+    }
+    let csv = exporter_tests::harness::command(env!("CARGO_BIN_EXE_exporter").as_ref())
+        .args(["schema", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(csv.status.code(), Some(2));
+}
+
+/// SHA-256 computed here independently of the exporter (`sha256sum` is on every test machine).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
