@@ -95,3 +95,17 @@ fn usage_errors_exit_2() {
             .success()
     );
 }
+
+#[test]
+fn manifest_errors_of_the_real_binary() {
+    let ws = exporter_tests::harness::Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write(
+        "exporter.toml",
+        "[campaign]\nid = \"acme\"\n\n[output]\ndir = \"out/{campaign_id}\"\n\n[[sinks]]\nname = \"results\"\ntype = \"cvs\"\n\n\
+         [[sinks]]\ntype = \"csv\"\nname = \"table\"\nschema = \"missing.json\"\ndelimter = \";\"\n\n\
+         [[sinks]]\ntype = \"proxy-performance\"\n[sinks.thresholds]\nhealthy_min_succes = 0.9\n",
+    );
+    let out = ws.run(&["validate", "-m", "exporter.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(exporter_tests::harness::stderr(&out));
+}

@@ -751,7 +751,14 @@ fn locate(
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or(message);
-    let message = humanize(message);
+    let mut message = humanize(message);
+    if let Some(name) = &unknown {
+        // serde lists the expected fields; point at the closest one
+        let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+        if let Some(best) = closest(name, expected.iter().copied()) {
+            message = format!("{message}; did you mean `{best}`?");
+        }
+    }
     src.error(
         Some(span),
         sink,

@@ -85,12 +85,12 @@ fn generate(n: usize) -> (String, Vec<Truth>) {
         let status = status.map(|s| if s == 416 { 407 } else { s });
         let latency =
             status.map(|_| ((rng.next() % 500_000) as f64) / 100.0 + 20.0 * (p as f64 + 1.0));
-        let bytes = if rng.next() % 50 == 0 {
+        let bytes = if rng.next().is_multiple_of(50) {
             None
         } else {
             Some(rng.next() % 100_000)
         };
-        let explicit_ok = rng.next() % 4 == 0;
+        let explicit_ok = rng.next().is_multiple_of(4);
         let soft_block = error == Some("CaptchaDetected");
         let derived_ok = matches!(status, Some(200..=399)) && error.is_none();
         let derived_blocked = matches!(status, Some(403 | 407 | 429));
