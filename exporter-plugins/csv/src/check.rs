@@ -40,23 +40,25 @@ pub fn is_missing(schema: &TableSchema, v: &FieldValue<'_>) -> bool {
 
 /// Every violation of `values` (in schema order).
 pub fn check(schema: &TableSchema, values: &[FieldValue<'_>]) -> Vec<Violation> {
-    let mut out = Vec::new();
-    for (field, v) in schema.fields.iter().zip(values) {
-        if is_missing(schema, v) {
-            if field.constraints.required {
-                out.push(violation(
-                    field,
-                    "required",
-                    "a value is required".to_string(),
-                ));
-            }
-            continue;
-        }
-        if let Err((rule, msg)) = check_value(field, v) {
-            out.push(violation(field, rule, msg));
-        }
+    schema
+        .fields
+        .iter()
+        .zip(values)
+        .filter_map(|(field, v)| check_one(schema, field, v))
+        .collect()
+}
+
+/// The violation of one value, if any.
+pub fn check_one(schema: &TableSchema, field: &Field, v: &FieldValue<'_>) -> Option<Violation> {
+    if is_missing(schema, v) {
+        return field
+            .constraints
+            .required
+            .then(|| violation(field, "required", "a value is required".to_string()));
     }
-    out
+    check_value(field, v)
+        .err()
+        .map(|(rule, msg)| violation(field, rule, msg))
 }
 
 fn violation(field: &Field, rule: &'static str, message: String) -> Violation {

@@ -12,6 +12,7 @@ mod dedupe;
 mod files;
 mod render;
 mod schema;
+mod validate;
 mod value;
 
 use std::collections::BTreeMap;
@@ -68,7 +69,7 @@ enum OnOverflow {
     Reject,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
     schema: Value,
@@ -94,10 +95,10 @@ fn default_separator() -> String {
 }
 
 /// Loads the `schema` setting: a path (relative to the manifest) or an inline table.
-fn load_schema(value: &Value, cx: &SinkContext) -> Result<TableSchema, BuildError> {
+fn load_schema(value: &Value, manifest_dir: &std::path::Path) -> Result<TableSchema, BuildError> {
     match value {
         Value::String(path) => {
-            let file = cx.manifest_file(path);
+            let file = manifest_dir.join(path);
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 BuildError::at_key(
                     "schema",
@@ -369,7 +370,7 @@ fn build(
     cx: &SinkContext,
 ) -> Result<Box<dyn Sink>, BuildError> {
     let config: Config = exporter_core::config(d)?;
-    let schema = load_schema(&config.schema, cx)?;
+    let schema = load_schema(&config.schema, &cx.manifest_dir)?;
     let key_fields = match &config.dedupe_on {
         Some(names) => names
             .iter()
@@ -449,7 +450,7 @@ exporter_core::inventory::submit! {
             OptionDoc { key: "max_rows_per_file", ty: "integer", default: "dialect's", doc: "roll over into NAME-0002.csv ..." },
             OptionDoc { key: "on_overflow", ty: "string", default: "\"truncate\"", doc: "truncate | reject cells over the cell limit" },
         ],
-        default_validators: &["exists"],
+        default_validators: &["exists", "csv-table-schema"],
         output_schema: None,
         build,
     }
