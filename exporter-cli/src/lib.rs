@@ -39,6 +39,7 @@ pub const EXIT_BAD_INPUT: u8 = 3;
 /// Parses the process's arguments and runs the command; returns the exit code.
 pub fn main() -> ExitCode {
     builtin::link();
+    ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -47,6 +48,17 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(run(cli))
+}
+
+/// Past a file-size limit (`ulimit -f`) the kernel kills a writer with SIGXFSZ, silently.
+/// Ignoring it turns the fault into an `EFBIG` write error, which the run reports with the
+/// file's name, leaving every final file as it was.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: installing SIG_IGN for SIGXFSZ has no preconditions; it runs once at start-up.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Runs a parsed command line; returns the exit code.

@@ -1,11 +1,122 @@
-//! `exporter check`: re-validates the outputs on disk with each sink's validators.
+//! `exporter check`: re-validates the outputs on disk with each sink's validators, and checks
+//! every file the summary lists against its recorded rows, bytes and SHA-256.
 
+use std::path::{Path, PathBuf};
+
+use exporter_core::manifest::{Manifest, SinkSpec};
 use exporter_core::registry;
-use exporter_core::{FileUnderCheck, Finding, ValidatorContext};
+use exporter_core::{FileUnderCheck, Finding, FindingCode, ValidatorContext};
+use serde_json::Value;
 
 use super::{load, report_error};
 use crate::cli::{Format, ManifestArgs};
 use crate::{EXIT_FAILED, EXIT_OK};
+
+/// One file the summary recorded.
+struct Recorded {
+    sink: String,
+    path: String,
+    rows: Option<u64>,
+    bytes: Option<u64>,
+    sha256: Option<String>,
+}
+
+/// The summary's `outputs`, when the manifest has a summary sink and its file is readable.
+fn recorded_outputs(
+    manifest: &Manifest,
+    dir: &Path,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<Recorded>> {
+    let spec = manifest
+        .sinks
+        .iter()
+        .find(|s| s.plugin.name == "campaign-summary")?;
+    let name = spec.path.to_string_lossy().into_owned();
+    let text = match std::fs::read(dir.join(&spec.path)) {
+        Ok(t) => t,
+        Err(e) => {
+            findings.push(Finding::new(
+                FindingCode::MissingFile,
+                &name,
+                format!("cannot read the summary: {e}"),
+            ));
+            return None;
+        }
+    };
+    let summary: Value = match serde_json::from_slice(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            findings.push(Finding::new(
+                FindingCode::SchemaError,
+                &name,
+                format!("the summary is not JSON: {e}"),
+            ));
+            return None;
+        }
+    };
+    let outputs = summary.get("outputs").and_then(Value::as_array)?;
+    Some(
+        outputs
+            .iter()
+            .map(|o| Recorded {
+                sink: o["sink"].as_str().unwrap_or_default().to_string(),
+                path: o["path"].as_str().unwrap_or_default().to_string(),
+                rows: o["rows"].as_u64(),
+                bytes: o["bytes"].as_u64(),
+                sha256: o["sha256"].as_str().map(str::to_string),
+            })
+            .collect(),
+    )
+}
+
+fn validate_file(
+    manifest: &Manifest,
+    spec: &SinkSpec,
+    path: &Path,
+    name: &str,
+    rows: Option<u64>,
+) -> Result<Vec<Finding>, String> {
+    let mut findings = Vec::new();
+    for vname in &spec.validate {
+        let Some(plugin) = registry::validator_plugin(vname) else {
+            continue;
+        };
+        let cx = ValidatorContext {
+            sink_type: spec.plugin.name,
+            sink_name: &spec.name,
+            config: &spec.config,
+            manifest_dir: &manifest.base_dir,
+            output_schema: spec.plugin.output_schema,
+        };
+        let v = (plugin.build)(&cx)
+            .map_err(|m| format!("sink {:?}: validator {vname:?}: {m}", spec.name))?;
+        findings.extend(v.check(&FileUnderCheck { path, name, rows }));
+    }
+    Ok(findings)
+}
+
+fn compare(recorded: &Recorded, path: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let (bytes, sha) = match std::fs::File::open(path).and_then(exporter_core::output::digest) {
+        Ok(d) => d,
+        Err(_) => return findings, // the validators report the missing file
+    };
+    if let Some(want) = recorded.bytes.filter(|b| *b != bytes) {
+        findings.push(Finding::new(
+            FindingCode::ByteCount,
+            &recorded.path,
+            format!("{bytes} bytes, the summary recorded {want}"),
+        ));
+    }
+    if let Some(want) = recorded.sha256.as_deref().filter(|s| *s != sha) {
+        findings.push(Finding::new(
+            FindingCode::HashCount,
+            &recorded.path,
+            format!("SHA-256 {sha}, the summary recorded {want}"),
+        ));
+    }
+    findings
+}
 
 pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
     let manifest = match load(args) {
@@ -23,41 +134,46 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
         },
     };
     let mut findings: Vec<Finding> = Vec::new();
-    let mut checked = Vec::new();
+    let recorded = recorded_outputs(&manifest, &dir, &mut findings);
+    let mut checked: Vec<String> = Vec::new();
     for spec in &manifest.sinks {
-        if spec.path.as_os_str().is_empty() {
-            continue;
-        }
-        let path = dir.join(&spec.path);
-        let name = spec.path.to_string_lossy().into_owned();
-        for vname in &spec.validate {
-            let Some(plugin) = registry::validator_plugin(vname) else {
-                continue;
-            };
-            let cx = ValidatorContext {
-                sink_type: spec.plugin.name,
-                sink_name: &spec.name,
-                config: &spec.config,
-                manifest_dir: &manifest.base_dir,
-                output_schema: spec.plugin.output_schema,
-            };
-            match (plugin.build)(&cx) {
-                Ok(v) => findings.extend(v.check(&FileUnderCheck {
-                    path: &path,
-                    name: &name,
-                    rows: None,
-                })),
+        let files: Vec<(PathBuf, String, Option<&Recorded>)> = match recorded
+            .as_ref()
+            .map(|r| r.iter().filter(|o| o.sink == spec.name).collect::<Vec<_>>())
+        {
+            Some(listed) if !listed.is_empty() => listed
+                .into_iter()
+                .map(|o| (dir.join(&o.path), o.path.clone(), Some(o)))
+                .collect(),
+            _ if spec.path.as_os_str().is_empty() => Vec::new(),
+            _ => vec![(
+                dir.join(&spec.path),
+                spec.path.to_string_lossy().into_owned(),
+                None,
+            )],
+        };
+        for (path, name, rec) in files {
+            match validate_file(&manifest, spec, &path, &name, rec.and_then(|r| r.rows)) {
+                Ok(f) => findings.extend(f),
                 Err(m) => {
-                    eprintln!("error: sink {:?}: validator {vname:?}: {m}", spec.name);
+                    eprintln!("error: {m}");
                     return EXIT_FAILED;
                 }
             }
+            if let Some(rec) = rec {
+                findings.extend(compare(rec, &path));
+            }
+            checked.push(name);
         }
-        checked.push(name);
     }
     match format {
         Format::Json => {
-            let out = serde_json::json!({"ok": findings.is_empty(), "files": checked, "findings": findings});
+            let out = serde_json::json!({
+                "ok": findings.is_empty(),
+                "dir": dir.display().to_string(),
+                "files": checked,
+                "findings": findings,
+            });
             println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
         }
         Format::Text => {
@@ -65,7 +181,13 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
                 println!("{f}");
             }
             if findings.is_empty() {
-                println!("ok: {} file(s) checked in {}", checked.len(), dir.display());
+                println!("ok: {} file(s) in {} checked", checked.len(), dir.display());
+            } else {
+                println!(
+                    "{} finding(s) in {} file(s) checked",
+                    findings.len(),
+                    checked.len()
+                );
             }
         }
     }

@@ -1,13 +1,11 @@
 //! Files appended to across runs, by many threads and processes at once.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
-use super::{FileReport, Fsync, hex, sync_dir};
+use super::{FileReport, Fsync, sync_dir};
 
 /// A file opened in append mode. Each [`AppendFile::append`] writes one whole batch under an
 /// exclusive advisory lock with a single `write_all` on an `O_APPEND` descriptor, so batches
@@ -104,18 +102,7 @@ impl AppendFile {
         let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let (bytes, sha256) = self.locked(|file| {
             file.seek(SeekFrom::Start(0))?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 256 * 1024];
-            let mut bytes = 0u64;
-            loop {
-                let n = file.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                bytes += n as u64;
-            }
-            Ok((bytes, hex(&hasher.finalize())))
+            super::digest(&mut *file)
         })?;
         Ok(FileReport {
             sink: sink.to_string(),

@@ -233,6 +233,31 @@ pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Size and lowercase hex SHA-256 of everything `reader` yields.
+///
+/// ```
+/// let (bytes, sha) = exporter_core::output::digest(&b"abc"[..]).unwrap();
+/// assert_eq!(bytes, 3);
+/// assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+/// ```
+pub fn digest(mut reader: impl std::io::Read) -> std::io::Result<(u64, String)> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut bytes = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
 /// Lowercase hex of a digest.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

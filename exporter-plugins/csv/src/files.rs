@@ -48,7 +48,8 @@ impl TableFiles {
     ) -> Result<TableFiles, SinkError> {
         let mut files = TableFiles {
             out: out.clone(),
-            base: base.to_path_buf(),
+            // errors name the file as the user finds it: inside the output directory
+            base: out.dir().join(base),
             dialect,
             delimiter,
             header,
@@ -64,7 +65,8 @@ impl TableFiles {
     fn start_file(&mut self) -> Result<(), SinkError> {
         let n = self.done.len() + usize::from(self.current.is_some()) + 1;
         let path = rollover_path(&self.base, n);
-        let mut file = self.out.stage(&path)?;
+        let relative = path.strip_prefix(self.out.dir()).unwrap_or(&path);
+        let mut file = self.out.stage(relative)?;
         if self.dialect.bom() {
             std::io::Write::write_all(&mut file, BOM).map_err(|e| SinkError::io(e, &path))?;
         }

@@ -1,0 +1,270 @@
+//! Real OS faults through the real binary: `kill -9` at random moments, a file-size limit,
+//! a read-only output directory. Every final path must hold the previous run's complete file
+//! or the new complete file, never a partial one, and a rerun must succeed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use exporter_tests::harness::{ReadOnlyDir, Workspace, stderr};
+
+const MANIFEST: &str = r#"
+[campaign]
+id = "faults"
+
+[output]
+dir = "out"
+
+[[sinks]]
+type = "csv"
+name = "results"
+path = "results.csv"
+schema = "lead.schema.json"
+max_rows_per_file = 1000
+
+[[sinks]]
+type = "proxy-performance"
+
+[[sinks]]
+type = "campaign-summary"
+"#;
+
+fn example(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The example stream `copies` times, with record ids and proxies made distinct per copy (so
+/// every copy writes rows), and `variant` changing every place id (so runs differ).
+fn stream(copies: usize, variant: &str) -> String {
+    let base = String::from_utf8_lossy(&example("events.ndjson")).into_owned();
+    let mut s = String::with_capacity(base.len() * copies);
+    for c in 0..copies {
+        s.push_str(
+            &base
+                .replace("\"ChIJ", &format!("\"{variant}{c:03}"))
+                .replace("pool.example.net", &format!("pool{c}.example.net")),
+        );
+    }
+    s
+}
+
+fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            files.insert(name, std::fs::read(e.path()).unwrap());
+        }
+    }
+    files
+}
+
+fn setup() -> Workspace {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("exporter.toml", MANIFEST);
+    ws.write("lead.schema.json", example("lead.schema.json"));
+    ws.write("a.ndjson", stream(20, "ChA"));
+    ws.write("b.ndjson", stream(20, "ChB"));
+    ws
+}
+
+fn run_ok(ws: &Workspace, input: &str, out_dir: &str) -> Duration {
+    let start = Instant::now();
+    let out = ws.run(&["run", "-m", "exporter.toml", "--out-dir", out_dir, input]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    start.elapsed()
+}
+
+#[test]
+fn kill_9_at_random_moments_never_leaves_a_partial_file() {
+    let ws = setup();
+    run_ok(&ws, "a.ndjson", "previous");
+    let previous = outputs(&ws.path().join("previous"));
+    let took = run_ok(&ws, "b.ndjson", "new");
+    let new = outputs(&ws.path().join("new"));
+    assert!(
+        previous.len() >= 5,
+        "rollover gives several files: {:?}",
+        previous.keys()
+    );
+    let out = ws.path().join("out");
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut killed_mid_run = 0;
+    for iteration in 0..24 {
+        // the previous run's files in place
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        for (name, bytes) in &previous {
+            std::fs::write(out.join(name), bytes).unwrap();
+        }
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = took.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0 * 1.1);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_exporter"))
+            .current_dir(ws.path())
+            .env(
+                "SOURCE_DATE_EPOCH",
+                exporter_tests::harness::SOURCE_DATE_EPOCH,
+            )
+            .args(["run", "-m", "exporter.toml", "--out-dir", "out", "b.ndjson"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for (name, bytes) in outputs(&out) {
+            let was = previous.get(&name);
+            let is_new = new.get(&name);
+            assert!(
+                was == Some(&bytes) || is_new == Some(&bytes),
+                "iteration {iteration} (seed {seed}, killed after {delay:?}): {name} is neither the previous nor the new file"
+            );
+        }
+    }
+    assert!(
+        killed_mid_run >= 12,
+        "only {killed_mid_run} of 24 kills hit a running process"
+    );
+    // a rerun succeeds, gives the new files, and cleans the staging files of the killed runs
+    run_ok(&ws, "b.ndjson", "out");
+    assert_eq!(outputs(&out), new);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_error_log_killed_mid_append_is_repaired_and_stays_parseable() {
+    let ws = setup();
+    ws.write(
+        "exporter.toml",
+        "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"error-log\"\nfsync = \"never\"\n",
+    );
+    let log = ws.path().join("out/error_log.csv");
+    for i in 0..8u64 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_exporter"))
+            .current_dir(ws.path())
+            .args(["run", "-m", "exporter.toml", "a.ndjson"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5 + i * 13));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let out = ws.run(&["run", "-m", "exporter.toml", "a.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&log).unwrap();
+    assert_eq!(
+        bytes.windows(3).filter(|w| *w == b"\xEF\xBB\xBF").count(),
+        1
+    );
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&bytes[3..])
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(rows.iter().all(|r| r.len() == 8), "every row whole");
+    assert!(bytes.ends_with(b"\r\n"));
+}
+
+#[test]
+fn a_file_size_limit_fails_the_run_naming_the_file_and_commits_nothing() {
+    let ws = setup();
+    ws.write("small.ndjson", stream(1, "ChS"));
+    run_ok(&ws, "small.ndjson", "out");
+    let before = outputs(&ws.path().join("out"));
+    // 64 blocks: far below what the 20-copy stream needs; SIGXFSZ is ignored by the binary,
+    // so the write fails with EFBIG and the run reports it
+    let out = std::process::Command::new("sh")
+        .current_dir(ws.path())
+        .env(
+            "SOURCE_DATE_EPOCH",
+            exporter_tests::harness::SOURCE_DATE_EPOCH,
+        )
+        .args([
+            "-c",
+            "ulimit -f 64 && exec \"$0\" run -m exporter.toml b.ndjson",
+            env!("CARGO_BIN_EXE_exporter"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("File too large") && err.contains("out/results"),
+        "{err}"
+    );
+    assert_eq!(
+        outputs(&ws.path().join("out")),
+        before,
+        "previous files intact, nothing committed"
+    );
+    let staging: Vec<_> = std::fs::read_dir(ws.path().join("out"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(staging.is_empty(), "staging files removed: {staging:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_output_directory_fails_before_any_work() {
+    let ws = setup();
+    let dir = ws.path().join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _guard = ReadOnlyDir::new(&dir);
+    let out = ws.run(&["run", "-m", "exporter.toml", "a.ndjson"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("out/results.csv") && err.contains("not permitted")
+            || err.contains("ermission denied"),
+        "{err}"
+    );
+    assert!(!err.contains("read "), "no input was read: {err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_path_through_a_symlink_or_outside_is_refused() {
+    let ws = setup();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("out")).unwrap();
+    std::os::unix::fs::symlink(
+        elsewhere.path().join("stolen.csv"),
+        ws.path().join("out/results.csv"),
+    )
+    .unwrap();
+    let out = ws.run(&["run", "-m", "exporter.toml", "a.ndjson"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert!(!elsewhere.path().join("stolen.csv").exists());
+    ws.write(
+        "exporter.toml",
+        MANIFEST.replace("path = \"results.csv\"", "path = \"../escaped.csv\""),
+    );
+    let out = ws.run(&["run", "-m", "exporter.toml", "a.ndjson"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("leaves the output directory"),
+        "{}",
+        stderr(&out)
+    );
+}
