@@ -141,6 +141,26 @@ impl Campaign {
         take(&mut self.finished_at, &later.finished_at);
     }
 
+    /// Masks proxy passwords in every field (campaign names end up in every report).
+    ///
+    /// ```
+    /// let mut c = exporter_core::Campaign { name: Some("via http://u:pw@h".into()), ..Default::default() };
+    /// c.redact();
+    /// assert_eq!(c.name.as_deref(), Some("via http://u:***@h"));
+    /// ```
+    pub fn redact(&mut self) {
+        for field in [
+            &mut self.id,
+            &mut self.name,
+            &mut self.started_at,
+            &mut self.finished_at,
+        ] {
+            if let Some(text) = field {
+                crate::redact::redact_in_place(text);
+            }
+        }
+    }
+
     /// Seconds between `started_at` and `finished_at`, when both are valid timestamps.
     ///
     /// ```

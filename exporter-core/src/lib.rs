@@ -30,6 +30,8 @@ pub mod registry;
 pub mod sink;
 pub mod stats;
 pub mod tabular;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validate;
 
 pub use error::{ExportError, RejectedFile, SinkError};

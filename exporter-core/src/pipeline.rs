@@ -116,6 +116,7 @@ impl Pipeline {
         if opts.campaign_id.is_some() {
             campaign.id.clone_from(&opts.campaign_id);
         }
+        campaign.redact();
         std::fs::create_dir_all(&out_dir).map_err(|e| ExportError::Sink {
             sink: "output".into(),
             error: SinkError::io(e, &out_dir).at(&out_dir),
@@ -256,7 +257,9 @@ impl Pipeline {
     /// Merges campaign facts and tells the sinks that want to know.
     pub fn campaign(&mut self, update: &Campaign) -> Result<(), ExportError> {
         self.events.campaign += 1;
-        self.campaign.update(update);
+        let mut update = update.clone();
+        update.redact();
+        self.campaign.update(&update);
         let merged = self.campaign.clone();
         self.dispatch(Event::Campaign(&merged), None)
     }

@@ -1,0 +1,346 @@
+//! The plugin author's conformance kit (feature `testkit`): checks a plugin's own tests call
+//! to prove the plugin keeps the sink contract. Every built-in plugin runs it.
+//!
+//! ```ignore
+//! #[test]
+//! fn keeps_the_contract() {
+//!     exporter_core::testkit::Kit::new("markdown").unwrap().assert_all();
+//! }
+//! ```
+//!
+//! What it checks, each a method returning the problem it found:
+//! - [`Kit::check_example`]: the plugin is registered and its example table builds;
+//! - [`Kit::check_refuses_unknown_keys`]: a misspelt key is a manifest error naming it;
+//! - [`Kit::check_reports_files`]: every file is reported with its true rows, bytes and hash;
+//! - [`Kit::check_writes_only_reported_files`]: nothing is written outside the output
+//!   directory, and nothing inside it goes unreported (files go through `OutputFiles`);
+//! - [`Kit::check_no_password_leak`]: no proxy password given in the input reaches any file;
+//! - [`Kit::check_empty_stream`]: an empty input finishes cleanly;
+//! - [`Kit::check_validators_reject_damage`]: the plugin's validators reject damaged files.
+
+use std::path::{Path, PathBuf};
+
+use crate::manifest::Manifest;
+use crate::registry::{self, SinkPlugin};
+use crate::validate::{FileUnderCheck, ValidatorContext};
+use crate::{Pipeline, RunOptions, RunReport};
+
+/// The secrets the kit's stream carries; none may reach an output.
+pub const SECRETS: [&str; 4] = ["kit-s3cret", "kit%2Fpass%21", "kitpass123", "hunter2kit"];
+
+/// The stream the kit feeds: every event kind, awkward text, passwords in every place the
+/// pipeline must mask them, and a bad line.
+pub const SAMPLE_EVENTS: &str = r#"{"type":"campaign","id":"kit","name":"Kit run via http://ops:hunter2kit@10.9.9.9:3128"}
+{"type":"record","data":{"place_id":"kit-1","name":"Dr. \"Smith\", Zahnärzte\nMitte","rating":4.5,"tags":["a","=b"]}}
+{"type":"record","data":{"place_id":"kit-2","name":"=HYPERLINK(\"x\")","rating":3}}
+{"type":"record","data":{"place_id":"kit-1","name":"duplicate","rating":1}}
+{"type":"record","data":{"name":"no id","rating":9}}
+{"type":"request","ts":"2026-11-26T08:00:01.250Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","url":"https://example.com/a","status":200,"latency_ms":312.5,"bytes":20480}
+{"type":"request","ts":"2026-11-26T08:00:02Z","proxy":"https://u%40team:kit%2Fpass%21@[2001:db8::1]:8443","status":null,"latency_ms":null,"error":"Timeout"}
+{"type":"request","ts":"2026-11-26T08:00:03Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","status":429}
+{"type":"error","ts":"2026-11-26T08:00:04Z","kind":"ProxyError","message":"tunnel via socks5://bob:kitpass123@h:1080 failed","url":"https://x:kitpass123@example.com/","proxy":"socks5://bob:kitpass123@h:1080","context":{"proxy_url":"http://alice:kit-s3cret@10.0.0.7:8080"}}
+{"type":"request","ts":"2026-11-26T08:00:05Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","latency_ms":"3ms"}
+"#;
+
+/// Conformance checks for one sink plugin.
+pub struct Kit {
+    plugin: &'static SinkPlugin,
+    table: String,
+}
+
+/// Files under `dir`, relative, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap_or(&p).to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One kit run: the folder it ran in and what the pipeline reported.
+pub struct KitRun {
+    /// The run's root (manifest and input here, outputs under `out/`).
+    pub root: tempfile::TempDir,
+    /// The report.
+    pub report: RunReport,
+}
+
+impl KitRun {
+    /// The output directory.
+    pub fn out_dir(&self) -> PathBuf {
+        self.root.path().join("out")
+    }
+}
+
+impl Kit {
+    /// The kit for the registered sink `name`, using its example table.
+    pub fn new(name: &str) -> Result<Kit, String> {
+        let plugin = registry::sink_plugin(name).ok_or_else(|| {
+            let known: Vec<&str> = registry::sink_plugins().iter().map(|p| p.name).collect();
+            format!(
+                "sink {name:?} is not registered (is its crate named in code?); registered: {}",
+                known.join(", ")
+            )
+        })?;
+        Ok(Kit {
+            plugin,
+            table: plugin.example.to_string(),
+        })
+    }
+
+    /// Uses `table` (the body of a `[[sinks]]` table) instead of the example.
+    pub fn with_table(mut self, table: &str) -> Kit {
+        self.table = table.to_string();
+        self
+    }
+
+    fn manifest_text(&self, extra: &str) -> String {
+        let body = self.table.trim();
+        let ty = if body.lines().any(|l| l.trim_start().starts_with("type")) {
+            String::new()
+        } else {
+            format!("type = \"{}\"\n", self.plugin.name)
+        };
+        // extra keys go before any sub-table of the example
+        let (head, tail) = match body.find("\n[") {
+            Some(i) => (&body[..i], &body[i..]),
+            None => (body, ""),
+        };
+        format!("[output]\ndir = \"out\"\n\n[[sinks]]\n{ty}{head}\n{extra}{tail}\n")
+    }
+
+    /// Runs the plugin alone on `events` in a fresh folder.
+    pub fn run(&self, events: &str) -> Result<KitRun, String> {
+        let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let text = self.manifest_text("");
+        std::fs::write(root.path().join("exporter.toml"), &text).map_err(|e| e.to_string())?;
+        std::fs::write(root.path().join("events.ndjson"), events).map_err(|e| e.to_string())?;
+        let manifest =
+            Manifest::parse(&text, "exporter.toml", root.path()).map_err(|e| e.to_string())?;
+        let mut pipeline =
+            Pipeline::new(&manifest, RunOptions::default()).map_err(|e| e.to_string())?;
+        pipeline
+            .read(events.as_bytes(), "events.ndjson")
+            .map_err(|e| e.to_string())?;
+        let report = pipeline.finish().map_err(|e| e.to_string())?;
+        Ok(KitRun { root, report })
+    }
+
+    /// The plugin is registered and its example table is a valid manifest table.
+    pub fn check_example(&self) -> Result<(), String> {
+        Manifest::parse(&self.manifest_text(""), "example.toml", Path::new("."))
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "the example table of {:?} does not build:\n{e}",
+                    self.plugin.name
+                )
+            })
+    }
+
+    /// A misspelt key in the plugin's table is refused, naming the key.
+    pub fn check_refuses_unknown_keys(&self) -> Result<(), String> {
+        match Manifest::parse(
+            &self.manifest_text("kit_misspelt_key = 1\n"),
+            "kit.toml",
+            Path::new("."),
+        ) {
+            Ok(_) => Err(format!(
+                "{:?} accepted an unknown key: use #[serde(deny_unknown_fields)]",
+                self.plugin.name
+            )),
+            Err(e)
+                if e.errors()
+                    .iter()
+                    .any(|x| x.key.as_deref() == Some("kit_misspelt_key")) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "the unknown key was refused, but the error does not name it:\n{e}"
+            )),
+        }
+    }
+
+    /// Every reported file exists with the reported bytes and SHA-256, at least one file is
+    /// reported, and rows are counted when the sink wrote some.
+    pub fn check_reports_files(&self) -> Result<(), String> {
+        let run = self.run(SAMPLE_EVENTS)?;
+        let files: Vec<_> = run.report.sinks.iter().flat_map(|s| &s.files).collect();
+        if files.is_empty() {
+            return Err(format!("{:?} reported no file", self.plugin.name));
+        }
+        for f in files {
+            let path = run.out_dir().join(&f.path);
+            let (bytes, sha) = std::fs::File::open(&path)
+                .and_then(crate::output::digest)
+                .map_err(|e| format!("reported file {} cannot be read: {e}", f.path))?;
+            if bytes != f.bytes || sha != f.sha256 {
+                return Err(format!(
+                    "{}: reported {} bytes / {}, the file has {bytes} / {sha}",
+                    f.path, f.bytes, f.sha256
+                ));
+            }
+            if bytes > 0 && f.rows == 0 && f.write_ms <= 0.0 {
+                return Err(format!("{}: neither rows nor write time reported", f.path));
+            }
+        }
+        Ok(())
+    }
+
+    /// Nothing lands outside the output directory, and every file in it was reported.
+    pub fn check_writes_only_reported_files(&self) -> Result<(), String> {
+        let run = self.run(SAMPLE_EVENTS)?;
+        let reported: Vec<PathBuf> = run
+            .report
+            .sinks
+            .iter()
+            .flat_map(|s| &s.files)
+            .map(|f| PathBuf::from(&f.path))
+            .collect();
+        for f in files_under(run.root.path()) {
+            if f == Path::new("exporter.toml") || f == Path::new("events.ndjson") {
+                continue;
+            }
+            let Ok(inside) = f.strip_prefix("out") else {
+                return Err(format!(
+                    "{} was written outside the output directory",
+                    f.display()
+                ));
+            };
+            if !reported.iter().any(|r| r == inside) {
+                return Err(format!(
+                    "{} was written but not reported (write through OutputFiles and hand it back)",
+                    f.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// No password from the kit's stream reaches any file.
+    pub fn check_no_password_leak(&self) -> Result<(), String> {
+        let run = self.run(SAMPLE_EVENTS)?;
+        for f in files_under(&run.out_dir()) {
+            let bytes = std::fs::read(run.out_dir().join(&f)).map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some(secret) = SECRETS.iter().find(|s| text.contains(*s)) {
+                return Err(format!("{} contains the password {secret:?}", f.display()));
+            }
+        }
+        Ok(())
+    }
+
+    /// An empty input finishes cleanly and still reports its files.
+    pub fn check_empty_stream(&self) -> Result<(), String> {
+        self.run("")
+            .map(|_| ())
+            .map_err(|e| format!("an empty stream failed: {e}"))
+    }
+
+    /// The plugin's validators find problems in damaged copies of its files: an emptied file
+    /// always; a file cut in half, garbage appended, when it has validators beyond `exists`.
+    pub fn check_validators_reject_damage(&self) -> Result<(), String> {
+        let run = self.run(SAMPLE_EVENTS)?;
+        let text = self.manifest_text("");
+        let manifest =
+            Manifest::parse(&text, "exporter.toml", run.root.path()).map_err(|e| e.to_string())?;
+        let spec = &manifest.sinks[0];
+        if spec.validate.is_empty() {
+            return Err(format!("{:?} has no validators", self.plugin.name));
+        }
+        let content_checks = spec.validate.iter().any(|v| v != "exists");
+        let report = &run.report.sinks[0];
+        for f in &report.files {
+            let path = run.out_dir().join(&f.path);
+            let original = std::fs::read(&path).map_err(|e| e.to_string())?;
+            let mut damages: Vec<(&str, Vec<u8>)> = vec![("emptied", Vec::new())];
+            if content_checks {
+                let mut cut = original[..original.len() / 2].to_vec();
+                cut.extend_from_slice(b"\x01garbage,\"\n");
+                damages.push(("cut in half", cut));
+            }
+            for (what, bytes) in damages {
+                std::fs::write(&path, &bytes).map_err(|e| e.to_string())?;
+                let mut findings = Vec::new();
+                for name in &spec.validate {
+                    let plugin = registry::validator_plugin(name)
+                        .ok_or_else(|| format!("validator {name:?} is not registered"))?;
+                    let cx = ValidatorContext {
+                        sink_type: spec.plugin.name,
+                        sink_name: &spec.name,
+                        config: &spec.config,
+                        manifest_dir: &manifest.base_dir,
+                        output_schema: spec.plugin.output_schema,
+                    };
+                    let v = (plugin.build)(&cx)?;
+                    findings.extend(v.check(&FileUnderCheck {
+                        path: &path,
+                        name: &f.path,
+                        rows: Some(f.rows.max(1)),
+                    }));
+                }
+                if findings.is_empty() {
+                    return Err(format!(
+                        "{} {what}: the validators [{}] found nothing",
+                        f.path,
+                        spec.validate.join(", ")
+                    ));
+                }
+            }
+            std::fs::write(&path, original).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Runs every check; the problems found, if any.
+    pub fn check_all(&self) -> Result<(), Vec<String>> {
+        let checks: [(&str, fn(&Kit) -> Result<(), String>); 7] = [
+            ("example", Kit::check_example),
+            ("unknown keys", Kit::check_refuses_unknown_keys),
+            ("reports files", Kit::check_reports_files),
+            (
+                "writes only reported files",
+                Kit::check_writes_only_reported_files,
+            ),
+            ("no password leak", Kit::check_no_password_leak),
+            ("empty stream", Kit::check_empty_stream),
+            (
+                "validators reject damage",
+                Kit::check_validators_reject_damage,
+            ),
+        ];
+        let problems: Vec<String> = checks
+            .iter()
+            .filter_map(|(name, check)| check(self).err().map(|e| format!("{name}: {e}")))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// [`Kit::check_all`], panicking with every problem.
+    pub fn assert_all(&self) {
+        if let Err(problems) = self.check_all() {
+            panic!(
+                "sink {:?} breaks the contract:\n- {}",
+                self.plugin.name,
+                problems.join("\n- ")
+            );
+        }
+    }
+}
