@@ -149,15 +149,16 @@ impl Campaign {
     /// assert_eq!(c.name.as_deref(), Some("via http://u:***@h"));
     /// ```
     pub fn redact(&mut self) {
-        for field in [
+        for text in [
             &mut self.id,
             &mut self.name,
             &mut self.started_at,
             &mut self.finished_at,
-        ] {
-            if let Some(text) = field {
-                crate::redact::redact_in_place(text);
-            }
+        ]
+        .into_iter()
+        .flatten()
+        {
+            crate::redact::redact_in_place(text);
         }
     }
 

@@ -42,6 +42,9 @@ pub const SAMPLE_EVENTS: &str = r#"{"type":"campaign","id":"kit","name":"Kit run
 {"type":"request","ts":"2026-11-26T08:00:05Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","latency_ms":"3ms"}
 "#;
 
+/// One named check of the kit.
+type Check = fn(&Kit) -> Result<(), String>;
+
 /// Conformance checks for one sink plugin.
 pub struct Kit {
     plugin: &'static SinkPlugin,
@@ -307,7 +310,7 @@ impl Kit {
 
     /// Runs every check; the problems found, if any.
     pub fn check_all(&self) -> Result<(), Vec<String>> {
-        let checks: [(&str, fn(&Kit) -> Result<(), String>); 7] = [
+        let checks: [(&str, Check); 7] = [
             ("example", Kit::check_example),
             ("unknown keys", Kit::check_refuses_unknown_keys),
             ("reports files", Kit::check_reports_files),
