@@ -1,6 +1,7 @@
 //! Reading the NDJSON event stream (SPEC section 2): line by line, keeping the input's name
 //! and line number, and classifying every line as blank, an event, or bad input.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::BufRead;
@@ -202,6 +203,82 @@ pub fn parse_line(bytes: &[u8]) -> Line {
     }
 }
 
+/// The fast parse: one pass straight into typed fields. Any surprise (a wrong type, a field of
+/// another event type with an odd value, a missing field) gives up and leaves the line to
+/// [`parse_event_checked`], which is the authority on what is wrong.
+#[derive(Deserialize)]
+struct FastLine<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<Cow<'a, str>>,
+    id: Option<String>,
+    name: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    data: Option<Map<String, Value>>,
+    #[serde(borrow)]
+    ts: Option<Cow<'a, str>>,
+    proxy: Option<String>,
+    url: Option<String>,
+    status: Option<u16>,
+    latency_ms: Option<f64>,
+    bytes: Option<u64>,
+    ok: Option<bool>,
+    error: Option<String>,
+    blocked: Option<bool>,
+    #[serde(borrow)]
+    severity: Option<Cow<'a, str>>,
+    kind: Option<String>,
+    message: Option<String>,
+    context: Option<Value>,
+}
+
+impl FastLine<'_> {
+    /// The event, when the line is valid in every respect; otherwise `None`.
+    fn into_event(self) -> Option<ParsedEvent> {
+        match self.ty.as_deref()? {
+            "campaign" => Some(ParsedEvent::Campaign(Campaign {
+                id: self.id,
+                name: self.name,
+                started_at: self.started_at,
+                finished_at: self.finished_at,
+            })),
+            "record" => self.data.map(ParsedEvent::Record),
+            "request" => {
+                if self
+                    .latency_ms
+                    .is_some_and(|l| !(l >= 0.0 && l.is_finite()))
+                {
+                    return None;
+                }
+                Some(ParsedEvent::Request(Request {
+                    ts: Timestamp::parse(self.ts.as_deref()?).ok()?,
+                    proxy: self.proxy?,
+                    url: self.url,
+                    status: self.status,
+                    latency_ms: self.latency_ms,
+                    bytes: self.bytes,
+                    ok: self.ok,
+                    error: self.error,
+                    blocked: self.blocked,
+                }))
+            }
+            "error" => Some(ParsedEvent::Error(ErrorEvent {
+                ts: Timestamp::parse(self.ts.as_deref()?).ok()?,
+                severity: match self.severity.as_deref() {
+                    None => Severity::default(),
+                    Some(s) => s.parse().ok()?,
+                },
+                kind: self.kind?,
+                message: self.message?,
+                url: self.url,
+                proxy: self.proxy,
+                context: self.context,
+            })),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct RawLine<'a> {
     #[serde(rename = "type", borrow)]
@@ -310,6 +387,18 @@ fn timestamp(raw: Option<&RawValue>, event: &str) -> Result<Timestamp, BadLine> 
 }
 
 fn parse_event(text: &str) -> Result<ParsedEvent, BadLine> {
+    if let Some(event) = serde_json::from_str::<FastLine<'_>>(text)
+        .ok()
+        .and_then(FastLine::into_event)
+    {
+        return Ok(event);
+    }
+    parse_event_checked(text)
+}
+
+/// The careful parse: every field on its own, so a bad line gets a precise reason and message,
+/// and fields that do not belong to the event's type are ignored whatever they hold.
+fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
     let first = text.trim_start().as_bytes().first().copied();
     if first != Some(b'{') {
         // Tell JSON that is not an object from text that is not JSON at all.
@@ -577,6 +666,40 @@ mod tests {
             panic!()
         };
         assert_eq!(e.severity, Severity::Error);
+    }
+
+    #[test]
+    fn the_fast_parse_agrees_with_the_checked_one() {
+        let example = include_bytes!("../../examples/events.ndjson");
+        let golden = include_bytes!("../../tests/golden/csv/events.ndjson");
+        let utf8_lines = |b: &'static [u8]| {
+            b.split(|&c| c == b'\n')
+                .filter_map(|l| std::str::from_utf8(l).ok())
+        };
+        let odd = [
+            r#"{"type":"record","data":{"a":1},"ts":5}"#,
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p","data":[1],"status":200}"#,
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p","latency_ms":-0.0}"#,
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p","status":70000}"#,
+            r#"{"type":"error","ts":"2026-11-26T08:00:00Z","kind":"k","message":"m","context":null}"#,
+            r#"{"type":"campaign","id":null,"name":5}"#,
+        ];
+        let mut fast_hits = 0;
+        for line in utf8_lines(example).chain(utf8_lines(golden)).chain(odd) {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let checked = parse_event_checked(line);
+            if let Some(fast) = serde_json::from_str::<FastLine<'_>>(line)
+                .ok()
+                .and_then(FastLine::into_event)
+            {
+                fast_hits += 1;
+                assert_eq!(Ok(fast), checked, "{line}");
+            }
+        }
+        assert!(
+            fast_hits > 300,
+            "the fast path takes the common lines ({fast_hits})"
+        );
     }
 
     #[test]

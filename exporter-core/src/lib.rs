@@ -25,6 +25,7 @@ pub mod input;
 pub mod manifest;
 pub mod output;
 mod pipeline;
+mod reader;
 pub mod redact;
 pub mod registry;
 pub mod sink;

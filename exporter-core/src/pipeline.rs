@@ -9,12 +9,10 @@ use serde::Serialize;
 
 use crate::error::{ExportError, RejectedFile, SinkError};
 use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
-use crate::input::{
-    InputStats, Line, LineReader, Location, ParsedEvent, bad_input_event, parse_line,
-};
+use crate::input::{InputStats, Location, ParsedEvent};
 use crate::manifest::{Manifest, SinkSpec};
 use crate::output::{FileReport, OutputFiles, PendingFile};
-use crate::redact::redact_in_place;
+use crate::reader::{Item, prepare, redact_event};
 use crate::registry;
 use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
 use crate::validate::{FileUnderCheck, Finding, Validator, ValidatorContext};
@@ -180,75 +178,80 @@ impl Pipeline {
     }
 
     /// Reads an NDJSON input to its end. `name` is how errors and the summary call it.
-    pub fn read(&mut self, reader: impl BufRead, name: &str) -> Result<(), ExportError> {
+    pub fn read(&mut self, reader: impl BufRead + Send, name: &str) -> Result<(), ExportError> {
         self.read_with_progress(reader, name, |_| {})
     }
 
     /// [`Pipeline::read`], calling `progress` with the bytes consumed so far now and then.
+    ///
+    /// Two threads share the work: one reads and parses lines in batches, this one hands the
+    /// parsed events to the sinks, so parsing and writing overlap on two cores. The batches in
+    /// flight are bounded, so memory stays flat whatever the input's size.
     pub fn read_with_progress(
         &mut self,
-        reader: impl BufRead,
+        reader: impl BufRead + Send,
         name: &str,
         mut progress: impl FnMut(u64),
     ) -> Result<(), ExportError> {
         self.input.files.push(name.to_string());
-        let mut lines = LineReader::new(reader);
         let mut at = Location {
             input: name.to_string(),
             line: 0,
         };
-        loop {
-            let (n, raw) = match lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(source) => {
-                    return Err(ExportError::Input {
-                        input: name.to_string(),
-                        source,
-                    });
-                }
-            };
-            at.line = n;
-            self.push_line(raw, &at)?;
-            if n % 8192 == 0 {
-                progress(lines.bytes_read());
+        crate::reader::read_parallel(reader, name, |lines, bytes_read| {
+            for parsed in lines {
+                at.line = parsed.line;
+                self.push_item(&parsed.item, &at)?;
             }
-        }
-        progress(lines.bytes_read());
-        Ok(())
+            progress(bytes_read);
+            Ok(())
+        })
     }
 
     /// Handles one input line (without its line ending).
     pub fn push_line(&mut self, raw: &[u8], at: &Location) -> Result<(), ExportError> {
+        let item = prepare(raw, at.line, &at.input);
+        self.push_item(&item, at)
+    }
+
+    fn push_item(&mut self, item: &Item, at: &Location) -> Result<(), ExportError> {
         self.input.lines += 1;
-        match parse_line(raw) {
-            Line::Blank => {
+        match item {
+            Item::Blank => {
                 self.input.blank_lines += 1;
                 Ok(())
             }
-            Line::Event(ParsedEvent::Campaign(c)) => self.campaign(&c),
-            Line::Event(ParsedEvent::Record(data)) => {
-                self.dispatch_record(Record::json(&data), Some(at))
+            Item::Event(ParsedEvent::Campaign(c)) => self.campaign(c),
+            Item::Event(ParsedEvent::Record(data)) => {
+                self.dispatch_record(Record::json(data), Some(at))
             }
-            Line::Event(ParsedEvent::Request(r)) => self.request(r),
-            Line::Event(ParsedEvent::Error(e)) => self.error(e),
-            Line::Bad(bad) => {
+            Item::Event(ParsedEvent::Request(r)) => {
+                self.events.requests += 1;
+                self.dispatch(Event::Request(r), None)
+            }
+            Item::Event(ParsedEvent::Error(e)) => {
+                self.events.errors += 1;
+                self.dispatch(Event::Error(e), None)
+            }
+            Item::Bad {
+                reason,
+                detail,
+                failure,
+            } => {
                 self.input.bad_lines += 1;
                 *self
                     .input
                     .bad_by_reason
-                    .entry(bad.reason.as_str().to_string())
+                    .entry(reason.to_string())
                     .or_default() += 1;
                 if self.strict {
-                    let mut detail = bad.detail;
-                    redact_in_place(&mut detail);
                     return Err(ExportError::BadInput {
                         at: at.clone(),
-                        reason: bad.reason.as_str(),
-                        detail,
+                        reason,
+                        detail: detail.clone(),
                     });
                 }
-                self.raised.push(bad_input_event(at, &bad, raw));
+                self.raised.push(failure.clone());
                 self.drain_raised()
             }
         }
@@ -287,14 +290,12 @@ impl Pipeline {
     }
 
     /// Pushes request telemetry; the proxy password is masked first.
-    pub fn request(&mut self, mut request: Request) -> Result<(), ExportError> {
-        redact_in_place(&mut request.proxy);
-        if let Some(url) = &mut request.url {
-            redact_in_place(url);
-        }
-        if let Some(error) = &mut request.error {
-            redact_in_place(error);
-        }
+    pub fn request(&mut self, request: Request) -> Result<(), ExportError> {
+        let mut event = ParsedEvent::Request(request);
+        redact_event(&mut event);
+        let ParsedEvent::Request(request) = event else {
+            unreachable!()
+        };
         self.events.requests += 1;
         self.dispatch(Event::Request(&request), None)
     }
@@ -613,7 +614,7 @@ impl Exporter {
     }
 
     /// Reads NDJSON from `reader`.
-    pub fn read(&self, reader: impl BufRead, name: &str) -> Result<(), ExportError> {
+    pub fn read(&self, reader: impl BufRead + Send, name: &str) -> Result<(), ExportError> {
         self.with(|p| p.read(reader, name))
     }
 

@@ -52,7 +52,7 @@ pub(crate) fn run(args: &ManifestArgs, strict: bool, no_progress: bool, inputs: 
     for input in inputs {
         let name = input.display().to_string();
         let result = if name == "-" {
-            let stdin = std::io::stdin().lock();
+            let stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
             pipeline.read_with_progress(stdin, "-", |n| bar.set_position(done_before + n))
         } else {
             match File::open(input) {

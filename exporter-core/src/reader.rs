@@ -1,0 +1,220 @@
+//! Reading NDJSON on every core: one thread cuts the input into batches of lines, parser
+//! threads turn batches into ready events (parsed, passwords masked, bad lines made into
+//! error-log events), and the caller's thread hands them to the sinks in input order. Batches
+//! in flight are bounded, so memory stays flat whatever the input's size; a parsed batch goes
+//! back to the thread that allocated it to be freed.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use crate::error::ExportError;
+use crate::event::ErrorEvent;
+use crate::input::{Line, LineReader, Location, ParsedEvent, bad_input_event, parse_line};
+use crate::redact::redact_in_place;
+
+/// Lines per batch.
+const BATCH_LINES: usize = 1024;
+/// Raw batches queued for the parsers.
+const RAW_IN_FLIGHT: usize = 4;
+/// Parsed batches queued for the sinks.
+const PARSED_IN_FLIGHT: usize = 8;
+
+/// A line made ready for the sinks.
+pub(crate) enum Item {
+    Blank,
+    Event(ParsedEvent),
+    Bad {
+        reason: &'static str,
+        detail: String,
+        failure: ErrorEvent,
+    },
+}
+
+pub(crate) struct ParsedLine {
+    pub line: u64,
+    pub item: Item,
+}
+
+/// Masks every password an event carries.
+pub(crate) fn redact_event(event: &mut ParsedEvent) {
+    match event {
+        ParsedEvent::Campaign(c) => c.redact(),
+        ParsedEvent::Record(_) => {} // the user's data, written as given
+        ParsedEvent::Request(r) => {
+            redact_in_place(&mut r.proxy);
+            for field in [&mut r.url, &mut r.error].into_iter().flatten() {
+                redact_in_place(field);
+            }
+        }
+        ParsedEvent::Error(e) => e.redact(),
+    }
+}
+
+/// Parses one line into what the sinks need.
+pub(crate) fn prepare(raw: &[u8], line: u64, input: &str) -> Item {
+    match parse_line(raw) {
+        Line::Blank => Item::Blank,
+        Line::Event(mut event) => {
+            redact_event(&mut event);
+            Item::Event(event)
+        }
+        Line::Bad(bad) => {
+            let at = Location {
+                input: input.to_string(),
+                line,
+            };
+            let mut failure = bad_input_event(&at, &bad, raw);
+            failure.redact();
+            let mut detail = bad.detail;
+            redact_in_place(&mut detail);
+            Item::Bad {
+                reason: bad.reason.as_str(),
+                detail,
+                failure,
+            }
+        }
+    }
+}
+
+/// Lines as read: one buffer, with where each line ends.
+struct RawBatch {
+    seq: u64,
+    first_line: u64,
+    bytes_read: u64,
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+struct ParsedBatch {
+    seq: u64,
+    bytes_read: u64,
+    lines: Vec<ParsedLine>,
+    parser: usize,
+}
+
+fn cut_batches(reader: impl BufRead, tx: SyncSender<RawBatch>) -> std::io::Result<()> {
+    let mut lines = LineReader::new(reader);
+    let mut seq = 0;
+    let mut batch = RawBatch {
+        seq,
+        first_line: 1,
+        bytes_read: 0,
+        data: Vec::new(),
+        ends: Vec::new(),
+    };
+    while let Some((n, raw)) = lines.next_line()? {
+        batch.data.extend_from_slice(raw);
+        batch.ends.push(batch.data.len());
+        if batch.ends.len() == BATCH_LINES {
+            batch.bytes_read = lines.bytes_read();
+            seq += 1;
+            let next = RawBatch {
+                seq,
+                first_line: n + 1,
+                bytes_read: 0,
+                data: Vec::with_capacity(batch.data.len()),
+                ends: Vec::with_capacity(BATCH_LINES),
+            };
+            if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                return Ok(()); // the run stopped
+            }
+        }
+    }
+    batch.bytes_read = lines.bytes_read();
+    let _ = tx.send(batch);
+    Ok(())
+}
+
+fn parse_loop(
+    id: usize,
+    input: &str,
+    work: &Mutex<Receiver<RawBatch>>,
+    out: &SyncSender<ParsedBatch>,
+    returned: &Receiver<Vec<ParsedLine>>,
+) {
+    loop {
+        // free what the sinks are done with, here where it was allocated
+        while let Ok(used) = returned.try_recv() {
+            drop(used);
+        }
+        let raw = match work.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(r) => r,
+            Err(_) => return, // no more input
+        };
+        let mut lines = Vec::with_capacity(raw.ends.len());
+        let mut start = 0;
+        for (i, &end) in raw.ends.iter().enumerate() {
+            let line = raw.first_line + i as u64;
+            lines.push(ParsedLine {
+                line,
+                item: prepare(&raw.data[start..end], line, input),
+            });
+            start = end;
+        }
+        if out
+            .send(ParsedBatch {
+                seq: raw.seq,
+                bytes_read: raw.bytes_read,
+                lines,
+                parser: id,
+            })
+            .is_err()
+        {
+            return; // the run stopped
+        }
+    }
+}
+
+/// Reads `reader` to its end, calling `sink` with each batch of parsed lines in input order
+/// (and the bytes read so far). Stops at the first error `sink` returns.
+pub(crate) fn read_parallel(
+    reader: impl BufRead + Send,
+    input: &str,
+    mut sink: impl FnMut(&[ParsedLine], u64) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    // one core stays with the sinks
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_sub(1)
+        .clamp(1, 4);
+    let (raw_tx, raw_rx) = sync_channel::<RawBatch>(RAW_IN_FLIGHT);
+    let (parsed_tx, parsed_rx) = sync_channel::<ParsedBatch>(PARSED_IN_FLIGHT);
+    let work = Arc::new(Mutex::new(raw_rx));
+    std::thread::scope(|scope| {
+        let cutter = scope.spawn(move || cut_batches(reader, raw_tx));
+        let mut give_back: Vec<Sender<Vec<ParsedLine>>> = Vec::new();
+        for id in 0..parsers {
+            let (back_tx, back_rx) = channel();
+            give_back.push(back_tx);
+            let (work, out) = (Arc::clone(&work), parsed_tx.clone());
+            scope.spawn(move || parse_loop(id, input, &work, &out, &back_rx));
+        }
+        drop(parsed_tx);
+        let mut next = 0u64;
+        let mut waiting: BTreeMap<u64, ParsedBatch> = BTreeMap::new();
+        let mut result = Ok(());
+        'batches: for batch in &parsed_rx {
+            waiting.insert(batch.seq, batch);
+            while let Some(batch) = waiting.remove(&next) {
+                next += 1;
+                if let Err(e) = sink(&batch.lines, batch.bytes_read) {
+                    result = Err(e);
+                    break 'batches;
+                }
+                let _ = give_back[batch.parser].send(batch.lines);
+            }
+        }
+        drop(parsed_rx); // parsers and the cutter stop at their next send
+        drop(waiting);
+        let read = cutter
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        result?;
+        read.map_err(|source| ExportError::Input {
+            input: input.to_string(),
+            source,
+        })
+    })
+}
