@@ -191,6 +191,9 @@ pub(crate) fn read_parallel(
             let (work, out) = (Arc::clone(&work), parsed_tx.clone());
             scope.spawn(move || parse_loop(id, input, &work, &out, &back_rx));
         }
+        // only the parsers may hold the queue of raw batches: when they stop, the cutter's
+        // next send fails and it stops too (instead of waiting forever on a full queue)
+        drop(work);
         drop(parsed_tx);
         let mut next = 0u64;
         let mut waiting: BTreeMap<u64, ParsedBatch> = BTreeMap::new();
