@@ -73,13 +73,14 @@ struct Slot {
     validators: Vec<(String, Box<dyn Validator>)>,
 }
 
-/// The single-threaded engine. [`Exporter`] wraps it for use from many threads.
+/// The engine: sinks are driven from one thread (reading parses on the others).
+/// [`Exporter`] wraps it for use from many threads.
 ///
 /// ```no_run
 /// use exporter_core::{manifest::Manifest, Pipeline, RunOptions};
 /// let manifest = Manifest::load("exporter.toml".as_ref()).unwrap();
 /// let mut pipeline = Pipeline::new(&manifest, RunOptions::default()).unwrap();
-/// pipeline.read(std::io::stdin().lock(), "-").unwrap();
+/// pipeline.read(std::io::BufReader::new(std::io::stdin()), "-").unwrap();
 /// let report = pipeline.finish().unwrap();
 /// println!("{} sinks", report.sinks.len());
 /// ```
