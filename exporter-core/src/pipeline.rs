@@ -376,6 +376,7 @@ impl Pipeline {
     /// Finishes every sink (those that run last after the others), validates every file, and
     /// commits them all, or none when any fails validation.
     pub fn finish(self) -> Result<RunReport, ExportError> {
+        tracing::info!(lines = self.input.lines, "input read; finishing sinks");
         let Pipeline {
             slots,
             campaign,
@@ -483,9 +484,11 @@ fn finish_slot(
         match written {
             Written::Staged(staged) => {
                 let target = staged.target().to_path_buf();
+                let started = std::time::Instant::now();
                 let file = staged
                     .finish()
                     .map_err(|e| sink_err(SinkError::io(e, &target)))?;
+                let synced = started.elapsed();
                 let name = out.display_path(&target);
                 let findings = run_validators(
                     &validators,
@@ -494,6 +497,14 @@ fn finish_slot(
                         name: &name,
                         rows: Some(file.rows()),
                     },
+                );
+                tracing::info!(
+                    sink = %spec.name,
+                    path = %name,
+                    flush_sync_ms = synced.as_secs_f64() * 1000.0,
+                    validate_ms = (started.elapsed() - synced).as_secs_f64() * 1000.0,
+                    findings = findings.len(),
+                    "file checked"
                 );
                 let mut report = file.report(&spec.name, name);
                 report.validated = !validators.is_empty() && findings.is_empty();

@@ -185,6 +185,14 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         }
     }
     let length = match v {
+        // characters are between a quarter of the bytes and all of them: count only when
+        // that range straddles a bound
+        FieldValue::Str(s)
+            if c.min_length.is_none_or(|m| s.len() as u64 / 4 >= m)
+                && c.max_length.is_none_or(|m| s.len() as u64 <= m) =>
+        {
+            None
+        }
         FieldValue::Str(s) => Some(s.chars().count() as u64),
         FieldValue::Json(j) => j
             .as_array()

@@ -10,6 +10,7 @@
 mod check;
 mod dedupe;
 mod files;
+mod framing;
 mod render;
 mod schema;
 mod validate;

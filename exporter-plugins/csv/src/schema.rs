@@ -172,6 +172,7 @@ pub struct TableSchema {
     /// Strings that count as missing (default `[""]`).
     pub missing_values: Vec<String>,
     index: HashMap<String, usize>,
+    sorted: Vec<(String, usize)>,
 }
 
 impl TableSchema {
@@ -229,12 +230,20 @@ impl TableSchema {
         };
         let primary_key =
             key_indexes(&index, &primary_key).map_err(|m| ("primaryKey".to_string(), m))?;
+        let mut sorted: Vec<(String, usize)> = index.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        sorted.sort();
         Ok(TableSchema {
             fields,
             primary_key,
             missing_values: raw.missing_values.unwrap_or_else(|| vec![String::new()]),
             index,
+            sorted,
         })
+    }
+
+    /// Field names in byte order, with their column index.
+    pub fn sorted_names(&self) -> &[(String, usize)] {
+        &self.sorted
     }
 
     /// The index of field `name`.

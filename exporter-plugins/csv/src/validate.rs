@@ -4,6 +4,7 @@
 //! collected (up to a cap per file), each with its row and field.
 
 use std::borrow::Cow;
+use std::io::BufRead;
 
 use exporter_core::serde_json::{self, Value};
 use exporter_core::tabular::{self, BOM, Dialect};
@@ -13,6 +14,7 @@ use exporter_core::{
 
 use crate::check::{check_one, is_date, is_integral};
 use crate::dedupe::KeySet;
+use crate::framing::{Framing, FramingReport};
 use crate::schema::{Field, FieldType, TableSchema};
 use crate::value::FieldValue;
 use crate::{Config, load_schema};
@@ -153,15 +155,14 @@ impl TableValidator {
         }
     }
 
-    fn check_framing(&self, bytes: &[u8], out: &mut Findings<'_>) {
-        let starts_with_bom = bytes.starts_with(BOM);
-        if self.dialect.bom() && !starts_with_bom {
+    fn check_bom(&self, has_bom: bool, out: &mut Findings<'_>) {
+        if self.dialect.bom() && !has_bom {
             out.push(out.finding(
                 FindingCode::EncodingError,
                 "the file does not start with the UTF-8 BOM the excel dialect needs",
             ));
         }
-        if !self.dialect.bom() && starts_with_bom {
+        if !self.dialect.bom() && has_bom {
             out.push(out.finding(
                 FindingCode::EncodingError,
                 format!(
@@ -170,30 +171,21 @@ impl TableValidator {
                 ),
             ));
         }
-        if let Err(e) = std::str::from_utf8(bytes) {
+    }
+
+    fn framing_findings(&self, report: &FramingReport, out: &mut Findings<'_>) {
+        if let Some(at) = report.utf8_error_at {
             out.push(out.finding(
                 FindingCode::EncodingError,
-                format!("not UTF-8 at byte {}", e.valid_up_to()),
+                format!("not UTF-8 at byte {at}"),
             ));
         }
-        // record terminators (line feeds outside quotes) must be the dialect's
-        let crlf = self.dialect.line_end() == b"\r\n";
-        let (mut in_quotes, mut row, mut wrong) = (false, 0u64, None);
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                b'"' => in_quotes = !in_quotes,
-                b'\n' if !in_quotes => {
-                    let has_cr = i > 0 && bytes[i - 1] == b'\r';
-                    if has_cr != crlf && wrong.is_none() {
-                        wrong = Some(row);
-                    }
-                    row += 1;
-                }
-                _ => {}
-            }
-        }
-        if let Some(r) = wrong {
-            let want = if crlf { "CRLF" } else { "LF" };
+        if let Some(r) = report.wrong_terminator_row {
+            let want = if self.dialect.line_end() == b"\r\n" {
+                "CRLF"
+            } else {
+                "LF"
+            };
             let f = out.finding(
                 FindingCode::EncodingError,
                 format!(
@@ -203,7 +195,7 @@ impl TableValidator {
             );
             out.push(if r == 0 { f } else { f.at_row(r) });
         }
-        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        if !report.ends_with_newline {
             out.push(out.finding(
                 FindingCode::EncodingError,
                 "the last row has no line ending (a torn write?)",
@@ -219,69 +211,79 @@ fn excel_to_rfc3339(s: &str) -> Option<String> {
     exporter_core::Timestamp::parse(&rfc).ok().map(|_| rfc)
 }
 
-impl Validator for TableValidator {
-    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+/// Tables smaller than this are checked on one thread.
+const PARALLEL_FROM_BYTES: u64 = 8 << 20;
+
+/// What one stretch of rows showed. Rows are numbered from the stretch's start.
+struct Stretch {
+    findings: Vec<Finding>,
+    dropped: usize,
+    rows: u64,
+    keys: KeySet,
+    /// Every key with its row (stretches after the first), checked when they are put together.
+    key_rows: Vec<(u128, u64)>,
+    framing: FramingReport,
+}
+
+/// Where to cut a table into `parts` stretches: after a line feed outside quotes, near equal
+/// sizes. Counting quotes before each cut is a light pass (vectorized byte counting).
+fn cut_points(path: &std::path::Path, size: u64, parts: u64) -> std::io::Result<Vec<u64>> {
+    use std::io::Read;
+    let mut file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut cuts = vec![0];
+    let (mut pos, mut quotes) = (0u64, 0u64);
+    for k in 1..parts {
+        let target = size * k / parts;
+        // parity up to the target
+        while pos < target {
+            let buf = file.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let take = buf.len().min((target - pos) as usize);
+            quotes += buf[..take].iter().filter(|&&b| b == b'"').count() as u64;
+            file.consume(take);
+            pos += take as u64;
+        }
+        // then to the next record end
+        let mut byte = [0u8; 1];
+        loop {
+            if file.read(&mut byte)? == 0 {
+                return Ok(cuts); // no record end after the target: fewer stretches
+            }
+            pos += 1;
+            match byte[0] {
+                b'"' => quotes += 1,
+                b'\n' if quotes % 2 == 0 => break,
+                _ => {}
+            }
+        }
+        cuts.push(pos);
+    }
+    Ok(cuts)
+}
+
+impl TableValidator {
+    /// Checks the rows of one stretch (the first one also has the header).
+    fn check_stretch(&self, name: &str, input: impl std::io::Read, first: bool) -> Stretch {
         let mut out = Findings {
-            name: file.name,
+            name,
             list: Vec::new(),
             dropped: 0,
         };
-        let bytes = match std::fs::read(file.path) {
-            Ok(b) => b,
-            Err(e) => {
-                return vec![out.finding(
-                    FindingCode::MissingFile,
-                    format!("cannot read the file: {e}"),
-                )];
-            }
-        };
-        self.check_framing(&bytes, &mut out);
-        let body = bytes.strip_prefix(BOM).unwrap_or(&bytes);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.delimiter)
             .has_headers(false)
             .flexible(true)
-            .from_reader(body);
+            .from_reader(Framing::new(input, self.dialect.line_end() == b"\r\n"));
         let mut records = reader.byte_records();
-        let expected = self.labels();
-        match records.next() {
-            None => out.push(out.finding(FindingCode::MissingLabel, "the file has no header row")),
-            Some(Err(e)) => out.push(out.finding(
-                FindingCode::EncodingError,
-                format!("unreadable header: {e}"),
-            )),
-            Some(Ok(header)) => {
-                let found: Vec<String> = header
-                    .iter()
-                    .map(|h| String::from_utf8_lossy(h).into_owned())
-                    .collect();
-                for (i, label) in expected.iter().enumerate() {
-                    if found.get(i) != Some(label) {
-                        let f = out.finding(
-                            FindingCode::MissingLabel,
-                            format!(
-                                "column {} should be {label:?}, found {:?}",
-                                i + 1,
-                                found.get(i)
-                            ),
-                        );
-                        out.push(f.at_field(&self.schema.fields[i].name));
-                    }
-                }
-                for label in found.iter().skip(expected.len()) {
-                    out.push(
-                        out.finding(
-                            FindingCode::ExtraLabel,
-                            format!("column {label:?} is not in the schema"),
-                        )
-                        .at_field(label),
-                    );
-                }
-            }
+        if first {
+            self.check_header(records.next(), &mut out);
         }
         let n = self.schema.fields.len();
         let mut rows = 0u64;
         let mut keys = KeySet::default();
+        let mut key_rows = Vec::new();
         for record in records {
             rows += 1;
             let record = match record {
@@ -337,30 +339,190 @@ impl Validator for TableValidator {
             }
             if !self.key_fields.is_empty() {
                 let key = KeySet::fingerprint(self.key_fields.iter().map(|&i| texts[i].as_ref()));
-                if !keys.insert(key) {
-                    let names: Vec<&str> = self
-                        .key_fields
-                        .iter()
-                        .map(|&i| self.schema.fields[i].name.as_str())
-                        .collect();
+                if !first {
+                    key_rows.push((key, rows)); // checked when the stretches are put together
+                } else if !keys.insert(key) {
+                    out.push(self.unique_finding(&out, rows));
+                }
+            }
+        }
+        let framing = reader.get_ref().report();
+        Stretch {
+            findings: out.list,
+            dropped: out.dropped,
+            rows,
+            keys,
+            key_rows,
+            framing,
+        }
+    }
+
+    fn unique_finding(&self, out: &Findings<'_>, row: u64) -> Finding {
+        let names: Vec<&str> = self
+            .key_fields
+            .iter()
+            .map(|&i| self.schema.fields[i].name.as_str())
+            .collect();
+        out.finding(
+            FindingCode::UniqueError,
+            format!("the key ({}) repeats an earlier row", names.join(", ")),
+        )
+        .at_row(row)
+    }
+
+    fn check_header(&self, header: Option<csv::Result<csv::ByteRecord>>, out: &mut Findings<'_>) {
+        let expected = self.labels();
+        match header {
+            None => out.push(out.finding(FindingCode::MissingLabel, "the file has no header row")),
+            Some(Err(e)) => out.push(out.finding(
+                FindingCode::EncodingError,
+                format!("unreadable header: {e}"),
+            )),
+            Some(Ok(header)) => {
+                let found: Vec<String> = header
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).into_owned())
+                    .collect();
+                for (i, label) in expected.iter().enumerate() {
+                    if found.get(i) != Some(label) {
+                        let f = out.finding(
+                            FindingCode::MissingLabel,
+                            format!(
+                                "column {} should be {label:?}, found {:?}",
+                                i + 1,
+                                found.get(i)
+                            ),
+                        );
+                        out.push(f.at_field(&self.schema.fields[i].name));
+                    }
+                }
+                for label in found.iter().skip(expected.len()) {
                     out.push(
                         out.finding(
-                            FindingCode::UniqueError,
-                            format!("the key ({}) repeats an earlier row", names.join(", ")),
+                            FindingCode::ExtraLabel,
+                            format!("column {label:?} is not in the schema"),
                         )
-                        .at_row(rows),
+                        .at_field(label),
                     );
                 }
             }
         }
-        if let Some(want) = file.rows
-            && want != rows
-        {
+    }
+}
+
+impl Validator for TableValidator {
+    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+        self.check_in_stretches(file, PARALLEL_FROM_BYTES)
+    }
+}
+
+impl TableValidator {
+    /// Reads the table once; a table of `parallel_from` bytes or more is cut into stretches at
+    /// record ends and checked on every core, then the stretches' findings, row numbers and
+    /// keys are put together.
+    fn check_in_stretches(&self, file: &FileUnderCheck<'_>, parallel_from: u64) -> Vec<Finding> {
+        use std::io::{Read, Seek};
+        let mut out = Findings {
+            name: file.name,
+            list: Vec::new(),
+            dropped: 0,
+        };
+        let open = || -> std::io::Result<(std::fs::File, u64)> {
+            let f = std::fs::File::open(file.path)?;
+            let size = f.metadata()?.len();
+            Ok((f, size))
+        };
+        let (mut head, size) = match open() {
+            Ok(x) => x,
+            Err(e) => {
+                return vec![out.finding(
+                    FindingCode::MissingFile,
+                    format!("cannot read the file: {e}"),
+                )];
+            }
+        };
+        let mut bom = [0u8; 3];
+        let has_bom = head.read_exact(&mut bom).is_ok() && bom == *BOM;
+        self.check_bom(has_bom, &mut out);
+        let body_start = if has_bom { BOM.len() as u64 } else { 0 };
+        let parts = if size >= parallel_from {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get() as u64)
+                .clamp(2, 8)
+        } else {
+            1
+        };
+        let mut cuts = if parts > 1 {
+            cut_points(file.path, size, parts).unwrap_or_else(|_| vec![0])
+        } else {
+            vec![0]
+        };
+        cuts[0] = body_start;
+        cuts.push(size);
+        let stretches: Vec<Stretch> = std::thread::scope(|scope| {
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .enumerate()
+                .map(|(k, w)| {
+                    let (start, end) = (w[0], w[1]);
+                    scope.spawn(move || -> std::io::Result<Stretch> {
+                        let mut f = std::fs::File::open(file.path)?;
+                        f.seek(std::io::SeekFrom::Start(start))?;
+                        let input =
+                            std::io::BufReader::with_capacity(256 * 1024, f.take(end - start));
+                        Ok(self.check_stretch(file.name, input, k == 0))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().ok().and_then(Result::ok))
+                .collect()
+        });
+        if stretches.len() + 1 != cuts.len() {
+            out.push(out.finding(
+                FindingCode::MissingFile,
+                "the file could not be read to its end",
+            ));
+            return out.list;
+        }
+        let mut rows_before = 0u64;
+        let mut seen = KeySet::default();
+        let last = stretches.len() - 1;
+        for (k, stretch) in stretches.into_iter().enumerate() {
+            for mut f in stretch.findings {
+                f.row = f.row.map(|r| r + rows_before);
+                out.push(f);
+            }
+            out.dropped += stretch.dropped;
+            let mut framing = stretch.framing;
+            if k > 0 {
+                framing.wrong_terminator_row =
+                    framing.wrong_terminator_row.map(|r| r + rows_before + 1);
+            }
+            if k != last {
+                framing.ends_with_newline = true;
+            }
+            self.framing_findings(&framing, &mut out);
+            if k == 0 {
+                seen = stretch.keys;
+            } else {
+                for (key, row) in stretch.key_rows {
+                    if !seen.insert(key) {
+                        out.push(self.unique_finding(&out, row + rows_before));
+                    }
+                }
+            }
+            rows_before += stretch.rows;
+        }
+        if let Some(want) = file.rows.filter(|w| *w != rows_before) {
             out.push(out.finding(
                 FindingCode::RowCount,
-                format!("{rows} data rows, {want} were written"),
+                format!("{rows_before} data rows, {want} were written"),
             ));
         }
+        // file-level findings first, then by row: the same order however the file was cut
+        out.list.sort_by_key(|f| (f.row.unwrap_or(0), f.code));
         if out.dropped > 0 {
             let f = out.finding(
                 out.list[0].code,
@@ -369,5 +531,81 @@ impl Validator for TableValidator {
             out.list.push(f);
         }
         out.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exporter_core::serde_json::json;
+
+    fn validator() -> TableValidator {
+        let schema = TableSchema::from_json(json!({"fields": [
+            {"name": "id", "constraints": {"required": true}},
+            {"name": "n", "type": "integer", "constraints": {"minimum": 0}},
+            {"name": "note"}
+        ], "primaryKey": "id"}))
+        .unwrap();
+        TableValidator {
+            schema,
+            dialect: Dialect::Excel,
+            delimiter: b',',
+            guard: true,
+            separator: "; ".into(),
+            key_fields: vec![0],
+        }
+    }
+
+    #[test]
+    fn stretches_give_the_same_findings_as_one_pass() {
+        let mut text = String::from("\u{feff}id,n,note\r\n");
+        for i in 0..400 {
+            match i {
+                120 => text.push_str("r5,1,\"a \"\"quoted\"\"\r\nmulti-line, cell\"\r\n"), // repeats r5
+                250 => text.push_str("r250,-1,x\r\n"), // minimum
+                333 => text.push_str("r333,1\n"),      // LF, missing cell
+                390 => text.push_str("r260,2,dup of a row in another stretch\r\n"),
+                _ => text.push_str(&format!("r{i},{i},\"q,{i}\"\r\n")),
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, &text).unwrap();
+        let file = FileUnderCheck {
+            path: &path,
+            name: "t.csv",
+            rows: Some(401),
+        };
+        let v = validator();
+        let one = v.check_in_stretches(&file, u64::MAX);
+        let split = v.check_in_stretches(&file, 0);
+        let show = |f: &[Finding]| {
+            f.iter()
+                .map(|x| (x.code, x.row, x.field.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(show(&split), show(&one));
+        let codes: Vec<_> = one.iter().map(|f| (f.code, f.row)).collect();
+        assert!(
+            codes.contains(&(FindingCode::UniqueError, Some(121))),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&(FindingCode::UniqueError, Some(391))),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&(FindingCode::ConstraintError, Some(251))),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&(FindingCode::MissingCell, Some(334))),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&(FindingCode::EncodingError, Some(334))),
+            "{codes:?}"
+        );
+        assert!(codes.contains(&(FindingCode::RowCount, None)), "{codes:?}");
     }
 }

@@ -102,23 +102,24 @@ pub fn slot<'a>(record: &Record<'a>, schema: &TableSchema) -> Result<Slots<'a>, 
 }
 
 fn slot_json<'a>(map: &'a Map<String, Value>, schema: &TableSchema) -> Slots<'a> {
-    let values = schema
-        .fields
-        .iter()
-        .map(|f| {
-            map.get(&f.name)
-                .map_or(FieldValue::Missing, FieldValue::from_json)
-        })
-        .collect();
-    let extra =
-        if map.len() > schema.fields.len() || map.keys().any(|k| schema.field_index(k).is_none()) {
-            map.keys()
-                .filter(|k| schema.field_index(k).is_none())
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
+    // The map iterates its keys in sorted order and the schema keeps its names sorted too:
+    // one merge pass places every value and finds the extra keys, with no hashing.
+    let mut values = vec![FieldValue::Missing; schema.fields.len()];
+    let mut extra = Vec::new();
+    let mut names = schema.sorted_names().iter().peekable();
+    for (key, value) in map {
+        while names
+            .next_if(|(name, _)| name.as_str() < key.as_str())
+            .is_some()
+        {}
+        match names.peek() {
+            Some((name, i)) if name == key => {
+                values[*i] = FieldValue::from_json(value);
+                names.next();
+            }
+            _ => extra.push(key.clone()),
+        }
+    }
     Slots { values, extra }
 }
 
