@@ -85,7 +85,9 @@ fn kill_9_at_random_moments_never_leaves_a_partial_file() {
     let ws = setup();
     run_ok(&ws, "a.ndjson", "previous");
     let previous = outputs(&ws.path().join("previous"));
-    let took = run_ok(&ws, "b.ndjson", "new");
+    // the shorter of two runs: kills spread over [0, 0.9 x that] land while a run is going on,
+    // even when the machine is busy with other tests
+    let took = run_ok(&ws, "b.ndjson", "new").min(run_ok(&ws, "b.ndjson", "new"));
     let new = outputs(&ws.path().join("new"));
     assert!(
         previous.len() >= 5,
@@ -108,7 +110,7 @@ fn kill_9_at_random_moments_never_leaves_a_partial_file() {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = took.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0 * 1.1);
+        let delay = took.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0 * 0.9);
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_exporter"))
             .current_dir(ws.path())
             .env(
