@@ -194,7 +194,11 @@ fn record(rng: &mut Rng, uid: u64, ms: u64) -> String {
         "{\"big\":1e21,\"tiny\":5e-324,\"float\":0.30000000000000004,\"exact\":9007199254740993}"
             .to_string()
     } else {
-        format!("{{\"wheelchair\":{},\"floor\":{}}}", uid.is_multiple_of(2), uid % 5)
+        format!(
+            "{{\"wheelchair\":{},\"floor\":{}}}",
+            uid.is_multiple_of(2),
+            uid % 5
+        )
     };
     let mut rating = format!("{:.1}", (uid % 50) as f64 / 10.0);
     if rng.chance(0.002) {

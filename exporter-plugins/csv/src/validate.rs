@@ -220,8 +220,8 @@ struct Stretch {
     dropped: usize,
     rows: u64,
     keys: KeySet,
-    /// Every key with its row (stretches after the first), checked when they are put together.
-    key_rows: Vec<(u128, u64)>,
+    /// Every key in row order (stretches after the first), checked when they are put together.
+    key_rows: Vec<u128>,
     framing: FramingReport,
 }
 
@@ -265,7 +265,13 @@ fn cut_points(path: &std::path::Path, size: u64, parts: u64) -> std::io::Result<
 
 impl TableValidator {
     /// Checks the rows of one stretch (the first one also has the header).
-    fn check_stretch(&self, name: &str, input: impl std::io::Read, first: bool) -> Stretch {
+    fn check_stretch(
+        &self,
+        name: &str,
+        input: impl std::io::Read,
+        first: bool,
+        expected_rows: u64,
+    ) -> Stretch {
         let mut out = Findings {
             name,
             list: Vec::new(),
@@ -282,7 +288,12 @@ impl TableValidator {
         }
         let n = self.schema.fields.len();
         let mut rows = 0u64;
-        let mut keys = KeySet::default();
+        // sized once for every row of the file: the other stretches' keys join this set
+        let mut keys = if first && !self.key_fields.is_empty() {
+            KeySet::with_capacity(expected_rows as usize)
+        } else {
+            KeySet::default()
+        };
         let mut key_rows = Vec::new();
         for record in records {
             rows += 1;
@@ -313,15 +324,24 @@ impl TableValidator {
                     .at_row(rows),
                 );
             }
-            let texts: Vec<Cow<'_, str>> = (0..n)
-                .map(|i| {
-                    record
-                        .get(i)
-                        .map(String::from_utf8_lossy)
-                        .unwrap_or_default()
-                })
-                .collect();
-            for (field, text) in self.schema.fields.iter().zip(&texts) {
+            // one UTF-8 check per row, then the cells are slices of it (the framing pass has
+            // reported any invalid byte; such a row is read lossily)
+            let lossy;
+            let row_text: &str = match std::str::from_utf8(record.as_slice()) {
+                Ok(t) => t,
+                Err(_) => {
+                    lossy = String::from_utf8_lossy(record.as_slice()).into_owned();
+                    &lossy
+                }
+            };
+            let cell = |i: usize| -> &str {
+                match (record.range(i), row_text.len() == record.as_slice().len()) {
+                    (Some(r), true) => &row_text[r],
+                    _ => "",
+                }
+            };
+            for (i, field) in self.schema.fields.iter().enumerate() {
+                let text = cell(i);
                 let finding = match self.cell_value(field, text) {
                     Err(msg) => Some((FindingCode::TypeError, msg)),
                     Ok(v) => check_one(&self.schema, field, &v).map(|violation| {
@@ -338,9 +358,9 @@ impl TableValidator {
                 }
             }
             if !self.key_fields.is_empty() {
-                let key = KeySet::fingerprint(self.key_fields.iter().map(|&i| texts[i].as_ref()));
+                let key = KeySet::fingerprint(self.key_fields.iter().map(|&i| cell(i)));
                 if !first {
-                    key_rows.push((key, rows)); // checked when the stretches are put together
+                    key_rows.push(key); // row = index + 1; checked when the stretches are put together
                 } else if !keys.insert(key) {
                     out.push(self.unique_finding(&out, rows));
                 }
@@ -470,7 +490,12 @@ impl TableValidator {
                         f.seek(std::io::SeekFrom::Start(start))?;
                         let input =
                             std::io::BufReader::with_capacity(256 * 1024, f.take(end - start));
-                        Ok(self.check_stretch(file.name, input, k == 0))
+                        Ok(self.check_stretch(
+                            file.name,
+                            input,
+                            k == 0,
+                            file.rows.unwrap_or(0).min(size / 8),
+                        ))
                     })
                 })
                 .collect();
@@ -507,9 +532,10 @@ impl TableValidator {
             if k == 0 {
                 seen = stretch.keys;
             } else {
-                for (key, row) in stretch.key_rows {
+                seen.reserve(stretch.key_rows.len());
+                for (i, key) in stretch.key_rows.into_iter().enumerate() {
                     if !seen.insert(key) {
-                        out.push(self.unique_finding(&out, row + rows_before));
+                        out.push(self.unique_finding(&out, i as u64 + 1 + rows_before));
                     }
                 }
             }
