@@ -396,7 +396,7 @@ mod tests {
         assert_eq!(
             text,
             "\u{feff}timestamp,severity,kind,message,campaign_id,url,proxy,context\r\n\
-             2026-11-26 08:00:02.500,error,HTTPError,\"line1\nline \"\"2\"\", via http://u:***@h:1\",acme,,http://u:***@10.0.0.9:8080,\"{\"\"proxy_url\"\":\"\"socks5://a:***@c:1\"\",\"\"n\"\":1e+21}\"\r\n\
+             2026-11-26 08:00:02.500,error,HTTPError,\"line1\nline \"\"2\"\", via http://u:***@h:1\",acme,,http://u:***@10.0.0.9:8080,\"{\"\"n\"\":1e+21,\"\"proxy_url\"\":\"\"socks5://a:***@c:1\"\"}\"\r\n\
              2026-11-26 08:00:02.500,error,'=cmd,'-2+3,acme,,,\r\n"
         );
         assert_eq!(log.counts().guarded_cells, 2);
