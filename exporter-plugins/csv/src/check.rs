@@ -172,12 +172,18 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         _ => return Err(type_error()),
     }
     if let Some(allowed) = &c.one_of {
-        let value = v.to_json();
-        let same = |a: &Value| match (a, &value) {
-            (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-            _ => *a == value,
+        let found = match v {
+            // the common case, compared without building a JSON value
+            FieldValue::Str(s) => allowed.iter().any(|a| a.as_str() == Some(s.as_ref())),
+            _ => {
+                let value = v.to_json();
+                allowed.iter().any(|a| match (a, &value) {
+                    (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+                    _ => *a == value,
+                })
+            }
         };
-        if !allowed.iter().any(same) {
+        if !found {
             return Err((
                 "enum",
                 format!("{} is not one of the allowed values", shown(v)),

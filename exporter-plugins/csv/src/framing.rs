@@ -14,6 +14,7 @@ pub struct Framing<R> {
     wrong_terminator_row: Option<u64>,
     utf8_carry: Vec<u8>,
     utf8_error_at: Option<u64>,
+    check_utf8: bool,
 }
 
 /// What the bytes showed.
@@ -39,7 +40,14 @@ impl<R: Read> Framing<R> {
             wrong_terminator_row: None,
             utf8_carry: Vec::new(),
             utf8_error_at: None,
+            check_utf8: true,
         }
+    }
+
+    /// Leaves UTF-8 to the caller (who checks each row anyway).
+    pub fn without_utf8_check(mut self) -> Self {
+        self.check_utf8 = false;
+        self
     }
 
     /// What was seen, once the reader is exhausted.
@@ -54,20 +62,27 @@ impl<R: Read> Framing<R> {
     }
 
     fn inspect(&mut self, chunk: &[u8]) {
-        for &b in chunk {
-            match b {
-                b'"' => self.in_quotes = !self.in_quotes,
-                b'\n' if !self.in_quotes => {
-                    if (self.prev == b'\r') != self.crlf && self.wrong_terminator_row.is_none() {
-                        self.wrong_terminator_row = Some(self.rows);
-                    }
-                    self.rows += 1;
+        // jump from quote to line feed with memchr: rows are long, quotes rare
+        let mut at = 0;
+        while let Some(i) = memchr::memchr2(b'"', b'\n', &chunk[at..]) {
+            let i = at + i;
+            if chunk[i] == b'"' {
+                self.in_quotes = !self.in_quotes;
+            } else if !self.in_quotes {
+                let before = if i > 0 { chunk[i - 1] } else { self.prev };
+                if (before == b'\r') != self.crlf && self.wrong_terminator_row.is_none() {
+                    self.wrong_terminator_row = Some(self.rows);
                 }
-                _ => {}
+                self.rows += 1;
             }
-            self.prev = b;
+            at = i + 1;
         }
-        self.check_utf8(chunk);
+        if let Some(&last) = chunk.last() {
+            self.prev = last;
+        }
+        if self.check_utf8 {
+            self.check_utf8(chunk);
+        }
         self.offset += chunk.len() as u64;
     }
 

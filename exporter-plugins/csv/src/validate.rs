@@ -272,6 +272,8 @@ impl TableValidator {
         first: bool,
         expected_rows: u64,
     ) -> Stretch {
+        // a schema of its own per thread: its regexes then keep their caches to themselves
+        let schema = self.schema.clone();
         let mut out = Findings {
             name,
             list: Vec::new(),
@@ -281,7 +283,9 @@ impl TableValidator {
             .delimiter(self.delimiter)
             .has_headers(false)
             .flexible(true)
-            .from_reader(Framing::new(input, self.dialect.line_end() == b"\r\n"));
+            .from_reader(
+                Framing::new(input, self.dialect.line_end() == b"\r\n").without_utf8_check(),
+            );
         let mut records = reader.byte_records();
         if first {
             self.check_header(records.next(), &mut out);
@@ -329,7 +333,14 @@ impl TableValidator {
             let lossy;
             let row_text: &str = match std::str::from_utf8(record.as_slice()) {
                 Ok(t) => t,
-                Err(_) => {
+                Err(e) => {
+                    out.push(
+                        out.finding(
+                            FindingCode::EncodingError,
+                            format!("not UTF-8 at byte {} of the row", e.valid_up_to()),
+                        )
+                        .at_row(rows),
+                    );
                     lossy = String::from_utf8_lossy(record.as_slice()).into_owned();
                     &lossy
                 }
@@ -340,11 +351,11 @@ impl TableValidator {
                     _ => "",
                 }
             };
-            for (i, field) in self.schema.fields.iter().enumerate() {
+            for (i, field) in schema.fields.iter().enumerate() {
                 let text = cell(i);
                 let finding = match self.cell_value(field, text) {
                     Err(msg) => Some((FindingCode::TypeError, msg)),
-                    Ok(v) => check_one(&self.schema, field, &v).map(|violation| {
+                    Ok(v) => check_one(&schema, field, &v).map(|violation| {
                         let code = if violation.rule == "type" {
                             FindingCode::TypeError
                         } else {
