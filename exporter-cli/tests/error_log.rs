@@ -13,6 +13,9 @@ dir = "out"
 [[sinks]]
 type = "error-log"
 path = "error_log.csv"
+
+[[sinks]]
+type = "campaign-summary"
 "#;
 
 fn workspace() -> Workspace {
@@ -88,6 +91,14 @@ fn a_row_torn_by_a_crash_is_repaired_on_the_next_run() {
     let out = ws.run(&["run", "-m", "exporter.toml", "events.ndjson"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("torn last row"), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap();
+    let row_start = full[..torn_at].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(
+        summary["errors"]["torn_bytes_repaired"],
+        (torn_at - row_start) as u64,
+        "the repair is counted in the summary"
+    );
     let after = std::fs::read(&path).unwrap();
     let rows = rows(&after);
     assert_eq!(
@@ -120,7 +131,12 @@ fn unix_dialect_and_severity_filter() {
     let ws = workspace();
     ws.write(
         "exporter.toml",
-        format!("{MANIFEST}dialect = \"unix\"\nmin_severity = \"error\"\n"),
+        MANIFEST.replace(
+            "path = \"error_log.csv\"",
+            "path = \"error_log.csv\"
+dialect = \"unix\"
+min_severity = \"error\"",
+        ),
     );
     run(&ws);
     let text = ws.read("out/error_log.csv");

@@ -144,3 +144,27 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .unwrap()
         .to_string()
 }
+
+#[test]
+fn a_user_given_json_schema_rejects_a_report_that_breaks_it() {
+    let ws = workspace();
+    // the user's contract: at least 1000 proxies were used (the example has 8)
+    ws.write(
+        "needs-many-proxies.json",
+        r#"{"type": "object", "required": ["proxies"], "properties": {"proxies": {"type": "object", "properties": {"used": {"minimum": 1000}}}}}"#,
+    );
+    let manifest = String::from_utf8(example("exporter.toml")).unwrap().replace(
+        "type = \"campaign-summary\"\npath = \"campaign_summary.json\"",
+        "type = \"campaign-summary\"\npath = \"campaign_summary.json\"\nvalidate = [\"json-schema\", \"json-schema:needs-many-proxies.json\"]",
+    );
+    ws.write("exporter.toml", manifest);
+    let out = ws.run(&["run", "-m", "exporter.toml", "events.ndjson"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("/proxies/used") && err.contains("schema-error"),
+        "{err}"
+    );
+    assert!(ws.exists("out/example/campaign_summary.json.rejected"));
+    assert!(!ws.exists("out/example/campaign_summary.json"));
+}

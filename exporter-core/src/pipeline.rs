@@ -10,12 +10,12 @@ use serde::Serialize;
 use crate::error::{ExportError, RejectedFile, SinkError};
 use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
 use crate::input::{InputStats, Location, ParsedEvent};
-use crate::manifest::{Manifest, SinkSpec};
+use crate::manifest::{Manifest, NamedValidator, SinkSpec};
 use crate::output::{FileReport, OutputFiles, PendingFile};
 use crate::reader::{Item, prepare, redact_event};
 use crate::registry;
 use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
-use crate::validate::{FileUnderCheck, Finding, Validator, ValidatorContext};
+use crate::validate::{FileUnderCheck, Finding, Validator};
 
 /// Settings of one run that do not come from the manifest.
 ///
@@ -70,7 +70,7 @@ struct Slot {
     sink: Box<dyn Sink>,
     interests: Interests,
     files: OutputFiles,
-    validators: Vec<(String, Box<dyn Validator>)>,
+    validators: Vec<NamedValidator>,
 }
 
 /// The engine: sinks are driven from one thread (reading parses on the others).
@@ -123,23 +123,12 @@ impl Pipeline {
         let mut slots = Vec::with_capacity(manifest.sinks.len());
         for spec in &manifest.sinks {
             let sink = manifest.build_sink(spec)?;
-            let mut validators = Vec::new();
-            for name in &spec.validate {
-                let plugin =
-                    registry::validator_plugin(name).expect("manifest checked validator names");
-                let cx = ValidatorContext {
-                    sink_type: spec.plugin.name,
-                    sink_name: &spec.name,
-                    config: &spec.config,
-                    manifest_dir: &manifest.base_dir,
-                    output_schema: spec.plugin.output_schema,
-                };
-                let v = (plugin.build)(&cx).map_err(|m| ExportError::Sink {
-                    sink: spec.name.clone(),
-                    error: SinkError::new(format!("validator {name:?}: {m}")),
-                })?;
-                validators.push((name.clone(), v));
-            }
+            let validators =
+                spec.validators(&manifest.base_dir)
+                    .map_err(|m| ExportError::Sink {
+                        sink: spec.name.clone(),
+                        error: SinkError::new(m),
+                    })?;
             let files =
                 OutputFiles::new(&out_dir, spec.name.clone(), spec.fsync, spec.allow_outside);
             slots.push(Slot {
@@ -455,10 +444,7 @@ struct Staged {
     findings: Vec<Finding>,
 }
 
-fn run_validators(
-    validators: &[(String, Box<dyn Validator>)],
-    file: &FileUnderCheck<'_>,
-) -> Vec<Finding> {
+fn run_validators(validators: &[NamedValidator], file: &FileUnderCheck<'_>) -> Vec<Finding> {
     validators.iter().flat_map(|(_, v)| v.check(file)).collect()
 }
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::manifest::Manifest;
 use crate::registry::{self, SinkPlugin};
-use crate::validate::{FileUnderCheck, ValidatorContext};
+use crate::validate::FileUnderCheck;
 use crate::{Pipeline, RunOptions, RunReport};
 
 /// The secrets the kit's stream carries; none may reach an output.
@@ -278,17 +278,7 @@ impl Kit {
             for (what, bytes) in damages {
                 std::fs::write(&path, &bytes).map_err(|e| e.to_string())?;
                 let mut findings = Vec::new();
-                for name in &spec.validate {
-                    let plugin = registry::validator_plugin(name)
-                        .ok_or_else(|| format!("validator {name:?} is not registered"))?;
-                    let cx = ValidatorContext {
-                        sink_type: spec.plugin.name,
-                        sink_name: &spec.name,
-                        config: &spec.config,
-                        manifest_dir: &manifest.base_dir,
-                        output_schema: spec.plugin.output_schema,
-                    };
-                    let v = (plugin.build)(&cx)?;
+                for (_, v) in spec.validators(&manifest.base_dir)? {
                     findings.extend(v.check(&FileUnderCheck {
                         path: &path,
                         name: &f.path,

@@ -166,6 +166,9 @@ pub struct ValidatorContext<'a> {
     pub manifest_dir: &'a Path,
     /// The sink plugin's JSON Schema for its output, if it ships one.
     pub output_schema: Option<&'static str>,
+    /// What follows the name in a `validate` entry written `name:argument` (for
+    /// `json-schema:my.schema.json`, the schema file).
+    pub argument: Option<&'a str>,
 }
 
 /// The built-in `exists` validator: the file is there and, where rows were written, not empty.

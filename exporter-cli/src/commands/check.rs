@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use exporter_core::manifest::{Manifest, SinkSpec};
-use exporter_core::registry;
-use exporter_core::{FileUnderCheck, Finding, FindingCode, ValidatorContext};
+use exporter_core::{FileUnderCheck, Finding, FindingCode};
 use serde_json::Value;
 
 use super::{load, report_error};
@@ -77,19 +76,10 @@ fn validate_file(
     rows: Option<u64>,
 ) -> Result<Vec<Finding>, String> {
     let mut findings = Vec::new();
-    for vname in &spec.validate {
-        let Some(plugin) = registry::validator_plugin(vname) else {
-            continue;
-        };
-        let cx = ValidatorContext {
-            sink_type: spec.plugin.name,
-            sink_name: &spec.name,
-            config: &spec.config,
-            manifest_dir: &manifest.base_dir,
-            output_schema: spec.plugin.output_schema,
-        };
-        let v = (plugin.build)(&cx)
-            .map_err(|m| format!("sink {:?}: validator {vname:?}: {m}", spec.name))?;
+    for (_, v) in spec
+        .validators(&manifest.base_dir)
+        .map_err(|m| format!("sink {:?}: {m}", spec.name))?
+    {
         findings.extend(v.check(&FileUnderCheck { path, name, rows }));
     }
     Ok(findings)

@@ -52,6 +52,49 @@ pub struct SinkSpec {
     pub config: Json,
 }
 
+/// A `validate` entry split into the validator's name and its argument (`name:argument`).
+///
+/// ```
+/// use exporter_core::manifest::validator_entry;
+/// assert_eq!(validator_entry("json-schema:my.json"), ("json-schema", Some("my.json")));
+/// assert_eq!(validator_entry("exists"), ("exists", None));
+/// ```
+pub fn validator_entry(entry: &str) -> (&str, Option<&str>) {
+    match entry.split_once(':') {
+        Some((name, arg)) => (name, Some(arg)),
+        None => (entry, None),
+    }
+}
+
+/// A built validator with the `validate` entry that named it.
+pub type NamedValidator = (String, Box<dyn crate::Validator>);
+
+impl SinkSpec {
+    /// Builds this sink's validators, named as in `validate`. `manifest_dir` is where an
+    /// argument naming a file resolves.
+    pub fn validators(&self, manifest_dir: &Path) -> Result<Vec<NamedValidator>, String> {
+        self.validate
+            .iter()
+            .map(|entry| {
+                let (name, argument) = validator_entry(entry);
+                let plugin = registry::validator_plugin(name)
+                    .ok_or_else(|| format!("validator {name:?} is not registered"))?;
+                let cx = crate::ValidatorContext {
+                    sink_type: self.plugin.name,
+                    sink_name: &self.name,
+                    config: &self.config,
+                    manifest_dir,
+                    output_schema: self.plugin.output_schema,
+                    argument,
+                };
+                (plugin.build)(&cx)
+                    .map(|v| (entry.clone(), v))
+                    .map_err(|m| format!("validator {entry:?}: {m}"))
+            })
+            .collect()
+    }
+}
+
 /// A checked manifest.
 ///
 /// ```
@@ -489,7 +532,9 @@ fn check_sink(
                 let mut names = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     match item.get_ref() {
-                        DeValue::String(s) if registry::validator_plugin(s).is_some() => {
+                        DeValue::String(s)
+                            if registry::validator_plugin(validator_entry(s).0).is_some() =>
+                        {
                             names.push(s.to_string())
                         }
                         DeValue::String(s) => {

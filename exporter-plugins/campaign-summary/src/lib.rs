@@ -193,6 +193,12 @@ impl Summary {
             },
             "errors": {
                 "total": self.errors_by_severity.values().sum::<u64>(),
+                "torn_bytes_repaired": cx
+                    .outputs
+                    .iter()
+                    .filter(|r| r.type_name == "error-log")
+                    .filter_map(|r| r.details.get("repaired_torn_bytes").and_then(Value::as_u64))
+                    .sum::<u64>(),
                 "by_severity": by_severity,
                 "by_kind": self.errors_by_kind,
             },

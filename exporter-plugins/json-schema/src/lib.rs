@@ -1,7 +1,8 @@
 //! # exporter-json-schema
 //!
 //! The `json-schema` validator (SPEC section 5): checks a JSON output file against the JSON
-//! Schema its sink plugin ships (`exporter schema TYPE` prints it). The schema is compiled
+//! Schema its sink plugin ships (`exporter schema TYPE` prints it), or against a schema of the
+//! user's given as `validate = ["json-schema:my.schema.json"]`. The schema is compiled
 //! once per run; every violation is reported with its JSON path, not just the first.
 //! Compiled without network or file resolution: schemas are self-contained.
 
@@ -74,19 +75,30 @@ impl Validator for JsonSchemaValidator {
 }
 
 fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
-    let schema = cx.output_schema.ok_or_else(|| {
-        format!(
-            "sink type {:?} ships no JSON Schema to validate against",
-            cx.sink_type
-        )
-    })?;
-    Ok(Box::new(JsonSchemaValidator::new(schema)?))
+    let schema = match cx.argument {
+        // `json-schema:path`: a schema of the user's, relative to the manifest
+        Some(path) => {
+            let file = cx.manifest_dir.join(path);
+            std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read the JSON Schema {}: {e}", file.display()))?
+        }
+        None => cx
+            .output_schema
+            .ok_or_else(|| {
+                format!(
+                    "sink type {:?} ships no JSON Schema; name one as `json-schema:FILE`",
+                    cx.sink_type
+                )
+            })?
+            .to_string(),
+    };
+    Ok(Box::new(JsonSchemaValidator::new(&schema)?))
 }
 
 exporter_core::inventory::submit! {
     ValidatorPlugin {
         name: "json-schema",
-        description: "The JSON file matches the JSON Schema its sink plugin ships (every violation, with its JSON path).",
+        description: "The JSON file matches the JSON Schema its sink plugin ships, or `json-schema:FILE` (every violation, with its JSON path).",
         build,
     }
 }
