@@ -15,7 +15,7 @@ use crate::output::{FileReport, OutputFiles, PendingFile};
 use crate::reader::{Item, prepare, redact_event};
 use crate::registry;
 use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
-use crate::validate::{FileUnderCheck, Finding, Validator};
+use crate::validate::{FileUnderCheck, Finding};
 
 /// Settings of one run that do not come from the manifest.
 ///
