@@ -134,6 +134,22 @@ impl StagedFile {
         })
     }
 
+    /// Writes `value` as pretty-printed JSON with a final newline: how every JSON report is
+    /// laid out (stable key order comes from the value).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut f = exporter_core::StagedFile::create(&dir.path().join("r.json"), exporter_core::Fsync::Never).unwrap();
+    /// f.write_json(&serde_json::json!({"a": 1})).unwrap();
+    /// let report = f.finish().unwrap().commit().unwrap();
+    /// assert_eq!(std::fs::read_to_string(dir.path().join("r.json")).unwrap(), "{\n  \"a\": 1\n}\n");
+    /// # let _ = report;
+    /// ```
+    pub fn write_json(&mut self, value: &impl serde::Serialize) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *self, value).map_err(io::Error::other)?;
+        self.write_all(b"\n")
+    }
+
     /// Counts `n` more data rows (the sink knows what a row is; headers are not rows).
     pub fn add_rows(&mut self, n: u64) {
         self.rows += n;

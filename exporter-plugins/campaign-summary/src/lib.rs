@@ -13,10 +13,9 @@
 //! `SOURCE_DATE_EPOCH` asks for a byte-reproducible report.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::PathBuf;
 
-use exporter_core::serde_json::{self, Value, json};
+use exporter_core::serde_json::{Value, json};
 use exporter_core::stats::{HealthThresholds, RequestStats, round};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
@@ -98,9 +97,7 @@ impl Sink for Summary {
     fn finish(mut self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
         let report = self.report(cx);
         let mut file = self.file.take().expect("opened");
-        serde_json::to_writer_pretty(&mut file, &report)
-            .map_err(|e| SinkError::new(e.to_string()).at(&self.path))?;
-        file.write_all(b"\n")
+        file.write_json(&report)
             .map_err(|e| SinkError::io(e, &self.path))?;
         file.add_rows(1);
         Ok(SinkOutput::staged(vec![file]))

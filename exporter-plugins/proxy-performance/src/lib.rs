@@ -21,10 +21,9 @@
 //! Rates are rounded to 4 decimals, latencies to 0.1 ms.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::PathBuf;
 
-use exporter_core::serde_json::{self, Value, json};
+use exporter_core::serde_json::{Value, json};
 use exporter_core::stats::{Health, HealthThresholds, RequestStats, round};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Request,
@@ -274,9 +273,7 @@ impl Sink for ProxyPerformance {
             "proxies": entries.iter().map(|(_, v)| v).collect::<Vec<_>>(),
         });
         let mut file = self.file.take().expect("opened");
-        serde_json::to_writer_pretty(&mut file, &report)
-            .map_err(|e| SinkError::new(e.to_string()).at(&self.path))?;
-        file.write_all(b"\n")
+        file.write_json(&report)
             .map_err(|e| SinkError::io(e, &self.path))?;
         file.add_rows(entries.len() as u64);
         let mut out = SinkOutput::staged(vec![file]);
