@@ -153,13 +153,176 @@ impl Capture<'_> {
     fn put<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), CaptureError> {
         match self.schema.field_index(key) {
             Some(i) => {
-                let v = serde_json::to_value(value)
-                    .map_err(|e| CaptureError(format!("field {key:?}: {e}")))?;
-                self.slots.values[i] = FieldValue::from_owned_json(v);
+                // scalars go straight to a value; only arrays and objects become JSON
+                self.slots.values[i] = match value.serialize(Scalar) {
+                    Ok(v) => v,
+                    Err(_) => serde_json::to_value(value)
+                        .map(FieldValue::from_owned_json)
+                        .map_err(|e| CaptureError(format!("field {key:?}: {e}")))?,
+                };
             }
             None => self.slots.extra.push(key.to_string()),
         }
         Ok(())
+    }
+}
+
+/// Turns a scalar field straight into a [`FieldValue`]; refuses compounds (the caller then
+/// goes through JSON).
+struct Scalar;
+
+/// Numbers as the text `serde_json` would write, so typed and JSON records render alike.
+fn num(text: String) -> Result<FieldValue<'static>, CaptureError> {
+    Ok(FieldValue::Num(Cow::Owned(text)))
+}
+
+/// A float as `serde_json` writes it (shortest for its own width; NaN and infinity as null).
+fn float(f: impl Serialize) -> Result<FieldValue<'static>, CaptureError> {
+    match serde_json::to_string(&f) {
+        Ok(text) if text != "null" => num(text),
+        _ => Ok(FieldValue::Null),
+    }
+}
+
+fn compound<T>() -> Result<T, CaptureError> {
+    Err(CaptureError("compound".into()))
+}
+
+impl ser::Serializer for Scalar {
+    type Ok = FieldValue<'static>;
+    type Error = CaptureError;
+    type SerializeSeq = ser::Impossible<FieldValue<'static>, CaptureError>;
+    type SerializeTuple = ser::Impossible<FieldValue<'static>, CaptureError>;
+    type SerializeTupleStruct = ser::Impossible<FieldValue<'static>, CaptureError>;
+    type SerializeTupleVariant = ser::Impossible<FieldValue<'static>, CaptureError>;
+    type SerializeMap = ser::Impossible<FieldValue<'static>, CaptureError>;
+    type SerializeStruct = ser::Impossible<FieldValue<'static>, CaptureError>;
+    type SerializeStructVariant = ser::Impossible<FieldValue<'static>, CaptureError>;
+
+    fn serialize_bool(self, v: bool) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Bool(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_i128(self, v: i128) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_u128(self, v: u128) -> Result<Self::Ok, CaptureError> {
+        num(v.to_string())
+    }
+    fn serialize_f32(self, v: f32) -> Result<Self::Ok, CaptureError> {
+        float(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<Self::Ok, CaptureError> {
+        float(v)
+    }
+    fn serialize_char(self, v: char) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Str(Cow::Owned(v.to_string())))
+    }
+    fn serialize_str(self, v: &str) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Str(Cow::Owned(v.to_string())))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<Self::Ok, CaptureError> {
+        compound()
+    }
+    fn serialize_none(self) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Null)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<Self::Ok, CaptureError> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Null)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Null)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Self::Ok, CaptureError> {
+        Ok(FieldValue::Str(Cow::Borrowed(variant)))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<Self::Ok, CaptureError> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Self::Ok, CaptureError> {
+        compound()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CaptureError> {
+        compound()
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CaptureError> {
+        compound()
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, CaptureError> {
+        compound()
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, CaptureError> {
+        compound()
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CaptureError> {
+        compound()
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, CaptureError> {
+        compound()
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, CaptureError> {
+        compound()
     }
 }
 
@@ -371,6 +534,42 @@ mod tests {
         assert_eq!(typed.values[3], FieldValue::Missing);
         assert_eq!(typed.extra, ["extra"]);
         assert_eq!(from_json.extra, ["extra"]);
+    }
+
+    #[test]
+    fn typed_scalars_match_their_json_form() {
+        #[derive(serde::Serialize)]
+        enum Kind {
+            Cafe,
+        }
+        #[derive(serde::Serialize)]
+        struct Row {
+            id: u128,
+            n: f32,
+            tags: (u8, &'static str),
+            ok: Option<bool>,
+            kind: Kind,
+        }
+        let s = TableSchema::from_json(json!({"fields": [
+            {"name": "id", "type": "integer"}, {"name": "n", "type": "number"}, {"name": "tags", "type": "array"},
+            {"name": "ok", "type": "boolean"}, {"name": "kind"}
+        ]}))
+        .unwrap();
+        let row = Row {
+            id: u128::MAX,
+            n: 0.1,
+            tags: (1, "x"),
+            ok: None,
+            kind: Kind::Cafe,
+        };
+        let typed = slot(&Record::typed(&row), &s).unwrap();
+        let as_json = serde_json::to_value(&row).unwrap();
+        let from_json = slot(&Record::json(as_json.as_object().unwrap()), &s).unwrap();
+        assert_eq!(typed.values, from_json.values);
+        assert_eq!(
+            typed.values[0],
+            FieldValue::Num("340282366920938463463374607431768211455".into())
+        );
     }
 
     #[test]
