@@ -167,6 +167,20 @@ impl Capture<'_> {
     }
 }
 
+/// Serializer methods that write integers as their decimal text (what `serde_json` writes).
+macro_rules! integers_as_text {
+    ($($method:ident: $t:ty),*) => {
+        $( fn $method(self, v: $t) -> Result<Self::Ok, CaptureError> { num(v.to_string()) } )*
+    };
+}
+
+/// Serializer methods that refuse a number where a record must be a struct or a map.
+macro_rules! numbers_refused {
+    ($($method:ident: $t:ty),*) => {
+        $( fn $method(self, _: $t) -> Result<(), CaptureError> { not_a_record("a number") } )*
+    };
+}
+
 /// Turns a scalar field straight into a [`FieldValue`]; refuses compounds (the caller then
 /// goes through JSON).
 struct Scalar;
@@ -202,36 +216,9 @@ impl ser::Serializer for Scalar {
     fn serialize_bool(self, v: bool) -> Result<Self::Ok, CaptureError> {
         Ok(FieldValue::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<Self::Ok, CaptureError> {
-        num(v.to_string())
-    }
+    integers_as_text!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
+        serialize_u128: u128);
     fn serialize_f32(self, v: f32) -> Result<Self::Ok, CaptureError> {
         float(v)
     }
@@ -346,36 +333,9 @@ impl ser::Serializer for &mut Capture<'_> {
     fn serialize_bool(self, _: bool) -> Result<(), CaptureError> {
         not_a_record("a boolean")
     }
-    fn serialize_i64(self, _: i64) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_u64(self, _: u64) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_i32(self, _: i32) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_i16(self, _: i16) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_i8(self, _: i8) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_u32(self, _: u32) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_u16(self, _: u16) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_u8(self, _: u8) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), CaptureError> {
-        not_a_record("a number")
-    }
+    numbers_refused!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_f32: f32,
+        serialize_f64: f64);
     fn serialize_char(self, _: char) -> Result<(), CaptureError> {
         not_a_record("a string")
     }
