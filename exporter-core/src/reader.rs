@@ -185,11 +185,12 @@ pub(crate) fn read_parallel(
     std::thread::scope(|scope| {
         let cutter = scope.spawn(move || cut_batches(reader, raw_tx));
         let mut give_back: Vec<Sender<Vec<ParsedLine>>> = Vec::new();
+        let mut parser_threads = Vec::with_capacity(parsers);
         for id in 0..parsers {
             let (back_tx, back_rx) = channel();
             give_back.push(back_tx);
             let (work, out) = (Arc::clone(&work), parsed_tx.clone());
-            scope.spawn(move || parse_loop(id, input, &work, &out, &back_rx));
+            parser_threads.push(scope.spawn(move || parse_loop(id, input, &work, &out, &back_rx)));
         }
         // only the parsers may hold the queue of raw batches: when they stop, the cutter's
         // next send fails and it stops too (instead of waiting forever on a full queue)
@@ -210,6 +211,16 @@ pub(crate) fn read_parallel(
             }
         }
         drop(parsed_rx); // parsers and the cutter stop at their next send
+        // a parser that panicked must not pass for the end of the input
+        for t in parser_threads {
+            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        if result.is_ok() && !waiting.is_empty() {
+            result = Err(ExportError::Input {
+                input: input.to_string(),
+                source: std::io::Error::other("a batch of parsed lines went missing"),
+            });
+        }
         drop(waiting);
         let read = cutter
             .join()
