@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Turns a campaign's event stream into its deliverables: results table, campaign summary,
 /// proxy performance report and error log.
 #[derive(Debug, Parser)]
-#[command(name = "exporter", version, about, max_term_width = 100)]
+#[command(name = "exporter", version, max_term_width = 100)]
 pub struct Cli {
     /// More log output on standard error (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
