@@ -4,17 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use exporter_tests::harness::{Workspace, stderr};
+use exporter_tests::harness::{Workspace, example, stderr};
 use serde_json::Value;
-
-fn example(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples")
-            .join(name),
-    )
-    .unwrap()
-}
 
 fn fresh() -> (Workspace, PathBuf) {
     let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use exporter_tests::harness::{ReadOnlyDir, Workspace, stderr};
+use exporter_tests::harness::{ReadOnlyDir, Workspace, example, stderr};
 
 const MANIFEST: &str = r#"
 [campaign]
@@ -28,15 +28,6 @@ type = "proxy-performance"
 [[sinks]]
 type = "campaign-summary"
 "#;
-
-fn example(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples")
-            .join(name),
-    )
-    .unwrap()
-}
 
 /// The example stream `copies` times, with record ids and proxies made distinct per copy (so
 /// every copy writes rows), and `variant` changing every place id (so runs differ).
@@ -143,12 +134,7 @@ fn kill_9_at_random_moments_never_leaves_a_partial_file() {
     // a rerun succeeds, gives the new files, and cleans the staging files of the killed runs
     run_ok(&ws, "b.ndjson", "out");
     assert_eq!(outputs(&out), new);
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(ws.staging_files().is_empty(), "{:?}", ws.staging_files());
 }
 
 #[test]
@@ -217,12 +203,11 @@ fn a_file_size_limit_fails_the_run_naming_the_file_and_commits_nothing() {
         before,
         "previous files intact, nothing committed"
     );
-    let staging: Vec<_> = std::fs::read_dir(ws.path().join("out"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-        .collect();
-    assert!(staging.is_empty(), "staging files removed: {staging:?}");
+    assert!(
+        ws.staging_files().is_empty(),
+        "staging files removed: {:?}",
+        ws.staging_files()
+    );
 }
 
 #[cfg(unix)]

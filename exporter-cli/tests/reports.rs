@@ -1,17 +1,8 @@
 //! The JSON reports through the real binary on the bundled example: byte-reproducible under
 //! `SOURCE_DATE_EPOCH`, consistent with each other and with the files on disk.
 
-use exporter_tests::harness::{Workspace, stderr};
+use exporter_tests::harness::{Workspace, example, stderr};
 use serde_json::Value;
-
-fn example(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples")
-            .join(name),
-    )
-    .unwrap()
-}
 
 fn workspace() -> Workspace {
     let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));

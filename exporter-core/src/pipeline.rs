@@ -395,9 +395,7 @@ impl Pipeline {
             let report = finish_slot(slot, &cx, &mut pending)?;
             reports.push((index, report));
         }
-        let rejected: Vec<&Staged> = pending.iter().filter(|s| !s.findings.is_empty()).collect();
-        if !rejected.is_empty() {
-            let _ = rejected;
+        if pending.iter().any(|s| !s.findings.is_empty()) {
             let mut files = Vec::new();
             for staged in pending {
                 if staged.findings.is_empty() {

@@ -74,6 +74,17 @@ impl Workspace {
         self.command().args(args).output().unwrap()
     }
 
+    /// Staging files (`.NAME.PID-N.tmp`) left anywhere in the folder.
+    pub fn staging_files(&self) -> Vec<String> {
+        self.files()
+            .into_iter()
+            .filter(|f| {
+                let name = f.rsplit('/').next().unwrap_or(f);
+                name.starts_with('.') && name.ends_with(".tmp")
+            })
+            .collect()
+    }
+
     /// Every file under the workspace, relative, sorted.
     pub fn files(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -96,6 +107,14 @@ impl Workspace {
         out.sort();
         out
     }
+}
+
+/// A file of the repository's `examples/` folder.
+pub fn example(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Standard error as text.

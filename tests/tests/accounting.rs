@@ -2,7 +2,7 @@
 //! file gave the expected counts), every record is written, rejected into the error log, or
 //! counted as a duplicate, and every line is accounted for.
 
-use exporter_tests::harness::{Workspace, stderr};
+use exporter_tests::harness::{Workspace, example, stderr};
 
 const MANIFEST: &str = r#"
 [campaign]
@@ -30,15 +30,6 @@ path = "report.jsonl"
 events = []
 last = true
 "#;
-
-fn example(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples")
-            .join(name),
-    )
-    .unwrap()
-}
 
 #[test]
 fn received_equals_written_plus_rejected_plus_duplicates() {

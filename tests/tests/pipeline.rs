@@ -145,9 +145,9 @@ fn strict_mode_exits_3_naming_file_and_line() {
     );
     assert!(!ws.exists("out/acme/all.jsonl"), "nothing committed");
     assert!(
-        ws.files().iter().all(|f| !f.contains(".tmp")),
+        ws.staging_files().is_empty(),
         "no staging file left: {:?}",
-        ws.files()
+        ws.staging_files()
     );
 }
 
@@ -185,9 +185,9 @@ fn a_sink_failing_mid_write_leaves_the_previous_file_intact() {
         "byte-identical"
     );
     assert!(
-        ws.files().iter().all(|f| !f.contains(".tmp")),
+        ws.staging_files().is_empty(),
         "no staging file left: {:?}",
-        ws.files()
+        ws.staging_files()
     );
 }
 
@@ -226,11 +226,7 @@ fn a_failed_validation_keeps_the_file_as_rejected_and_commits_nothing() {
     );
     let rejected = ws.read("out/acme/all.jsonl.rejected");
     assert!(rejected.contains("Mr.") && rejected.ends_with("this line is not JSON\n"));
-    assert!(
-        ws.files().iter().all(|f| !f.contains(".tmp")),
-        "{:?}",
-        ws.files()
-    );
+    assert!(ws.staging_files().is_empty(), "{:?}", ws.staging_files());
 }
 
 #[test]
