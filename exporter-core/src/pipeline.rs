@@ -213,7 +213,7 @@ impl Pipeline {
             }
             Item::Event(ParsedEvent::Campaign(c)) => self.campaign(c),
             Item::Event(ParsedEvent::Record(data)) => {
-                self.dispatch_record(Record::json(data), Some(at))
+                self.dispatch_record(Record::text(data), Some(at))
             }
             Item::Event(ParsedEvent::Request(r)) => {
                 self.events.requests += 1;
