@@ -246,9 +246,10 @@ impl FastLine<'_> {
             "record" => {
                 let text = self.data?.get();
                 // Skipping over the object checked its syntax, but not that its `\u` escapes
-                // are whole characters: those few objects get the full parse.
+                // pair up into whole characters: objects with a surrogate escape get the full
+                // parse.
                 if !text.starts_with('{')
-                    || (text.contains("\\u") && JsonObject::parse(text).is_err())
+                    || (has_surrogate_escape(text) && JsonObject::parse(text).is_err())
                 {
                     return None;
                 }
@@ -288,6 +289,17 @@ impl FastLine<'_> {
             _ => None,
         }
     }
+}
+
+/// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair).
+fn has_surrogate_escape(text: &str) -> bool {
+    text.match_indices("\\u").any(|(i, _)| {
+        let hex = &text.as_bytes()[i + 2..];
+        matches!(
+            hex,
+            [b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F', ..]
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -649,6 +661,14 @@ mod tests {
                 r#"{"type":"record","data":{"a":"\u00"}}"#.into(),
                 InvalidJson,
             ),
+            (
+                r#"{"type":"record","data":{"a":"x\uDc00"}}"#.into(),
+                InvalidJson,
+            ),
+            (
+                r#"{"type":"record","data":{"a":"\ud83d\u0041"}}"#.into(),
+                InvalidJson,
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(bad(&line).reason, want, "{line}: {}", bad(&line).detail);
@@ -660,6 +680,20 @@ mod tests {
             },
             InvalidUtf8
         );
+    }
+
+    #[test]
+    fn surrogate_escapes_are_spotted() {
+        assert!(has_surrogate_escape(r#"{"a":"\ud83d\ude00"}"#));
+        assert!(has_surrogate_escape(r#"{"a":"\uDBFF"}"#));
+        assert!(!has_surrogate_escape(r#"{"a":"\u00e9 \ucafe \\"}"#));
+        assert!(!has_surrogate_escape(r#"{"a":"\u"#));
+        let Line::Event(ParsedEvent::Record(data)) =
+            parse_line(r#"{"type":"record","data":{"e":"\ud83d\ude00"}}"#.as_bytes())
+        else {
+            panic!("a whole surrogate pair is fine")
+        };
+        assert_eq!(data.to_map()["e"], "\u{1F600}");
     }
 
     #[test]
