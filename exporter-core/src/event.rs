@@ -9,6 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
+
+pub use crate::json_object::JsonObject;
 use time::format_description::well_known::Rfc3339;
 
 /// An instant from the event stream, parsed from RFC 3339 text.
@@ -432,57 +434,6 @@ enum RecordData<'a> {
     Typed(&'a (dyn erased_serde::Serialize + Sync + 'a)),
 }
 
-/// A JSON object kept as its source text: checked when it is read, and parsed again only by
-/// the sinks that need its values, straight into what they need. Records read from NDJSON
-/// take this form, which spares building (and freeing) a map for every record.
-///
-/// ```
-/// use exporter_core::event::JsonObject;
-/// let data = JsonObject::parse(r#"{"place_id": "p1", "rating": 4.5}"#).unwrap();
-/// assert_eq!(data.to_map()["rating"], 4.5);
-/// assert!(JsonObject::parse("[1, 2]").is_err());
-/// assert!(JsonObject::parse(r#"{"a": 1,}"#).is_err());
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct JsonObject(Box<str>);
-
-impl JsonObject {
-    /// Checks that `text` is one JSON object (surrounding whitespace allowed) and keeps it.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match serde_json::from_str::<Map<String, Value>>(text) {
-            Ok(_) => Ok(JsonObject(text.trim().into())),
-            Err(e) => Err(format!("not a JSON object: {e}")),
-        }
-    }
-
-    /// Text the caller has already checked to be exactly one JSON object.
-    pub(crate) fn from_checked(text: &str) -> Self {
-        debug_assert!(text.starts_with('{') && text.ends_with('}'));
-        JsonObject(text.into())
-    }
-
-    /// The object's JSON text, as it was read.
-    ///
-    /// ```
-    /// let data = exporter_core::event::JsonObject::parse(r#"{"a":1}"#).unwrap();
-    /// assert_eq!(data.as_str(), r#"{"a":1}"#);
-    /// ```
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The object as a map (copies; a repeated key keeps its last value).
-    pub fn to_map(&self) -> Map<String, Value> {
-        serde_json::from_str(&self.0).expect("a JsonObject holds a checked JSON object")
-    }
-}
-
-impl fmt::Debug for JsonObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 impl<'a> Record<'a> {
     /// A record read from JSON.
     ///
@@ -500,10 +451,10 @@ impl<'a> Record<'a> {
     /// A record read from JSON text.
     ///
     /// ```
-    /// use exporter_core::{event::JsonObject, Record};
+    /// use exporter_core::{JsonObject, Record};
     /// let data = JsonObject::parse(r#"{"place_id": "p1"}"#).unwrap();
     /// let record = Record::text(&data);
-    /// assert_eq!(record.as_text(), Some(r#"{"place_id": "p1"}"#));
+    /// assert_eq!(record.as_text(), Some(&data));
     /// assert_eq!(record.to_json()["place_id"], "p1");
     /// ```
     pub fn text(data: &'a JsonObject) -> Self {
@@ -527,10 +478,10 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// The JSON object's text, when the record was read as text (records from NDJSON are).
-    pub fn as_text(&self) -> Option<&'a str> {
+    /// The JSON object, when the record was read as text (records from NDJSON are).
+    pub fn as_text(&self) -> Option<&'a JsonObject> {
         match self.data {
-            RecordData::Text(text) => Some(text.as_str()),
+            RecordData::Text(text) => Some(text),
             RecordData::Json(_) | RecordData::Typed(_) => None,
         }
     }

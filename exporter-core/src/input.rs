@@ -248,12 +248,15 @@ impl FastLine<'_> {
                 // Skipping over the object checked its syntax, but not that its `\u` escapes
                 // pair up into whole characters: objects with a surrogate escape get the full
                 // parse.
-                if !text.starts_with('{')
-                    || (has_surrogate_escape(text) && JsonObject::parse(text).is_err())
-                {
+                if !text.starts_with('{') {
                     return None;
                 }
-                Some(ParsedEvent::Record(JsonObject::from_checked(text)))
+                let data = if has_surrogate_escape(text) {
+                    JsonObject::parse(text).ok()?
+                } else {
+                    JsonObject::index(text).ok()?
+                };
+                Some(ParsedEvent::Record(data))
             }
             "request" => {
                 if self

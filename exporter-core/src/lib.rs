@@ -22,6 +22,7 @@ pub mod clock;
 mod error;
 pub mod event;
 pub mod input;
+mod json_object;
 pub mod manifest;
 pub mod output;
 mod pipeline;
@@ -36,7 +37,9 @@ pub mod testkit;
 pub mod validate;
 
 pub use error::{ExportError, RejectedFile, SinkError};
-pub use event::{Campaign, ErrorEvent, Event, EventKind, Record, Request, Severity, Timestamp};
+pub use event::{
+    Campaign, ErrorEvent, Event, EventKind, JsonObject, Record, Request, Severity, Timestamp,
+};
 pub use output::{AppendFile, FileReport, Fsync, OutputFiles, PendingFile, StagedFile};
 pub use pipeline::{Exporter, Pipeline, RunOptions, RunReport};
 pub use registry::{BuildError, OptionDoc, SinkPlugin, ValidatorPlugin, config};

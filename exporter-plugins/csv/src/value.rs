@@ -3,10 +3,8 @@
 
 use std::borrow::Cow;
 
-use exporter_core::Record;
-use exporter_core::serde_json::value::RawValue;
 use exporter_core::serde_json::{self, Map, Value};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use exporter_core::{JsonObject, Record};
 use serde::ser::{self, Serialize};
 
 use crate::schema::TableSchema;
@@ -87,10 +85,8 @@ pub struct Slots<'a> {
 /// Slots a record: JSON records are borrowed (from their text or their map); typed records
 /// are captured field by field.
 pub fn slot<'a>(record: &Record<'a>, schema: &TableSchema) -> Result<Slots<'a>, String> {
-    if let Some(text) = record.as_text() {
-        return serde_json::Deserializer::from_str(text)
-            .deserialize_map(TextSlots { schema })
-            .map_err(|e| e.to_string());
+    if let Some(data) = record.as_text() {
+        return slot_text(data, schema);
     }
     match record.as_json() {
         Some(map) => Ok(slot_json(map, schema)),
@@ -131,71 +127,35 @@ fn slot_json<'a>(map: &'a Map<String, Value>, schema: &TableSchema) -> Slots<'a>
     Slots { values, extra }
 }
 
-/// Slots a JSON object straight from its text: each value is taken as its raw text and
-/// borrowed where it can be (strings without escapes, numbers), so no map is built.
-struct TextSlots<'s> {
-    schema: &'s TableSchema,
-}
-
-impl<'de> Visitor<'de> for TextSlots<'_> {
-    type Value = Slots<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Slots<'de>, A::Error> {
-        let fields = &self.schema.fields;
-        let mut values = vec![FieldValue::Missing; fields.len()];
-        let mut extra = Vec::new();
-        // records usually list their keys in schema order: try the next field before hashing
-        let mut next = 0;
-        while let Some(Key(key)) = map.next_key()? {
-            let raw: &'de RawValue = map.next_value()?;
-            let index = match fields.get(next) {
-                Some(f) if f.name == key => Some(next),
-                _ => self.schema.field_index(&key),
-            };
-            match index {
-                Some(i) => {
-                    values[i] = from_raw(raw).map_err(de::Error::custom)?;
-                    next = i + 1;
-                }
-                None => extra.push(key.into_owned()),
+/// Slots a record read as text, from its members' raw values: strings without escapes and
+/// numbers are borrowed, and no map is built.
+fn slot_text<'a>(data: &'a JsonObject, schema: &TableSchema) -> Result<Slots<'a>, String> {
+    let fields = &schema.fields;
+    let mut values = vec![FieldValue::Missing; fields.len()];
+    let mut extra = Vec::new();
+    // records usually list their keys in schema order: try the next field before hashing
+    let mut next = 0;
+    for (key, raw) in data.members() {
+        let index = match fields.get(next) {
+            Some(f) if f.name == key => Some(next),
+            _ => schema.field_index(&key),
+        };
+        match index {
+            Some(i) => {
+                values[i] = from_raw(raw)?;
+                next = i + 1;
             }
+            None => extra.push(key.into_owned()),
         }
-        // as a map would list them: sorted, a repeated key once
-        extra.sort_unstable();
-        extra.dedup();
-        Ok(Slots { values, extra })
     }
-}
-
-/// An object key, borrowed from the text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
-    }
+    // as a map would list them: sorted, a repeated key once
+    extra.sort_unstable();
+    extra.dedup();
+    Ok(Slots { values, extra })
 }
 
 /// One value from its raw JSON text.
-fn from_raw(raw: &RawValue) -> Result<FieldValue<'_>, String> {
-    let text = raw.get();
+fn from_raw(text: &str) -> Result<FieldValue<'_>, String> {
     Ok(match text.as_bytes().first() {
         Some(b'"') => match &text[1..text.len() - 1] {
             plain if !plain.contains('\\') => FieldValue::Str(Cow::Borrowed(plain)),
@@ -625,7 +585,6 @@ mod tests {
 
     #[test]
     fn text_records_slot_like_their_map() {
-        use exporter_core::event::JsonObject;
         let s = schema();
         for text in [
             r#"{"id": "p1", "n": 4.50, "tags": ["a", {"z": 1, "b": 2}], "ok": true, "extra": 1}"#,

@@ -1,0 +1,184 @@
+//! [`JsonObject`]: a record's `data` kept as its JSON text, with an index of its members.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// A JSON object kept as its source text, with where each member's key and value are.
+///
+/// Records read from NDJSON take this form: the reader checks and indexes the object on a
+/// parser thread, and a sink then takes each value's text straight from
+/// [`JsonObject::members`] (no map is built or freed per record, and a string without
+/// escapes is borrowed as it is).
+///
+/// ```
+/// use exporter_core::JsonObject;
+/// let data = JsonObject::parse(r#"{"place_id": "p1", "rating": 4.50, "tags": ["a"]}"#).unwrap();
+/// let members: Vec<_> = data.members().collect();
+/// assert_eq!(members[0], ("place_id".into(), r#""p1""#));
+/// assert_eq!(members[1], ("rating".into(), "4.50"));
+/// assert_eq!(members[2], ("tags".into(), r#"["a"]"#));
+/// assert_eq!(data.to_map()["rating"], 4.5);
+/// assert!(JsonObject::parse("[1, 2]").is_err());
+/// assert!(JsonObject::parse(r#"{"a": 1,}"#).is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct JsonObject {
+    text: Box<str>,
+    members: Box<[Member]>,
+}
+
+/// Byte ranges into the text: the key with its quotes, and the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Member {
+    key: (u32, u32),
+    value: (u32, u32),
+}
+
+impl JsonObject {
+    /// Checks that `text` is one JSON object (surrounding whitespace allowed) and keeps it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        // the full parse is the authority on what is valid (escapes that do not decode
+        // included); the index pass only skips over values
+        if let Err(e) = serde_json::from_str::<Map<String, Value>>(text) {
+            return Err(format!("not a JSON object: {e}"));
+        }
+        Self::index(text).map_err(|e| format!("not a JSON object: {e}"))
+    }
+
+    /// Indexes text whose syntax the caller has checked (by skipping over it with
+    /// `serde_json`); strings whose escapes may not decode must have had the full parse.
+    pub(crate) fn index(text: &str) -> Result<Self, serde_json::Error> {
+        if text.len() > u32::MAX as usize {
+            return Err(serde::de::Error::custom("an object over 4 GiB"));
+        }
+        let members = serde_json::Deserializer::from_str(text).deserialize_map(Members { text })?;
+        Ok(JsonObject {
+            text: text.into(),
+            members: members.into_boxed_slice(),
+        })
+    }
+
+    /// The object's JSON text, as it was read.
+    ///
+    /// ```
+    /// let data = exporter_core::JsonObject::parse(r#"{"a":1}"#).unwrap();
+    /// assert_eq!(data.as_str(), r#"{"a":1}"#);
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Each member in the order written: its key (unescaped; borrowed unless it had escapes)
+    /// and its value's JSON text. A repeated key is listed each time; the last one is the
+    /// value JSON readers keep.
+    ///
+    /// ```
+    /// let data = exporter_core::JsonObject::parse(r#"{"caf\u00e9": null, "a": 1, "a": 2}"#).unwrap();
+    /// let keys: Vec<_> = data.members().map(|(k, _)| k.into_owned()).collect();
+    /// assert_eq!(keys, ["café", "a", "a"]);
+    /// ```
+    pub fn members(&self) -> impl Iterator<Item = (Cow<'_, str>, &str)> {
+        self.members.iter().map(|m| {
+            let quoted = &self.text[m.key.0 as usize..m.key.1 as usize];
+            let inner = &quoted[1..quoted.len() - 1];
+            let key = if inner.contains('\\') {
+                // checked when read, so it decodes
+                Cow::Owned(serde_json::from_str(quoted).unwrap_or_default())
+            } else {
+                Cow::Borrowed(inner)
+            };
+            (key, &self.text[m.value.0 as usize..m.value.1 as usize])
+        })
+    }
+
+    /// The object as a map (copies; a repeated key keeps its last value).
+    ///
+    /// ```
+    /// let data = exporter_core::JsonObject::parse(r#"{"a": 1, "a": 2}"#).unwrap();
+    /// assert_eq!(data.to_map()["a"], 2);
+    /// ```
+    pub fn to_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.text).expect("a JsonObject holds a checked JSON object")
+    }
+}
+
+impl fmt::Debug for JsonObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Collects where each member is, skipping over the values.
+struct Members<'t> {
+    text: &'t str,
+}
+
+impl Members<'_> {
+    fn span(&self, part: &str) -> (u32, u32) {
+        let start = part.as_ptr() as usize - self.text.as_ptr() as usize;
+        (start as u32, (start + part.len()) as u32)
+    }
+}
+
+impl<'de> Visitor<'de> for Members<'_> {
+    type Value = Vec<Member>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Member>, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        while let Some(key) = map.next_key::<&'de RawValue>()? {
+            let value: &'de RawValue = map.next_value()?;
+            members.push(Member {
+                key: self.span(key.get()),
+                value: self.span(value.get()),
+            });
+        }
+        Ok(members)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_point_at_their_text() {
+        let text = r#" { "a\"b" : 1.50e3 , "c":{"x":[1, 2]}, "d\u00e9": "s\n" , "e":null} "#;
+        let data = JsonObject::parse(text).unwrap();
+        let members: Vec<(String, &str)> =
+            data.members().map(|(k, v)| (k.into_owned(), v)).collect();
+        assert_eq!(
+            members,
+            [
+                ("a\"b".to_string(), "1.50e3"),
+                ("c".to_string(), r#"{"x":[1, 2]}"#),
+                ("dé".to_string(), r#""s\n""#),
+                ("e".to_string(), "null"),
+            ]
+        );
+        assert_eq!(data.as_str(), text.trim());
+        assert!(JsonObject::parse("{}").unwrap().members().next().is_none());
+    }
+
+    #[test]
+    fn bad_objects_are_refused() {
+        for text in [
+            r#"{"a":"\ud800"}"#,
+            "{",
+            r#"{"a" 1}"#,
+            "null",
+            r#""{}""#,
+            "{} {}",
+        ] {
+            assert!(JsonObject::parse(text).is_err(), "{text}");
+        }
+    }
+}
