@@ -130,6 +130,26 @@ impl Dialect {
 
 fn excel_datetime(ts: &Timestamp) -> String {
     let t = ts.as_offset_datetime().to_offset(time::UtcOffset::UTC);
+    if (0..=9999).contains(&t.year()) {
+        // digit by digit: this runs for every date-time cell of a large table
+        let mut s = String::with_capacity(23);
+        let mut push = |n: u32, width: u32, sep: Option<char>| {
+            s.extend(sep);
+            for p in (0..width).rev() {
+                s.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
+            }
+        };
+        push(t.year() as u32, 4, None);
+        push(u8::from(t.month()).into(), 2, Some('-'));
+        push(t.day().into(), 2, Some('-'));
+        push(t.hour().into(), 2, Some(' '));
+        push(t.minute().into(), 2, Some(':'));
+        push(t.second().into(), 2, Some(':'));
+        if t.nanosecond() != 0 {
+            push(t.millisecond().into(), 3, Some('.'));
+        }
+        return s;
+    }
     let mut s = format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),
@@ -279,6 +299,29 @@ pub fn number_text(text: &str) -> Cow<'_, str> {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return Cow::Borrowed(text);
     }
+    if let Some(short) = plain_decimal(text) {
+        return Cow::Borrowed(short);
+    }
+    shortest_via_f64(text)
+}
+
+/// `[-]digits.digits` with at most 15 digits in all is already the shortest text for its
+/// `f64` once trailing zeros go (no other decimal of 15 digits or fewer reads back to the
+/// same `f64`), so it needs no round trip through one.
+fn plain_decimal(text: &str) -> Option<&str> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = digits.split_once('.')?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || !all_digits(frac) || int.len() + frac.len() > 15 {
+        return None;
+    }
+    if int.len() > 1 && int.starts_with('0') {
+        return None; // not JSON; let the general path decide
+    }
+    Some(text.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn shortest_via_f64(text: &str) -> Cow<'_, str> {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Cow::Owned(format!("{f}")),
         _ => Cow::Owned(expand_exponent(text)),
@@ -337,6 +380,29 @@ mod tests {
                 proptest::prop_assert!(!cell.contains(['e', 'E']), "{cell}");
                 proptest::prop_assert_eq!(cell.parse::<f64>().unwrap(), f);
             }
+        }
+
+        #[test]
+        fn excel_datetimes_are_written_as_format_would(secs in -62_000_000_000i64..253_000_000_000, ms in 0u32..1000) {
+            let ts = Timestamp::from_unix_seconds(secs).unwrap();
+            let ts = Timestamp::parse(&format!("{}", ts).replace('Z', &format!(".{ms:03}Z"))).unwrap();
+            let t = ts.as_offset_datetime();
+            let mut want = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second()
+            );
+            if t.nanosecond() != 0 {
+                want.push_str(&format!(".{:03}", t.millisecond()));
+            }
+            proptest::prop_assert_eq!(excel_datetime(&ts), want);
+        }
+
+        #[test]
+        fn plain_decimals_skip_the_round_trip_and_agree_with_it(
+            neg in proptest::bool::ANY, int in "0|[1-9][0-9]{0,7}", frac in "[0-9]{1,7}",
+        ) {
+            let text = format!("{}{int}.{frac}", if neg { "-" } else { "" });
+            proptest::prop_assert_eq!(number_text(&text), shortest_via_f64(&text));
         }
 
         #[test]

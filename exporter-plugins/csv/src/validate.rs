@@ -6,11 +6,12 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use exporter_core::serde_json::{self, Value};
+use exporter_core::serde_json::{self, Map, Value};
 use exporter_core::tabular::{self, BOM, Dialect};
 use exporter_core::{
     FileUnderCheck, Finding, FindingCode, Validator, ValidatorContext, ValidatorPlugin,
 };
+use serde::de::IgnoredAny;
 
 use crate::check::{check_one, is_date, is_integral};
 use crate::dedupe::KeySet;
@@ -142,12 +143,29 @@ impl TableValidator {
                 }
                 _ => bad("an RFC 3339 date-time"),
             },
+            // Items are built only for constraints that look at them; otherwise an empty
+            // array or object (no allocation) stands for the cell in the type check.
+            FieldType::Array if !looks_at_items(field) => {
+                Ok(FieldValue::Json(Cow::Owned(Value::Array(Vec::new()))))
+            }
             FieldType::Array => Ok(FieldValue::Json(Cow::Owned(Value::Array(
                 unguarded
                     .split(self.separator.as_str())
                     .map(|p| Value::String(p.to_string()))
                     .collect(),
             )))),
+            FieldType::Object
+                if !looks_at_items(field)
+                    && unguarded.starts_with('{')
+                    // skipping checks the syntax, not that `\u` escapes pair up
+                    && !unguarded.contains("\\ud")
+                    && !unguarded.contains("\\uD") =>
+            {
+                match serde_json::from_str::<IgnoredAny>(unguarded) {
+                    Ok(_) => Ok(FieldValue::Json(Cow::Owned(Value::Object(Map::new())))),
+                    Err(_) => bad("a JSON object"),
+                }
+            }
             FieldType::Object => match serde_json::from_str::<Value>(unguarded) {
                 Ok(v @ Value::Object(_)) => Ok(FieldValue::Json(Cow::Owned(v))),
                 _ => bad("a JSON object"),
@@ -205,6 +223,12 @@ impl TableValidator {
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as RFC 3339.
+/// Whether a field's constraints look at an array's or an object's items, not just its type.
+fn looks_at_items(field: &Field) -> bool {
+    let c = &field.constraints;
+    c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some()
+}
+
 fn excel_to_rfc3339(s: &str) -> Option<String> {
     let (date, time) = s.split_once(' ')?;
     let rfc = format!("{date}T{time}Z");
@@ -591,6 +615,36 @@ mod tests {
             separator: "; ".into(),
             key_fields: vec![0],
         }
+    }
+
+    #[test]
+    fn array_and_object_cells_are_checked_with_or_without_their_items() {
+        let mut v = validator();
+        v.schema = TableSchema::from_json(json!({"fields": [
+            {"name": "attrs", "type": "object"},
+            {"name": "tags", "type": "array"},
+            {"name": "few", "type": "array", "constraints": {"maxLength": 2}},
+            {"name": "small", "type": "object", "constraints": {"maxLength": 1}}
+        ]}))
+        .unwrap();
+        let fields = v.schema.fields.clone();
+        let verdict = |i: usize, cell: &str| match v.cell_value(&fields[i], cell) {
+            Err(_) => Err("type"),
+            Ok(value) => match check_one(&v.schema, &fields[i], &value) {
+                Some(violation) => Err(violation.rule),
+                None => Ok(()),
+            },
+        };
+        assert_eq!(verdict(0, r#"{"a":{"b":[1,2]}}"#), Ok(()));
+        assert_eq!(verdict(0, r#"{"a":"\ud83d\ude00"}"#), Ok(()));
+        for bad in ["[1]", "{oops", r#"{"a":"\ud800"}"#, "{} {}", "4"] {
+            assert_eq!(verdict(0, bad), Err("type"), "{bad}");
+        }
+        assert_eq!(verdict(1, "a; b; c"), Ok(()));
+        assert_eq!(verdict(2, "a; b"), Ok(()));
+        assert_eq!(verdict(2, "a; b; c"), Err("maxLength"));
+        assert_eq!(verdict(3, r#"{"a":1}"#), Ok(()));
+        assert_eq!(verdict(3, r#"{"a":1,"b":2}"#), Err("maxLength"));
     }
 
     #[test]
