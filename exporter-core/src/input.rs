@@ -296,11 +296,16 @@ impl FastLine<'_> {
 
 /// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair).
 fn has_surrogate_escape(text: &str) -> bool {
-    text.match_indices("\\u").any(|(i, _)| {
-        let hex = &text.as_bytes()[i + 2..];
+    // a backslash is found with memchr; most text has none
+    text.match_indices('\\').any(|(i, _)| {
         matches!(
-            hex,
-            [b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F', ..]
+            &text.as_bytes()[i + 1..],
+            [
+                b'u',
+                b'd' | b'D',
+                b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F',
+                ..,
+            ]
         )
     })
 }

@@ -28,7 +28,8 @@ use serde_json::{Map, Value};
 #[derive(Clone, PartialEq, Eq)]
 pub struct JsonObject {
     text: Box<str>,
-    members: Box<[Member]>,
+    // a Vec as collected: boxing it would cost a reallocation per record
+    members: Vec<Member>,
 }
 
 /// Byte ranges into the text: the key with its quotes, and the value.
@@ -59,7 +60,7 @@ impl JsonObject {
         let members = serde_json::Deserializer::from_str(text).deserialize_map(Members { text })?;
         Ok(JsonObject {
             text: text.into(),
-            members: members.into_boxed_slice(),
+            members,
         })
     }
 
@@ -133,7 +134,7 @@ impl<'de> Visitor<'de> for Members<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Member>, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(32));
         while let Some(key) = map.next_key::<&'de RawValue>()? {
             let value: &'de RawValue = map.next_value()?;
             members.push(Member {

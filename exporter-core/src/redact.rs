@@ -26,22 +26,16 @@ pub const MASK: &str = "***";
 /// assert_eq!(redact("http://10.0.0.9:8080"), "http://10.0.0.9:8080");
 /// ```
 pub fn redact(text: &str) -> Cow<'_, str> {
-    if !text.contains('@') || !text.contains("://") {
+    if !text.contains('@') {
         return Cow::Borrowed(text);
     }
     let mut out: Option<String> = None;
     let mut copied = 0; // bytes of `text` already copied into `out`
     let mut search = 0;
-    while let Some(found) = text[search..].find("://") {
-        let start = search + found + 3;
+    while let Some(found) = scheme_end(&text[search..]) {
+        let start = search + found;
         let rest = &text[start..];
-        // The authority ends where the path, query or fragment starts, or where the URL ends
-        // inside running text.
-        let end = rest
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '\\') || c.is_whitespace()
-            })
-            .unwrap_or(rest.len());
+        let end = authority_len(rest);
         let authority = &rest[..end];
         search = start + end;
         let Some(at) = authority.rfind('@') else {
@@ -68,6 +62,39 @@ pub fn redact(text: &str) -> Cow<'_, str> {
             Cow::Owned(buf)
         }
     }
+}
+
+/// Where the first `://` in `text` ends.
+fn scheme_end(text: &str) -> Option<usize> {
+    text.match_indices(':')
+        .find(|(i, _)| text.as_bytes()[i + 1..].starts_with(b"//"))
+        .map(|(i, _)| i + 3)
+}
+
+/// The length of the authority at the start of `rest`: it ends where the path, query or
+/// fragment starts, or where the URL ends inside running text (a quote, a bracket, a
+/// backslash or whitespace). Bytes are looked at one by one; only non-ASCII ones are decoded.
+fn authority_len(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            if matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\')
+                || (b as char).is_whitespace()
+            {
+                return i;
+            }
+            i += 1;
+        } else {
+            let c = rest[i..].chars().next().expect("a char starts here");
+            if c.is_whitespace() {
+                return i;
+            }
+            i += c.len_utf8();
+        }
+    }
+    bytes.len()
 }
 
 /// Redacts `text` in place, allocating only when it holds a password.
@@ -149,7 +176,61 @@ mod tests {
         assert!(matches!(redact("http://h:1/@x"), Cow::Borrowed(_)));
     }
 
+    /// The first, char by char, version: the byte-wise one must agree with it.
+    fn redact_reference(text: &str) -> Cow<'_, str> {
+        if !text.contains('@') || !text.contains("://") {
+            return Cow::Borrowed(text);
+        }
+        let mut out: Option<String> = None;
+        let mut copied = 0; // bytes of `text` already copied into `out`
+        let mut search = 0;
+        while let Some(found) = text[search..].find("://") {
+            let start = search + found + 3;
+            let rest = &text[start..];
+            // The authority ends where the path, query or fragment starts, or where the URL ends
+            // inside running text.
+            let end = rest
+                .find(|c: char| {
+                    matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '\\')
+                        || c.is_whitespace()
+                })
+                .unwrap_or(rest.len());
+            let authority = &rest[..end];
+            search = start + end;
+            let Some(at) = authority.rfind('@') else {
+                continue;
+            };
+            let userinfo = &authority[..at];
+            let Some(colon) = userinfo.find(':') else {
+                continue;
+            };
+            if colon + 1 == userinfo.len() {
+                continue; // empty password: nothing to hide
+            }
+            let pw_start = start + colon + 1;
+            let pw_end = start + at;
+            let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            buf.push_str(&text[copied..pw_start]);
+            buf.push_str(MASK);
+            copied = pw_end;
+        }
+        match out {
+            None => Cow::Borrowed(text),
+            Some(mut buf) => {
+                buf.push_str(&text[copied..]);
+                Cow::Owned(buf)
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn agrees_with_the_char_by_char_version(
+            text in "([a-z]{0,3}(://|:|@|/|\\?|#|\"|'|<|>|\\\\| |\u{a0}|\u{2028}|\u{3000}|é|ü|[A-Z0-9.%]))*"
+        ) {
+            proptest::prop_assert_eq!(redact(&text), redact_reference(&text));
+        }
+
         #[test]
         fn password_never_survives(user in "[a-z]{1,8}", pw in "[A-Za-z0-9%!$&()*+,;=-]{1,16}",
                                    host in "[a-z0-9.]{1,12}", before in ".{0,20}", after in "[ /?#].{0,20}") {
