@@ -40,7 +40,9 @@ pub use error::{ExportError, RejectedFile, SinkError};
 pub use event::{
     Campaign, ErrorEvent, Event, EventKind, JsonObject, Record, Request, Severity, Timestamp,
 };
-pub use output::{AppendFile, FileReport, Fsync, OutputFiles, PendingFile, StagedFile};
+pub use output::{
+    AppendFile, FileReport, Fsync, GrowingFile, OutputFiles, PendingFile, StagedFile,
+};
 pub use pipeline::{Exporter, Pipeline, RunOptions, RunReport};
 pub use registry::{BuildError, OptionDoc, SinkPlugin, ValidatorPlugin, config};
 pub use sink::{

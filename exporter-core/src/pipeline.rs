@@ -130,7 +130,8 @@ impl Pipeline {
                         error: SinkError::new(m),
                     })?;
             let files =
-                OutputFiles::new(&out_dir, spec.name.clone(), spec.fsync, spec.allow_outside);
+                OutputFiles::new(&out_dir, spec.name.clone(), spec.fsync, spec.allow_outside)
+                    .followed_by(&validators);
             slots.push(Slot {
                 interests: sink.interests(),
                 spec: spec.clone(),
@@ -446,6 +447,32 @@ fn run_validators(validators: &[NamedValidator], file: &FileUnderCheck<'_>) -> V
     validators.iter().flat_map(|(_, v)| v.check(file)).collect()
 }
 
+/// The findings of every validator, in `validate` order: those that followed the file as it
+/// was written are joined, the others run now.
+fn check_staged(validators: &[NamedValidator], file: &mut PendingFile, name: &str) -> Vec<Finding> {
+    let mut followers = file.take_followers();
+    let under = FileUnderCheck {
+        path: file.staging_path(),
+        name,
+        rows: Some(file.rows()),
+    };
+    let mut findings = Vec::new();
+    for (i, (_, validator)) in validators.iter().enumerate() {
+        match followers.iter().position(|(j, _)| *j == i) {
+            Some(k) => {
+                let (_, thread) = followers.swap_remove(k);
+                findings.extend(
+                    thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                );
+            }
+            None => findings.extend(validator.check(&under)),
+        }
+    }
+    findings
+}
+
 fn finish_slot(
     slot: Slot,
     cx: &FinishContext<'_>,
@@ -469,19 +496,12 @@ fn finish_slot(
             Written::Staged(staged) => {
                 let target = staged.target().to_path_buf();
                 let started = std::time::Instant::now();
-                let file = staged
+                let mut file = staged
                     .finish()
                     .map_err(|e| sink_err(SinkError::io(e, &target)))?;
                 let synced = started.elapsed();
                 let name = out.display_path(&target);
-                let findings = run_validators(
-                    &validators,
-                    &FileUnderCheck {
-                        path: file.staging_path(),
-                        name: &name,
-                        rows: Some(file.rows()),
-                    },
-                );
+                let findings = check_staged(&validators, &mut file, &name);
                 tracing::info!(
                     sink = %spec.name,
                     path = %name,

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::output::GrowingFile;
+
 /// Stable finding codes, in the spirit of Frictionless.
 ///
 /// ```
@@ -150,6 +152,29 @@ pub struct FileUnderCheck<'a> {
 pub trait Validator: Send + Sync {
     /// Every finding; empty when the file is valid.
     fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding>;
+
+    /// Whether to check staged files while they are written: the pipeline then calls
+    /// [`Validator::check_while_written`] on a thread of its own as soon as a file is
+    /// created, so reading and checking it overlaps the run instead of following it. Worth
+    /// it for a validator that reads a large file once, front to back.
+    fn follows_writes(&self) -> bool {
+        false
+    }
+
+    /// Checks a staged file as its sink writes it. `file` reads like the file, waiting for
+    /// more to be written, and ends when the sink has finished it; then
+    /// [`GrowingFile::under_check`] tells the rows written. Must give the same findings as
+    /// [`Validator::check`] on the finished file. The default waits for the end and calls it.
+    fn check_while_written(&self, file: &mut GrowingFile) -> Vec<Finding> {
+        match file.wait_until_complete() {
+            Ok(()) => self.check(&file.under_check()),
+            Err(e) => vec![Finding::new(
+                FindingCode::MissingFile,
+                file.under_check().name,
+                format!("the file was not finished: {e}"),
+            )],
+        }
+    }
 }
 
 /// What a validator is built from: the sink it checks, with that sink's manifest table as

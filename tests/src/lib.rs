@@ -10,8 +10,8 @@ use std::io::Write;
 use exporter_core::serde_json::{self, Value, json};
 use exporter_core::{
     BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode, FinishContext,
-    Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
-    Validator, ValidatorContext, ValidatorPlugin,
+    GrowingFile, Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
+    StagedFile, Validator, ValidatorContext, ValidatorPlugin,
 };
 use serde::Deserialize;
 
@@ -171,41 +171,75 @@ exporter_core::inventory::submit! {
     }
 }
 
-/// Every line is JSON, and there are as many as the sink reported.
+/// Every line is JSON, and there are as many as the sink reported. It follows writes, so
+/// the pipeline's tests run the path where a validator reads a file as it is written.
 struct LinesValidator;
 
-impl Validator for LinesValidator {
-    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
-        let text = match std::fs::read_to_string(file.path) {
-            Ok(t) => t,
-            Err(e) => {
-                return vec![Finding::new(
-                    FindingCode::MissingFile,
-                    file.name,
-                    e.to_string(),
-                )];
-            }
-        };
+impl LinesValidator {
+    /// Findings of every line, and how many lines there are.
+    fn check_lines(input: impl std::io::BufRead, name: &str) -> (Vec<Finding>, u64) {
         let mut findings = Vec::new();
-        let mut rows = 0;
-        for (i, line) in text.lines().enumerate() {
-            rows += 1;
-            if serde_json::from_str::<Value>(line).is_err() {
+        let mut count = 0;
+        for (i, line) in input.lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    findings.push(Finding::new(
+                        FindingCode::EncodingError,
+                        name,
+                        e.to_string(),
+                    ));
+                    break;
+                }
+            };
+            count += 1;
+            if serde_json::from_str::<Value>(&line).is_err() {
                 findings.push(
-                    Finding::new(FindingCode::TypeError, file.name, "not JSON")
-                        .at_row(i as u64 + 1),
+                    Finding::new(FindingCode::TypeError, name, "not JSON").at_row(i as u64 + 1),
                 );
             }
         }
-        if let Some(want) = file.rows
-            && want != rows
+        (findings, count)
+    }
+
+    fn check_count(findings: &mut Vec<Finding>, name: &str, count: u64, rows: Option<u64>) {
+        if let Some(want) = rows
+            && want != count
         {
             findings.push(Finding::new(
                 FindingCode::RowCount,
-                file.name,
-                format!("{rows} lines, {want} rows written"),
+                name,
+                format!("{count} lines, {want} rows written"),
             ));
         }
+    }
+}
+
+impl Validator for LinesValidator {
+    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+        match std::fs::File::open(file.path) {
+            Ok(f) => {
+                let (mut findings, count) =
+                    Self::check_lines(std::io::BufReader::new(f), file.name);
+                Self::check_count(&mut findings, file.name, count, file.rows);
+                findings
+            }
+            Err(e) => vec![Finding::new(
+                FindingCode::MissingFile,
+                file.name,
+                e.to_string(),
+            )],
+        }
+    }
+
+    fn follows_writes(&self) -> bool {
+        true
+    }
+
+    fn check_while_written(&self, file: &mut GrowingFile) -> Vec<Finding> {
+        let name = file.under_check().name.to_string();
+        let (mut findings, count) = Self::check_lines(std::io::BufReader::new(&mut *file), &name);
+        Self::check_count(&mut findings, &name, count, file.under_check().rows);
         findings
     }
 }

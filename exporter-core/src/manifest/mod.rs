@@ -67,7 +67,7 @@ pub fn validator_entry(entry: &str) -> (&str, Option<&str>) {
 }
 
 /// A built validator with the `validate` entry that named it.
-pub type NamedValidator = (String, Box<dyn crate::Validator>);
+pub type NamedValidator = (String, std::sync::Arc<dyn crate::Validator>);
 
 impl SinkSpec {
     /// Builds this sink's validators, named as in `validate`. `manifest_dir` is where an
@@ -88,7 +88,7 @@ impl SinkSpec {
                     argument,
                 };
                 (plugin.build)(&cx)
-                    .map(|v| (entry.clone(), v))
+                    .map(|v| (entry.clone(), std::sync::Arc::from(v)))
                     .map_err(|m| format!("validator {entry:?}: {m}"))
             })
             .collect()

@@ -3,6 +3,7 @@
 //! appended to across runs by many writers.
 
 mod append;
+mod growing;
 mod staged;
 
 use std::path::{Component, Path, PathBuf};
@@ -11,9 +12,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use append::AppendFile;
+pub use growing::GrowingFile;
 pub use staged::{PendingFile, StagedFile};
 
 use crate::error::SinkError;
+use crate::validate::Validator;
 
 /// Durability of committed files, per sink (`fsync` in the manifest).
 ///
@@ -87,12 +90,24 @@ pub struct OutputFiles {
     inner: Arc<OutputInner>,
 }
 
-#[derive(Debug)]
 struct OutputInner {
     dir: PathBuf,
     sink: String,
     fsync: Fsync,
     allow_outside: bool,
+    /// Validators that read each staged file as it is written, with their place in the
+    /// sink's `validate` list.
+    followers: Vec<(usize, Arc<dyn Validator>)>,
+}
+
+impl std::fmt::Debug for OutputInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputInner")
+            .field("dir", &self.dir)
+            .field("sink", &self.sink)
+            .field("followers", &self.followers.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OutputFiles {
@@ -109,8 +124,23 @@ impl OutputFiles {
                 sink: sink.into(),
                 fsync,
                 allow_outside,
+                followers: Vec::new(),
             }),
         }
+    }
+
+    /// The same, with validators that start reading each staged file as soon as it is
+    /// created (those whose [`Validator::follows_writes`] is true; the pipeline joins them
+    /// when the file is finished).
+    pub(crate) fn followed_by(mut self, validators: &[crate::manifest::NamedValidator]) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("not shared yet");
+        inner.followers = validators
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, v))| v.follows_writes())
+            .map(|(i, (_, v))| (i, Arc::clone(v)))
+            .collect();
+        self
     }
 
     /// The output directory.
@@ -138,7 +168,22 @@ impl OutputFiles {
     /// the final name until the pipeline commits it.
     pub fn stage(&self, path: impl AsRef<Path>) -> Result<StagedFile, SinkError> {
         let target = self.resolve(path)?;
-        StagedFile::create(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))
+        let mut file =
+            StagedFile::create(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))?;
+        let name = self.display_path(&target);
+        for (index, validator) in &self.inner.followers {
+            let mut growing = file.growing(&name).map_err(|e| SinkError::io(e, &target))?;
+            let validator = Arc::clone(validator);
+            let thread = std::thread::Builder::new()
+                .name("validate".into())
+                .spawn(move || {
+                    background_priority();
+                    validator.check_while_written(&mut growing)
+                })
+                .map_err(|e| SinkError::io(e, &target))?;
+            file.add_follower((*index, thread));
+        }
+        Ok(file)
     }
 
     /// Opens `path` for appending under an exclusive lock per batch, creating it if missing.
@@ -154,6 +199,19 @@ impl OutputFiles {
             .unwrap_or(target)
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice 19 on Linux), so a validator that
+/// follows a file uses the time the run leaves idle and does not slow the run down. Nice
+/// weighs only while the cores are contended: once the run waits for the validator, the
+/// thread has a core to itself.
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread, no memory passed.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
     }
 }
 

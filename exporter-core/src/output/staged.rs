@@ -3,12 +3,20 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use super::growing::{GrowingFile, Progress};
 use super::{FileReport, Fsync, hex, sync_dir};
+use crate::validate::Finding;
+
+/// A validator reading a staged file as it is written: its place in the sink's `validate`
+/// list, and the thread that returns its findings.
+pub(crate) type Follower = (usize, JoinHandle<Vec<Finding>>);
 
 static STAGING_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -17,6 +25,8 @@ struct HashingFile {
     file: File,
     hasher: Sha256,
     bytes: u64,
+    /// Told how far the file is written, when something reads it as it grows.
+    progress: Option<Arc<Progress>>,
 }
 
 impl Write for HashingFile {
@@ -24,6 +34,9 @@ impl Write for HashingFile {
         let n = self.file.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
+        if let Some(progress) = &self.progress {
+            progress.written(self.bytes);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -56,6 +69,9 @@ pub struct StagedFile {
     rows: u64,
     started: Instant,
     fsync: Fsync,
+    /// Shared with readers of the file as it grows (see [`StagedFile::growing`]).
+    progress: Option<Arc<Progress>>,
+    followers: Vec<Follower>,
 }
 
 fn staging_prefix(target: &Path) -> String {
@@ -124,6 +140,7 @@ impl StagedFile {
                     file,
                     hasher: Sha256::new(),
                     bytes: 0,
+                    progress: None,
                 },
             )),
             target: target.to_path_buf(),
@@ -131,7 +148,27 @@ impl StagedFile {
             rows: 0,
             started: Instant::now(),
             fsync,
+            progress: None,
+            followers: Vec::new(),
         })
+    }
+
+    /// A reader of this file as it is written, for a validator to check it alongside the
+    /// run; `name` is what its findings call the file. See [`GrowingFile`].
+    pub fn growing(&mut self, name: &str) -> io::Result<GrowingFile> {
+        let inner = self.writer.as_mut().expect("not finished").get_mut();
+        let progress = self
+            .progress
+            .get_or_insert_with(|| Arc::new(Progress::default()))
+            .clone();
+        progress.written(inner.bytes);
+        inner.progress = Some(progress.clone());
+        GrowingFile::open(&self.staging, name.to_string(), progress)
+    }
+
+    /// Keeps a validator's thread with the file, to be joined when the file is checked.
+    pub(crate) fn add_follower(&mut self, follower: Follower) {
+        self.followers.push(follower);
     }
 
     /// Writes `value` as pretty-printed JSON with a final newline: how every JSON report is
@@ -180,6 +217,9 @@ impl StagedFile {
         if self.fsync == Fsync::OnCommit {
             inner.file.sync_all()?;
         }
+        if let Some(progress) = &self.progress {
+            progress.complete(self.rows);
+        }
         let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         Ok(PendingFile {
             target: std::mem::take(&mut self.target),
@@ -189,6 +229,7 @@ impl StagedFile {
             sha256: hex(&inner.hasher.finalize()),
             write_ms,
             fsync: self.fsync,
+            followers: std::mem::take(&mut self.followers),
         })
     }
 }
@@ -216,6 +257,9 @@ impl Write for StagedFile {
 
 impl Drop for StagedFile {
     fn drop(&mut self) {
+        if let Some(progress) = &self.progress {
+            progress.abandon(); // readers stop, unless the file was finished
+        }
         if self.writer.is_some() {
             self.writer = None; // close before removing
             let _ = fs::remove_file(&self.staging);
@@ -233,6 +277,7 @@ pub struct PendingFile {
     sha256: String,
     write_ms: f64,
     fsync: Fsync,
+    followers: Vec<Follower>,
 }
 
 impl std::fmt::Debug for PendingFile {
@@ -258,6 +303,11 @@ impl PendingFile {
     /// Data rows written.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// The threads of validators that read the file as it was written.
+    pub(crate) fn take_followers(&mut self) -> Vec<Follower> {
+        std::mem::take(&mut self.followers)
     }
 
     /// The report for this file, before commit (`validated` false, paths as given).

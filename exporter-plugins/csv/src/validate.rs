@@ -9,7 +9,7 @@ use std::io::BufRead;
 use exporter_core::serde_json::{self, Map, Value};
 use exporter_core::tabular::{self, BOM, Dialect};
 use exporter_core::{
-    FileUnderCheck, Finding, FindingCode, Validator, ValidatorContext, ValidatorPlugin,
+    FileUnderCheck, Finding, FindingCode, GrowingFile, Validator, ValidatorContext, ValidatorPlugin,
 };
 use serde::de::IgnoredAny;
 
@@ -243,10 +243,21 @@ struct Stretch {
     findings: Vec<Finding>,
     dropped: usize,
     rows: u64,
-    keys: KeySet,
-    /// Every key in row order (stretches after the first), checked when they are put together.
-    key_rows: Vec<u128>,
+    keys: Keys,
     framing: FramingReport,
+}
+
+/// How a stretch keeps its rows' keys.
+enum Keys {
+    /// In a set, a repeat found at once (the first stretch of a finished file).
+    Set(KeySet),
+    /// In row order, checked when the stretches are put together (the other stretches).
+    Rows(Vec<u128>),
+    /// In row order, 64 bits each, while the file is written: half the memory, since the
+    /// sink's own key set is alive meanwhile. Any repeat among them sends the finished file
+    /// to the exact check, so a 64-bit collision (odds near n²/2⁶⁵) costs time, never a
+    /// wrong finding.
+    Short(Vec<u64>),
 }
 
 /// Where to cut a table into `parts` stretches: after a line feed outside quotes, near equal
@@ -293,8 +304,8 @@ impl TableValidator {
         &self,
         name: &str,
         input: impl std::io::Read,
-        first: bool,
-        expected_rows: u64,
+        header: bool,
+        mut keys: Keys,
     ) -> Stretch {
         // a schema of its own per thread: its regexes then keep their caches to themselves
         let schema = self.schema.clone();
@@ -311,18 +322,12 @@ impl TableValidator {
                 Framing::new(input, self.dialect.line_end() == b"\r\n").without_utf8_check(),
             );
         let mut records = reader.byte_records();
-        if first {
+        if header {
             self.check_header(records.next(), &mut out);
         }
         let n = self.schema.fields.len();
         let mut rows = 0u64;
         // sized once for every row of the file: the other stretches' keys join this set
-        let mut keys = if first && !self.key_fields.is_empty() {
-            KeySet::with_capacity(expected_rows as usize)
-        } else {
-            KeySet::default()
-        };
-        let mut key_rows = Vec::new();
         for record in records {
             rows += 1;
             let record = match record {
@@ -394,10 +399,15 @@ impl TableValidator {
             }
             if !self.key_fields.is_empty() {
                 let key = KeySet::fingerprint(self.key_fields.iter().map(|&i| cell(i)));
-                if !first {
-                    key_rows.push(key); // row = index + 1; checked when the stretches are put together
-                } else if !keys.insert(key) {
-                    out.push(self.unique_finding(&out, rows));
+                match &mut keys {
+                    Keys::Set(set) => {
+                        if !set.insert(key) {
+                            out.push(self.unique_finding(&out, rows));
+                        }
+                    }
+                    // row = index + 1
+                    Keys::Rows(list) => list.push(key),
+                    Keys::Short(list) => list.push((key >> 64) as u64),
                 }
             }
         }
@@ -407,7 +417,6 @@ impl TableValidator {
             dropped: out.dropped,
             rows,
             keys,
-            key_rows,
             framing,
         }
     }
@@ -469,6 +478,60 @@ impl Validator for TableValidator {
     fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
         self.check_in_stretches(file, PARALLEL_FROM_BYTES)
     }
+
+    fn follows_writes(&self) -> bool {
+        true
+    }
+
+    /// One pass behind the writer, on idle time; what is left when the sink finishes is
+    /// the end of the file. Keys are kept short meanwhile (see [`Keys::Short`]).
+    fn check_while_written(&self, file: &mut GrowingFile) -> Vec<Finding> {
+        use std::io::Read;
+        let name = file.under_check().name.to_string();
+        let mut out = Findings {
+            name: &name,
+            list: Vec::new(),
+            dropped: 0,
+        };
+        let mut head = Vec::with_capacity(BOM.len());
+        let head_read = (&mut *file).take(BOM.len() as u64).read_to_end(&mut head);
+        let has_bom = head == BOM;
+        let rest: &[u8] = if has_bom { &[] } else { &head };
+        let input = std::io::BufReader::with_capacity(256 * 1024, rest.chain(&mut *file));
+        let keys = Keys::Short(Vec::new());
+        let stretch = self.check_stretch(&name, input, true, keys);
+        let under = file.under_check();
+        if let Err(e) = head_read {
+            out.push(out.finding(
+                FindingCode::MissingFile,
+                format!("cannot read the file: {e}"),
+            ));
+            return out.list;
+        }
+        if under.rows.is_none() {
+            // the sink gave the file up: the run failed, and these findings go nowhere
+            return out.list;
+        }
+        self.check_bom(has_bom, &mut out);
+        let Keys::Short(keys) = &stretch.keys else {
+            unreachable!("asked for short keys")
+        };
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        if !keys.iter().all(|k| seen.insert(*k)) {
+            // a repeated key, or two keys sharing 64 bits: the exact check says which
+            drop((seen, stretch));
+            return self.check(&under);
+        }
+        drop(seen);
+        self.conclude(
+            out,
+            vec![Stretch {
+                keys: Keys::Set(KeySet::default()),
+                ..stretch
+            }],
+            under.rows,
+        )
+    }
 }
 
 impl TableValidator {
@@ -525,12 +588,14 @@ impl TableValidator {
                         f.seek(std::io::SeekFrom::Start(start))?;
                         let input =
                             std::io::BufReader::with_capacity(256 * 1024, f.take(end - start));
-                        Ok(self.check_stretch(
-                            file.name,
-                            input,
-                            k == 0,
-                            file.rows.unwrap_or(0).min(size / 8),
-                        ))
+                        let keys = match k {
+                            // sized once for every row of the file: the others' keys join it
+                            0 => Keys::Set(KeySet::with_capacity(
+                                file.rows.unwrap_or(0).min(size / 8) as usize,
+                            )),
+                            _ => Keys::Rows(Vec::new()),
+                        };
+                        Ok(self.check_stretch(file.name, input, k == 0, keys))
                     })
                 })
                 .collect();
@@ -546,6 +611,17 @@ impl TableValidator {
             ));
             return out.list;
         }
+        self.conclude(out, stretches, file.rows)
+    }
+
+    /// Puts the stretches of a file together, in order: their findings with rows counted
+    /// from the file's start, the framing, repeated keys across stretches, the row count.
+    fn conclude(
+        &self,
+        mut out: Findings<'_>,
+        stretches: Vec<Stretch>,
+        rows: Option<u64>,
+    ) -> Vec<Finding> {
         let mut rows_before = 0u64;
         let mut seen = KeySet::default();
         let last = stretches.len() - 1;
@@ -564,19 +640,21 @@ impl TableValidator {
                 framing.ends_with_newline = true;
             }
             self.framing_findings(&framing, &mut out);
-            if k == 0 {
-                seen = stretch.keys;
-            } else {
-                seen.reserve(stretch.key_rows.len());
-                for (i, key) in stretch.key_rows.into_iter().enumerate() {
-                    if !seen.insert(key) {
-                        out.push(self.unique_finding(&out, i as u64 + 1 + rows_before));
+            match stretch.keys {
+                Keys::Set(set) => seen = set,
+                Keys::Rows(list) => {
+                    seen.reserve(list.len());
+                    for (i, key) in list.into_iter().enumerate() {
+                        if !seen.insert(key) {
+                            out.push(self.unique_finding(&out, i as u64 + 1 + rows_before));
+                        }
                     }
                 }
+                Keys::Short(_) => unreachable!("short keys are checked before"),
             }
             rows_before += stretch.rows;
         }
-        if let Some(want) = file.rows.filter(|w| *w != rows_before) {
+        if let Some(want) = rows.filter(|w| *w != rows_before) {
             out.push(out.finding(
                 FindingCode::RowCount,
                 format!("{rows_before} data rows, {want} were written"),
@@ -645,6 +723,101 @@ mod tests {
         assert_eq!(verdict(2, "a; b; c"), Err("maxLength"));
         assert_eq!(verdict(3, r#"{"a":1}"#), Ok(()));
         assert_eq!(verdict(3, r#"{"a":1,"b":2}"#), Err("maxLength"));
+    }
+
+    fn staged_and_growing(dir: &std::path::Path) -> (exporter_core::StagedFile, GrowingFile) {
+        let mut staged =
+            exporter_core::StagedFile::create(&dir.join("t.csv"), exporter_core::Fsync::Never)
+                .unwrap();
+        let growing = staged.growing("t.csv").unwrap();
+        (staged, growing)
+    }
+
+    /// Writes `text` through a staged file in small flushed pieces while a thread checks it
+    /// as it grows; returns those findings and the ones of a check of the finished file.
+    fn followed_and_whole(
+        v: &TableValidator,
+        text: &str,
+        rows: u64,
+    ) -> (Vec<Finding>, Vec<Finding>) {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let (mut staged, mut growing) = staged_and_growing(dir.path());
+        std::thread::scope(|scope| {
+            let follower = scope.spawn(|| v.check_while_written(&mut growing));
+            for piece in text.as_bytes().chunks(97) {
+                staged.write_all(piece).unwrap();
+                staged.flush().unwrap();
+            }
+            staged.add_rows(rows);
+            let pending = staged.finish().unwrap();
+            let followed = follower.join().unwrap();
+            let whole = v.check(&FileUnderCheck {
+                path: pending.staging_path(),
+                name: "t.csv",
+                rows: Some(rows),
+            });
+            (followed, whole)
+        })
+    }
+
+    #[test]
+    fn checking_while_written_finds_what_checking_afterwards_finds() {
+        let v = validator();
+        let show = |f: &[Finding]| {
+            f.iter()
+                .map(|x| (x.code, x.row, x.field.clone(), x.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut text = String::from("\u{feff}id,n,note\r\n");
+        for i in 0..300 {
+            match i {
+                100 => text.push_str("r100,-1,x\r\n"),         // minimum
+                200 => text.push_str("r200,2\n"),              // LF, missing cell
+                250 => text.push_str("r250,x,\"a\r\nb\"\r\n"), // type, a multi-line cell
+                _ => text.push_str(&format!("r{i},{i},\"q,{i}\"\r\n")),
+            }
+        }
+        let (followed, whole) = followed_and_whole(&v, &text, 299);
+        assert_eq!(show(&followed), show(&whole));
+        let codes: Vec<_> = followed.iter().map(|f| (f.code, f.row)).collect();
+        for want in [
+            (FindingCode::ConstraintError, Some(101)),
+            (FindingCode::MissingCell, Some(201)),
+            (FindingCode::TypeError, Some(251)),
+            (FindingCode::RowCount, None),
+        ] {
+            assert!(codes.contains(&want), "{want:?} in {codes:?}");
+        }
+        // a repeated key: the exact check of the finished file names the row
+        let (followed, whole) = followed_and_whole(&v, &text.replace("r7,7,", "r5,7,"), 300);
+        assert_eq!(show(&followed), show(&whole));
+        assert!(
+            followed
+                .iter()
+                .any(|f| f.code == FindingCode::UniqueError && f.row == Some(8))
+        );
+        // no BOM, nothing else wrong
+        let clean = "id,n,note\r\nr1,1,x\r\n";
+        let (followed, whole) = followed_and_whole(&v, clean, 1);
+        assert_eq!(show(&followed), show(&whole));
+        assert_eq!(followed.len(), 1, "{followed:?}");
+        assert_eq!(followed[0].code, FindingCode::EncodingError);
+    }
+
+    #[test]
+    fn a_file_given_up_ends_the_check_quietly() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let (mut staged, mut growing) = staged_and_growing(dir.path());
+        let v = validator();
+        let follower = std::thread::spawn(move || v.check_while_written(&mut growing));
+        staged
+            .write_all(b"\xef\xbb\xbfid,n,note\r\nr1,1,x\r\n")
+            .unwrap();
+        staged.flush().unwrap();
+        drop(staged); // the run failed
+        assert!(follower.join().unwrap().is_empty());
     }
 
     #[test]
