@@ -168,6 +168,8 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         (FieldType::Datetime, FieldValue::Str(s)) if Timestamp::parse(s).is_ok() => {}
         (FieldType::Array, FieldValue::Json(j)) if j.is_array() => {}
         (FieldType::Object, FieldValue::Json(j)) if j.is_object() => {}
+        (FieldType::Array, FieldValue::JsonText(t)) if t.starts_with('[') => {}
+        (FieldType::Object, FieldValue::JsonText(t)) if t.starts_with('{') => {}
         (FieldType::Any, _) => {}
         _ => return Err(type_error()),
     }
@@ -200,11 +202,11 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             None
         }
         FieldValue::Str(s) => Some(s.chars().count() as u64),
-        FieldValue::Json(j) => j
-            .as_array()
-            .map(Vec::len)
-            .or(j.as_object().map(Map::len))
-            .map(|n| n as u64),
+        FieldValue::Json(j) => json_len(j),
+        // items are counted only for a bound on them
+        FieldValue::JsonText(_) if c.min_length.is_some() || c.max_length.is_some() => {
+            json_len(&v.to_json())
+        }
         _ => None,
     };
     if let Some(len) = length {
@@ -275,6 +277,14 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         ));
     }
     Ok(())
+}
+
+/// Items of an array, members of an object.
+fn json_len(j: &Value) -> Option<u64> {
+    j.as_array()
+        .map(Vec::len)
+        .or(j.as_object().map(Map::len))
+        .map(|n| n as u64)
 }
 
 fn expected(ty: FieldType) -> &'static str {

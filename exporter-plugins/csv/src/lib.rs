@@ -215,6 +215,7 @@ impl CsvSink {
                 FieldValue::Str(s) => buf.push_str(s),
                 FieldValue::Num(n) => buf.push_str(&exporter_core::tabular::number_text(n)),
                 FieldValue::Json(j) => render::compact_json(j, buf),
+                FieldValue::JsonText(t) => render::compact_json_text(t, buf),
             }
         }
         KeySet::fingerprint(self.key_buf.iter().map(String::as_str))

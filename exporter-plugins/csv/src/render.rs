@@ -1,11 +1,14 @@
 //! Turning a checked value into cell text: per type and dialect, then the formula guard and
 //! the cell limit.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use exporter_core::Timestamp;
+use exporter_core::serde_json::value::RawValue;
 use exporter_core::serde_json::{self, Value};
 use exporter_core::tabular::{self, Dialect};
+use serde::de::{Deserializer, MapAccess, Visitor};
 
 use crate::schema::{Field, FieldType};
 use crate::value::FieldValue;
@@ -82,6 +85,27 @@ pub fn render(
             }
             true
         }
+        FieldValue::JsonText(text) if text.starts_with('[') => {
+            for (i, item) in raw_items(text).into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(&style.array_separator);
+                }
+                let item = item.get();
+                match item.as_bytes()[0] {
+                    b'n' => {}
+                    b't' => out.push_str(bool_text(true, style.dialect)),
+                    b'f' => out.push_str(bool_text(false, style.dialect)),
+                    b'"' => out.push_str(&unquote(item)),
+                    b'[' | b'{' => compact_json_text(item, out),
+                    _ => out.push_str(&tabular::number_text(item)),
+                }
+            }
+            true
+        }
+        FieldValue::JsonText(text) => {
+            compact_json_text(text, out);
+            true
+        }
     };
     let mut effects = CellEffects::default();
     if guardable && style.guard && tabular::needs_guard(out) {
@@ -133,6 +157,84 @@ pub fn compact_json(v: &Value, out: &mut String) {
             out.push('}');
         }
     }
+}
+
+/// [`compact_json`] of the value `text` holds, straight from the text: objects' members
+/// sorted by key (a repeated key keeping its last value) as a map would hold them, strings
+/// without escapes copied as they are.
+pub fn compact_json_text(text: &str, out: &mut String) {
+    let text = text.trim();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let mut members = raw_members(text);
+            // stable: of equal keys the last stays last, and is the one kept
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            let mut first = true;
+            for (i, (key, value)) in members.iter().enumerate() {
+                if members.get(i + 1).is_some_and(|next| next.0 == *key) {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push_str(&serde_json::to_string(key.as_ref()).unwrap_or_default());
+                out.push(':');
+                compact_json_text(value.get(), out);
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            out.push('[');
+            for (i, item) in raw_items(text).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                compact_json_text(item.get(), out);
+            }
+            out.push(']');
+        }
+        Some(b'"') if !text.contains('\\') => out.push_str(text),
+        Some(b'"') => out.push_str(&serde_json::to_string(&*unquote(text)).unwrap_or_default()),
+        Some(b't' | b'f' | b'n') => out.push_str(text),
+        _ => out.push_str(&tabular::number_text(text)),
+    }
+}
+
+/// The text of a JSON string's value (checked JSON: it decodes).
+fn unquote(text: &str) -> Cow<'_, str> {
+    match &text[1..text.len() - 1] {
+        plain if !plain.contains('\\') => Cow::Borrowed(plain),
+        _ => Cow::Owned(serde_json::from_str(text).unwrap_or_default()),
+    }
+}
+
+/// An array's items, borrowed from its (checked) text.
+fn raw_items(text: &str) -> Vec<&RawValue> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// An object's members in the order written, keys unescaped, borrowed from its (checked)
+/// text where they can be.
+fn raw_members(text: &str) -> Vec<(Cow<'_, str>, &RawValue)> {
+    struct Members;
+    impl<'de> Visitor<'de> for Members {
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Vec::new();
+            while let Some(key) = map.next_key::<&'de RawValue>()? {
+                members.push((unquote(key.get()), map.next_value()?));
+            }
+            Ok(members)
+        }
+    }
+    serde_json::Deserializer::from_str(text)
+        .deserialize_map(Members)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -207,6 +309,111 @@ mod tests {
         for (ty, v, d, want) in cases {
             assert_eq!(cell(ty, v.clone(), d).0, want, "{ty} {v} {d:?}");
         }
+    }
+
+    /// JSON text of `v` as a stream might hold it: members in reverse order, each after a
+    /// decoy of the same key that it overrides, spaces after separators when `spaced`, and
+    /// every non-ASCII character as a `\u` escape.
+    fn stream_json(v: &Value, spaced: bool) -> String {
+        fn write(v: &Value, spaced: bool, out: &mut String) {
+            let sep = if spaced { ", " } else { "," };
+            match v {
+                Value::Array(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(sep);
+                        }
+                        write(item, spaced, out);
+                    }
+                    out.push(']');
+                }
+                Value::Object(map) => {
+                    out.push('{');
+                    for (i, (k, item)) in map.iter().rev().enumerate() {
+                        if i > 0 {
+                            out.push_str(sep);
+                        }
+                        let key = serde_json::to_string(k).unwrap();
+                        let _ = write!(out, "{key}: 0{sep}{key}: ");
+                        write(item, spaced, out);
+                    }
+                    out.push('}');
+                }
+                scalar => out.push_str(&serde_json::to_string(scalar).unwrap()),
+            }
+        }
+        let mut text = String::new();
+        write(v, spaced, &mut text);
+        let mut out = String::new();
+        for c in text.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+        out
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z\"\\\\/\n\t\u{1}é😀=+-]{0,6}".prop_map(Value::from),
+        ];
+        let compound = |inner: BoxedStrategy<Value>| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zé\"]{0,3}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        };
+        // a cell holds an array or an object
+        compound(
+            leaf.prop_recursive(2, 24, 5, move |inner| compound(inner.boxed()))
+                .boxed(),
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cells_from_json_text_match_cells_from_values(
+            v in json_value(), spaced in proptest::bool::ANY, excel in proptest::bool::ANY
+        ) {
+            let dialect = if excel { Dialect::Excel } else { Dialect::Unix };
+            let style = CellStyle { dialect, array_separator: "; ".into(), guard: dialect.guards_formulas() };
+            let ty = if v.is_object() { "object" } else { "array" };
+            let schema = TableSchema::from_json(json!({"fields": [{"name": "x", "type": ty}]})).unwrap();
+            let text = stream_json(&v, spaced);
+            let (mut from_value, mut from_text) = (String::new(), String::new());
+            render(&schema.fields[0], &FieldValue::from_json(&v), false, &style, &mut from_value);
+            render(&schema.fields[0], &FieldValue::JsonText(&text), false, &style, &mut from_text);
+            proptest::prop_assert_eq!(&from_text, &from_value, "{}", text);
+            let (mut a, mut b) = (String::new(), String::new());
+            compact_json(&v, &mut a);
+            compact_json_text(&text, &mut b);
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_as_a_map_does() {
+        let text = r#"{"b": 1, "a": [1.50, -0.0, 1e400], "b": {"y": 2, "x": 1}, "a": "last"}"#;
+        let mut out = String::new();
+        compact_json_text(text, &mut out);
+        let mut want = String::new();
+        compact_json(&serde_json::from_str(text).unwrap(), &mut want);
+        assert_eq!(out, want);
+        assert_eq!(out, r#"{"a":"last","b":{"x":1,"y":2}}"#);
+        let mut out = String::new();
+        compact_json_text("[1.50, -0.0, 1e400, 1E-7]", &mut out);
+        assert_eq!(out, format!("[1.5,-0,1{},0.0000001]", "0".repeat(400)));
     }
 
     #[test]
