@@ -4,6 +4,7 @@
 
 mod append;
 mod growing;
+mod spool;
 mod staged;
 
 use std::path::{Component, Path, PathBuf};

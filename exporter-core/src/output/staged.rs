@@ -1,16 +1,17 @@
 //! Files written anew: a staging file beside the target, renamed over it only when complete.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 use super::growing::{GrowingFile, Progress};
+use super::spool::{HashingFile, Spool};
 use super::{FileReport, Fsync, hex, sync_dir};
 use crate::validate::Finding;
 
@@ -19,30 +20,6 @@ use crate::validate::Finding;
 pub(crate) type Follower = (usize, JoinHandle<Vec<Finding>>);
 
 static STAGING_SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// Counts and hashes bytes on their way to the file, so nothing is re-read to report them.
-struct HashingFile {
-    file: File,
-    hasher: Sha256,
-    bytes: u64,
-    /// Told how far the file is written, when something reads it as it grows.
-    progress: Option<Arc<Progress>>,
-}
-
-impl Write for HashingFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        if let Some(progress) = &self.progress {
-            progress.written(self.bytes);
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
 
 /// A file being written to a staging name (`.NAME.PID-N.tmp`) in the target's directory.
 ///
@@ -63,14 +40,14 @@ impl Write for HashingFile {
 /// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 /// ```
 pub struct StagedFile {
-    writer: Option<BufWriter<HashingFile>>,
+    writer: Option<Spool>,
     target: PathBuf,
     staging: PathBuf,
     rows: u64,
     started: Instant,
     fsync: Fsync,
-    /// Shared with readers of the file as it grows (see [`StagedFile::growing`]).
-    progress: Option<Arc<Progress>>,
+    /// How far the file is written, for readers of it as it grows ([`StagedFile::growing`]).
+    progress: Arc<Progress>,
     followers: Vec<Follower>,
 }
 
@@ -133,22 +110,15 @@ impl StagedFile {
             .write(true)
             .create_new(true)
             .open(&staging)?;
+        let progress = Arc::new(Progress::default());
         Ok(StagedFile {
-            writer: Some(BufWriter::with_capacity(
-                256 * 1024,
-                HashingFile {
-                    file,
-                    hasher: Sha256::new(),
-                    bytes: 0,
-                    progress: None,
-                },
-            )),
+            writer: Some(Spool::new(HashingFile::new(file, progress.clone()))),
             target: target.to_path_buf(),
             staging,
             rows: 0,
             started: Instant::now(),
             fsync,
-            progress: None,
+            progress,
             followers: Vec::new(),
         })
     }
@@ -156,14 +126,7 @@ impl StagedFile {
     /// A reader of this file as it is written, for a validator to check it alongside the
     /// run; `name` is what its findings call the file. See [`GrowingFile`].
     pub fn growing(&mut self, name: &str) -> io::Result<GrowingFile> {
-        let inner = self.writer.as_mut().expect("not finished").get_mut();
-        let progress = self
-            .progress
-            .get_or_insert_with(|| Arc::new(Progress::default()))
-            .clone();
-        progress.written(inner.bytes);
-        inner.progress = Some(progress.clone());
-        GrowingFile::open(&self.staging, name.to_string(), progress)
+        GrowingFile::open(&self.staging, name.to_string(), self.progress.clone())
     }
 
     /// Keeps a validator's thread with the file, to be joined when the file is checked.
@@ -199,9 +162,7 @@ impl StagedFile {
 
     /// Bytes written so far (including what is still buffered).
     pub fn bytes(&self) -> u64 {
-        self.writer
-            .as_ref()
-            .map_or(0, |w| w.get_ref().bytes + w.buffer().len() as u64)
+        self.writer.as_ref().map_or(0, Spool::bytes)
     }
 
     /// The final path this file will be committed to.
@@ -212,14 +173,11 @@ impl StagedFile {
     /// Flushes and (per [`Fsync`]) syncs the data; the file is then ready for validation.
     pub fn finish(mut self) -> io::Result<PendingFile> {
         let writer = self.writer.take().expect("finish called once");
-        let mut inner = writer.into_inner().map_err(|e| e.into_error())?;
-        inner.flush()?;
+        let inner = writer.finish()?;
         if self.fsync == Fsync::OnCommit {
             inner.file.sync_all()?;
         }
-        if let Some(progress) = &self.progress {
-            progress.complete(self.rows);
-        }
+        self.progress.complete(self.rows);
         let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         Ok(PendingFile {
             target: std::mem::take(&mut self.target),
@@ -245,21 +203,22 @@ impl std::fmt::Debug for StagedFile {
 
 impl Write for StagedFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.as_mut().expect("not finished").write(buf)
+        self.write_all(buf)?;
+        Ok(buf.len())
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.writer.as_mut().expect("not finished").write_all(buf)
     }
+    /// Hands the buffered bytes on to be written (readers of the growing file see them
+    /// once they are); errors of earlier writes surface here or at the next write.
     fn flush(&mut self) -> io::Result<()> {
-        self.writer.as_mut().expect("not finished").flush()
+        self.writer.as_mut().expect("not finished").hand_over()
     }
 }
 
 impl Drop for StagedFile {
     fn drop(&mut self) {
-        if let Some(progress) = &self.progress {
-            progress.abandon(); // readers stop, unless the file was finished
-        }
+        self.progress.abandon(); // readers stop, unless the file was finished
         if self.writer.is_some() {
             self.writer = None; // close before removing
             let _ = fs::remove_file(&self.staging);
