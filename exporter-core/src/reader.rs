@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::ExportError;
 use crate::event::ErrorEvent;
-use crate::input::{Line, LineReader, Location, ParsedEvent, bad_input_event, parse_line};
+use crate::input::{Line, Location, ParsedEvent, bad_input_event, parse_line};
 use crate::redact::redact_in_place;
 
 /// Lines per batch.
@@ -78,13 +78,25 @@ pub(crate) fn prepare(raw: &[u8], line: u64, input: &str) -> Item {
     }
 }
 
-/// Lines as read: one buffer, with where each line ends.
+/// Lines as read: one buffer, with where each line ends (just past its line feed).
 struct RawBatch {
     seq: u64,
     first_line: u64,
     bytes_read: u64,
     data: Vec<u8>,
     ends: Vec<usize>,
+}
+
+impl RawBatch {
+    fn starting(seq: u64, first_line: u64) -> Self {
+        RawBatch {
+            seq,
+            first_line,
+            bytes_read: 0,
+            data: Vec::new(),
+            ends: Vec::with_capacity(BATCH_LINES),
+        }
+    }
 }
 
 struct ParsedBatch {
@@ -94,35 +106,42 @@ struct ParsedBatch {
     parser: usize,
 }
 
-fn cut_batches(reader: impl BufRead, tx: SyncSender<RawBatch>) -> std::io::Result<()> {
-    let mut lines = LineReader::new(reader);
-    let mut seq = 0;
-    let mut batch = RawBatch {
-        seq,
-        first_line: 1,
-        bytes_read: 0,
-        data: Vec::new(),
-        ends: Vec::new(),
-    };
-    while let Some((n, raw)) = lines.next_line()? {
-        batch.data.extend_from_slice(raw);
-        batch.ends.push(batch.data.len());
-        if batch.ends.len() == BATCH_LINES {
-            batch.bytes_read = lines.bytes_read();
-            seq += 1;
-            let next = RawBatch {
-                seq,
-                first_line: n + 1,
-                bytes_read: 0,
-                data: Vec::with_capacity(batch.data.len()),
-                ends: Vec::with_capacity(BATCH_LINES),
-            };
+/// Cuts the input into batches of [`BATCH_LINES`] lines: whole buffers of it are copied in
+/// and line ends found with `memchr`, rather than going line by line.
+fn cut_batches(mut reader: impl BufRead, tx: SyncSender<RawBatch>) -> std::io::Result<()> {
+    let mut read = 0u64;
+    let mut batch = RawBatch::starting(0, 1);
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let (len, scanned) = (chunk.len(), batch.data.len());
+        batch.data.extend_from_slice(chunk);
+        reader.consume(len);
+        read += len as u64;
+        batch
+            .ends
+            .extend(memchr::memchr_iter(b'\n', &batch.data[scanned..]).map(|i| scanned + i + 1));
+        while batch.ends.len() >= BATCH_LINES {
+            // the lines past the batch's last go on to the next one
+            let cut = batch.ends[BATCH_LINES - 1];
+            let mut next = RawBatch::starting(batch.seq + 1, batch.first_line + BATCH_LINES as u64);
+            next.data.extend_from_slice(&batch.data[cut..]);
+            next.ends
+                .extend(batch.ends[BATCH_LINES..].iter().map(|e| e - cut));
+            batch.data.truncate(cut);
+            batch.ends.truncate(BATCH_LINES);
+            batch.bytes_read = read - next.data.len() as u64;
             if tx.send(std::mem::replace(&mut batch, next)).is_err() {
                 return Ok(()); // the run stopped
             }
         }
     }
-    batch.bytes_read = lines.bytes_read();
+    if batch.ends.last().copied().unwrap_or(0) < batch.data.len() {
+        batch.ends.push(batch.data.len()); // a last line without a line feed
+    }
+    batch.bytes_read = read;
     let _ = tx.send(batch);
     Ok(())
 }
@@ -147,9 +166,12 @@ fn parse_loop(
         let mut start = 0;
         for (i, &end) in raw.ends.iter().enumerate() {
             let line = raw.first_line + i as u64;
+            let text = &raw.data[start..end];
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
             lines.push(ParsedLine {
                 line,
-                item: prepare(&raw.data[start..end], line, input),
+                item: prepare(text, line, input),
             });
             start = end;
         }
@@ -231,4 +253,54 @@ pub(crate) fn read_parallel(
             source,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_survive_any_cut_into_buffers_and_batches() {
+        let n = 2 * BATCH_LINES + 37;
+        let mut input = String::new();
+        for i in 0..n {
+            match i % 5 {
+                0 => input.push_str("\r\n"), // blank, CRLF
+                1 => input.push_str(&format!(
+                    "{{\"type\":\"record\",\"data\":{{\"n\":{i}}}}}\r\n"
+                )),
+                2 => input.push_str("{oops\n"),
+                _ => input.push_str(&format!("{{\"type\":\"record\",\"data\":{{\"n\":{i}}}}}\n")),
+            }
+        }
+        input.push_str(r#"{"type":"record","data":{"n":"last, no line feed"}}"#);
+        for capacity in [1, 7, 4096, 1 << 20] {
+            let reader = std::io::BufReader::with_capacity(capacity, input.as_bytes());
+            let mut seen = Vec::new();
+            read_parallel(reader, "in", |lines, _| {
+                for l in lines {
+                    let what = match &l.item {
+                        Item::Blank => "blank".to_string(),
+                        Item::Bad { reason, .. } => reason.to_string(),
+                        Item::Event(ParsedEvent::Record(data)) => data.to_map()["n"].to_string(),
+                        Item::Event(_) => "other".to_string(),
+                    };
+                    seen.push((l.line, what));
+                }
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(seen.len(), n + 1, "capacity {capacity}");
+            for (i, (line, what)) in seen.iter().enumerate() {
+                assert_eq!(*line, i as u64 + 1);
+                let want = match i % 5 {
+                    _ if i == n => "\"last, no line feed\"".to_string(),
+                    0 => "blank".to_string(),
+                    2 => "invalid_json".to_string(),
+                    _ => i.to_string(),
+                };
+                assert_eq!(*what, want, "line {line}, capacity {capacity}");
+            }
+        }
+    }
 }
