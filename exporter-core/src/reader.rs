@@ -88,12 +88,12 @@ struct RawBatch {
 }
 
 impl RawBatch {
-    fn starting(seq: u64, first_line: u64) -> Self {
+    fn starting(seq: u64, first_line: u64, bytes: usize) -> Self {
         RawBatch {
             seq,
             first_line,
             bytes_read: 0,
-            data: Vec::new(),
+            data: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(BATCH_LINES),
         }
     }
@@ -106,37 +106,38 @@ struct ParsedBatch {
     parser: usize,
 }
 
-/// Cuts the input into batches of [`BATCH_LINES`] lines: whole buffers of it are copied in
-/// and line ends found with `memchr`, rather than going line by line.
+/// Cuts the input into batches of [`BATCH_LINES`] lines: line ends are found in whole
+/// buffers of input with `memchr`, and the bytes copied once, into batches sized like the
+/// last one (so memory in flight stays what the lines need).
 fn cut_batches(mut reader: impl BufRead, tx: SyncSender<RawBatch>) -> std::io::Result<()> {
-    let mut read = 0u64;
-    let mut batch = RawBatch::starting(0, 1);
+    let mut read = 0u64; // bytes consumed before the current buffer
+    let mut batch = RawBatch::starting(0, 1, 0);
     loop {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
             break;
         }
-        let (len, scanned) = (chunk.len(), batch.data.len());
-        batch.data.extend_from_slice(chunk);
-        reader.consume(len);
-        read += len as u64;
-        batch
-            .ends
-            .extend(memchr::memchr_iter(b'\n', &batch.data[scanned..]).map(|i| scanned + i + 1));
-        while batch.ends.len() >= BATCH_LINES {
-            // the lines past the batch's last go on to the next one
-            let cut = batch.ends[BATCH_LINES - 1];
-            let mut next = RawBatch::starting(batch.seq + 1, batch.first_line + BATCH_LINES as u64);
-            next.data.extend_from_slice(&batch.data[cut..]);
-            next.ends
-                .extend(batch.ends[BATCH_LINES..].iter().map(|e| e - cut));
-            batch.data.truncate(cut);
-            batch.ends.truncate(BATCH_LINES);
-            batch.bytes_read = read - next.data.len() as u64;
-            if tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                return Ok(()); // the run stopped
+        let mut copied = 0; // of `chunk`, into `batch`
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            batch.ends.push(batch.data.len() + nl + 1 - copied);
+            if batch.ends.len() == BATCH_LINES {
+                batch.data.extend_from_slice(&chunk[copied..=nl]);
+                copied = nl + 1;
+                batch.bytes_read = read + copied as u64;
+                let next = RawBatch::starting(
+                    batch.seq + 1,
+                    batch.first_line + BATCH_LINES as u64,
+                    batch.data.len(),
+                );
+                if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    return Ok(()); // the run stopped
+                }
             }
         }
+        batch.data.extend_from_slice(&chunk[copied..]);
+        let len = chunk.len();
+        reader.consume(len);
+        read += len as u64;
     }
     if batch.ends.last().copied().unwrap_or(0) < batch.data.len() {
         batch.ends.push(batch.data.len()); // a last line without a line feed
