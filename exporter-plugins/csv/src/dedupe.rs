@@ -21,12 +21,25 @@ impl Hasher for PassThrough {
     }
 }
 
+type Part = HashSet<u128, BuildHasherDefault<PassThrough>>;
+
+/// Parts of the set, by the fingerprint's top byte: each grows on its own, so the set never
+/// holds an old and a new table of its whole size at once while it grows.
+const PARTS: usize = 256;
+
 /// Keys seen so far, as 128-bit fingerprints: with a billion keys the chance of any false
-/// duplicate is below 10^-20. About 32 bytes per distinct key (16 for the fingerprint, the
-/// rest the set's spare room), 48 while the set doubles.
-#[derive(Default)]
+/// duplicate is below 10^-20. 17 to 39 bytes per distinct key (16 for the fingerprint, the
+/// rest spare room in the tables: about 26 on average), and never a whole second table while
+/// the set grows, as it is kept in 256 parts.
 pub struct KeySet {
-    seen: HashSet<u128, BuildHasherDefault<PassThrough>>,
+    parts: Vec<Part>,
+    len: usize,
+}
+
+impl Default for KeySet {
+    fn default() -> Self {
+        KeySet::with_capacity(0)
+    }
 }
 
 impl KeySet {
@@ -46,29 +59,43 @@ impl KeySet {
 
     /// An empty set with room for `keys` keys.
     pub fn with_capacity(keys: usize) -> Self {
+        let per_part = keys.div_ceil(PARTS);
         KeySet {
-            seen: HashSet::with_capacity_and_hasher(keys, BuildHasherDefault::default()),
+            parts: (0..PARTS)
+                .map(|_| Part::with_capacity_and_hasher(per_part, BuildHasherDefault::default()))
+                .collect(),
+            len: 0,
         }
+    }
+
+    fn part(&mut self, key: u128) -> &mut Part {
+        &mut self.parts[(key >> 120) as usize]
     }
 
     /// Whether the key was seen.
     pub fn contains(&self, key: u128) -> bool {
-        self.seen.contains(&key)
+        self.parts[(key >> 120) as usize].contains(&key)
     }
 
     /// Records the key; false when it was already there.
     pub fn insert(&mut self, key: u128) -> bool {
-        self.seen.insert(key)
+        let new = self.part(key).insert(key);
+        self.len += usize::from(new);
+        new
     }
 
-    /// Makes room for `more` keys at once (one allocation instead of repeated doubling).
+    /// Makes room for `more` keys at once (one allocation per part instead of repeated
+    /// doubling).
     pub fn reserve(&mut self, more: usize) {
-        self.seen.reserve(more);
+        let per_part = more.div_ceil(PARTS);
+        for part in &mut self.parts {
+            part.reserve(per_part);
+        }
     }
 
     /// Distinct keys held.
     pub fn len(&self) -> usize {
-        self.seen.len()
+        self.len
     }
 }
 
@@ -90,5 +117,19 @@ mod tests {
         assert!(s.insert(KeySet::fingerprint(["x"])));
         assert!(!s.insert(KeySet::fingerprint(["x"])));
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn keys_in_every_part_are_kept_apart() {
+        let mut s = KeySet::with_capacity(1000);
+        let keys: Vec<u128> = (0..5000u32)
+            .map(|i| KeySet::fingerprint([i.to_string().as_str()]))
+            .collect();
+        assert!(keys.iter().all(|&k| s.insert(k)));
+        assert!(keys.iter().all(|&k| s.contains(k) && !s.insert(k)));
+        assert_eq!(s.len(), 5000);
+        assert!(!s.contains(KeySet::fingerprint(["5000"])));
+        let used = s.parts.iter().filter(|p| !p.is_empty()).count();
+        assert!(used > 250, "fingerprints spread over the parts ({used})");
     }
 }
