@@ -16,14 +16,16 @@
 //!   directory, and nothing inside it goes unreported (files go through `OutputFiles`);
 //! - [`Kit::check_no_password_leak`]: no proxy password given in the input reaches any file;
 //! - [`Kit::check_empty_stream`]: an empty input finishes cleanly;
-//! - [`Kit::check_validators_reject_damage`]: the plugin's validators reject damaged files.
+//! - [`Kit::check_validators_reject_damage`]: the plugin's validators reject damaged files;
+//! - [`Kit::check_followers_agree`]: a validator that checks files while they are written
+//!   finds what it finds in the finished file.
 
 use std::path::{Path, PathBuf};
 
 use crate::manifest::Manifest;
 use crate::registry::{self, SinkPlugin};
-use crate::validate::FileUnderCheck;
-use crate::{Pipeline, RunOptions, RunReport};
+use crate::validate::{FileUnderCheck, Finding, Validator};
+use crate::{Fsync, Pipeline, RunOptions, RunReport, StagedFile};
 
 /// The secrets the kit's stream carries; none may reach an output.
 pub const SECRETS: [&str; 4] = ["kit-s3cret", "kit%2Fpass%21", "kitpass123", "hunter2kit"];
@@ -298,9 +300,48 @@ impl Kit {
         Ok(())
     }
 
+    /// Each validator that [follows writes](Validator::follows_writes) finds, in the
+    /// plugin's files and their damaged copies written a piece at a time, exactly what its
+    /// [`Validator::check`] finds in the finished files.
+    pub fn check_followers_agree(&self) -> Result<(), String> {
+        let run = self.run(SAMPLE_EVENTS)?;
+        let text = self.manifest_text("");
+        let manifest =
+            Manifest::parse(&text, "exporter.toml", run.root.path()).map_err(|e| e.to_string())?;
+        let spec = &manifest.sinks[0];
+        for (name, v) in spec.validators(&manifest.base_dir)? {
+            if !v.follows_writes() {
+                continue;
+            }
+            for f in &run.report.sinks[0].files {
+                let original =
+                    std::fs::read(run.out_dir().join(&f.path)).map_err(|e| e.to_string())?;
+                let mut cut = original[..original.len() / 2].to_vec();
+                cut.extend_from_slice(b"\x01garbage,\"\n");
+                for (what, bytes) in [
+                    ("as written", original),
+                    ("cut in half", cut),
+                    ("emptied", Vec::new()),
+                ] {
+                    let (followed, finished) =
+                        followed_and_finished(&*v, &bytes, &f.path, f.rows.max(1))?;
+                    if followed != finished {
+                        return Err(format!(
+                            "{} {what}: {name} found {} while it was written, {} in the finished file",
+                            f.path,
+                            followed.len(),
+                            finished.len()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs every check; the problems found, if any.
     pub fn check_all(&self) -> Result<(), Vec<String>> {
-        let checks: [(&str, Check); 7] = [
+        let checks: [(&str, Check); 8] = [
             ("example", Kit::check_example),
             ("unknown keys", Kit::check_refuses_unknown_keys),
             ("reports files", Kit::check_reports_files),
@@ -314,6 +355,7 @@ impl Kit {
                 "validators reject damage",
                 Kit::check_validators_reject_damage,
             ),
+            ("followers agree", Kit::check_followers_agree),
         ];
         let problems: Vec<String> = checks
             .iter()
@@ -336,4 +378,41 @@ impl Kit {
             );
         }
     }
+}
+
+/// `v`'s findings in `bytes` written through a staged file a piece at a time while it checks
+/// them, and its findings in the finished file.
+fn followed_and_finished(
+    v: &dyn Validator,
+    bytes: &[u8],
+    name: &str,
+    rows: u64,
+) -> Result<(Vec<Finding>, Vec<Finding>), String> {
+    use std::io::Write;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut staged =
+        StagedFile::create(&dir.path().join(name), Fsync::Never).map_err(|e| e.to_string())?;
+    let mut growing = staged.growing(name).map_err(|e| e.to_string())?;
+    std::thread::scope(|scope| {
+        let follower = scope.spawn(|| v.check_while_written(&mut growing));
+        let written = (|| {
+            for piece in bytes.chunks(1000) {
+                staged.write_all(piece)?;
+                staged.flush()?;
+            }
+            staged.add_rows(rows);
+            staged.finish()
+        })();
+        // a failed write drops the file, which ends the follower too
+        let followed = follower
+            .join()
+            .map_err(|_| "the validator panicked".to_string())?;
+        let pending = written.map_err(|e| e.to_string())?;
+        let finished = v.check(&FileUnderCheck {
+            path: pending.staging_path(),
+            name,
+            rows: Some(rows),
+        });
+        Ok((followed, finished))
+    })
 }

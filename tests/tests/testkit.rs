@@ -5,9 +5,9 @@ use std::io::Write;
 
 use exporter_core::testkit::Kit;
 use exporter_core::{
-    BuildError, Event, EventContext, FileUnderCheck, Finding, FinishContext, Interests,
-    OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile, Validator,
-    ValidatorContext, ValidatorPlugin,
+    BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode, FinishContext,
+    GrowingFile, Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
+    StagedFile, Validator, ValidatorContext, ValidatorPlugin,
 };
 use exporter_tests as _; // the well-behaved `test-jsonl`
 
@@ -146,6 +146,41 @@ broken!("kit-blind-validator", "", &["kit-always-ok"], |d, cx| {
     strict(d, cx, Flaw::None)
 });
 
+broken!("kit-lazy-follower", "", &["kit-lazy-follower"], |d, cx| {
+    strict(d, cx, Flaw::None)
+});
+
+/// Refuses an empty file or a control byte in a finished file, but passes anything while it
+/// is written.
+struct LazyFollower;
+impl Validator for LazyFollower {
+    fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+        let bytes = std::fs::read(file.path).unwrap_or_default();
+        if bytes.is_empty() || bytes.contains(&1) {
+            vec![Finding::new(
+                FindingCode::TypeError,
+                file.name,
+                "empty, or a control byte",
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+    fn follows_writes(&self) -> bool {
+        true
+    }
+    fn check_while_written(&self, _: &mut GrowingFile) -> Vec<Finding> {
+        Vec::new()
+    }
+}
+exporter_core::inventory::submit! {
+    ValidatorPlugin {
+        name: "kit-lazy-follower",
+        description: "TEST ONLY: finds nothing while a file is written.",
+        build: |_: &ValidatorContext<'_>| Ok(Box::new(LazyFollower)),
+    }
+}
+
 struct AlwaysOk;
 impl Validator for AlwaysOk {
     fn check(&self, _: &FileUnderCheck<'_>) -> Vec<Finding> {
@@ -205,4 +240,5 @@ fn each_broken_plugin_fails_its_check() {
         failed_checks("kit-blind-validator"),
         ["validators reject damage"]
     );
+    assert_eq!(failed_checks("kit-lazy-follower"), ["followers agree"]);
 }
