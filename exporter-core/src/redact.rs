@@ -31,7 +31,27 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     }
     let mut out: Option<String> = None;
     let mut copied = 0; // bytes of `text` already copied into `out`
-    let mut search = 0;
+    let mut from = 0;
+    while let Some((password, resume)) = next_password(text, from) {
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..password.start]);
+        buf.push_str(MASK);
+        copied = password.end;
+        from = resume;
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// The next password at or after byte `from`, and where to look on after it (the end of its
+/// authority).
+fn next_password(text: &str, from: usize) -> Option<(std::ops::Range<usize>, usize)> {
+    let mut search = from;
     while let Some(found) = scheme_end(&text[search..]) {
         let start = search + found;
         let rest = &text[start..];
@@ -48,20 +68,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         if colon + 1 == userinfo.len() {
             continue; // empty password: nothing to hide
         }
-        let pw_start = start + colon + 1;
-        let pw_end = start + at;
-        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
-        buf.push_str(&text[copied..pw_start]);
-        buf.push_str(MASK);
-        copied = pw_end;
+        return Some((start + colon + 1..start + at, search));
     }
-    match out {
-        None => Cow::Borrowed(text),
-        Some(mut buf) => {
-            buf.push_str(&text[copied..]);
-            Cow::Owned(buf)
-        }
-    }
+    None
 }
 
 /// Where the first `://` in `text` ends.
@@ -105,8 +114,14 @@ fn authority_len(rest: &str) -> usize {
 /// assert_eq!(s, "http://u:***@h");
 /// ```
 pub fn redact_in_place(text: &mut String) {
-    if let Cow::Owned(clean) = redact(text) {
-        *text = clean;
+    if !text.contains('@') {
+        return;
+    }
+    let mut from = 0;
+    while let Some((password, resume)) = next_password(text, from) {
+        // in place: the tail moves, nothing is allocated while the mask is no longer
+        from = resume - password.len() + MASK.len();
+        text.replace_range(password, MASK);
     }
 }
 
@@ -229,6 +244,15 @@ mod tests {
             text in "([a-z]{0,3}(://|:|@|/|\\?|#|\"|'|<|>|\\\\| |\u{a0}|\u{2028}|\u{3000}|é|ü|[A-Z0-9.%]))*"
         ) {
             proptest::prop_assert_eq!(redact(&text), redact_reference(&text));
+        }
+
+        #[test]
+        fn in_place_agrees_with_the_copy(
+            text in "([a-z]{0,3}(://|:|@|/| |é|[A-Z0-9.%]))*"
+        ) {
+            let mut in_place = text.clone();
+            redact_in_place(&mut in_place);
+            proptest::prop_assert_eq!(in_place, redact(&text));
         }
 
         #[test]

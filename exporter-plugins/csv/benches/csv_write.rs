@@ -1,5 +1,6 @@
 //! CSV writing throughput: the `csv` sink (schema checks, guard, dialect cells, dedupe,
-//! staging, hashing) against a bare `csv::Writer` writing the same rows, in one run.
+//! staging, hashing, validation) fed records pushed as maps and records read from NDJSON,
+//! against a bare `csv::Writer` writing the same rows, in one run.
 //!
 //! `cargo bench -p exporter-csv --bench csv_write`
 
@@ -94,6 +95,25 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The same rows as NDJSON: what a run reads (records stay JSON text, indexed on a parser
+    // thread, cells taken from the text).
+    let ndjson: String = records
+        .iter()
+        .map(|r| {
+            format!(
+                "{{\"type\":\"record\",\"data\":{}}}\n",
+                Value::Object(r.clone())
+            )
+        })
+        .collect();
+    let m = manifest(dir.path(), "excel");
+    group.bench_function("sink_excel_from_ndjson", |b| {
+        b.iter(|| {
+            let mut p = Pipeline::new(&m, RunOptions::default()).unwrap();
+            p.read(ndjson.as_bytes(), "bench.ndjson").unwrap();
+            p.finish().unwrap()
+        })
+    });
     // The floor: a bare csv::Writer writing the same rows (values already text).
     let rows: Vec<Vec<String>> = records
         .iter()
