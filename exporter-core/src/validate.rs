@@ -149,6 +149,27 @@ pub struct FileUnderCheck<'a> {
 }
 
 /// Checks one file. Implementations must not stop at the first problem.
+///
+/// ```
+/// use exporter_core::{FileUnderCheck, Finding, FindingCode, Validator};
+/// /// The file ends with a line feed.
+/// struct EndsWithNewline;
+/// impl Validator for EndsWithNewline {
+///     fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
+///         match std::fs::read(file.path) {
+///             Ok(bytes) if bytes.is_empty() || bytes.ends_with(b"\n") => Vec::new(),
+///             _ => vec![Finding::new(FindingCode::EncodingError, file.name, "no final line feed")],
+///         }
+///     }
+/// }
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.txt");
+/// std::fs::write(&path, "x").unwrap();
+/// let findings = EndsWithNewline.check(&FileUnderCheck { path: &path, name: "a.txt", rows: None });
+/// assert_eq!(findings[0].code, FindingCode::EncodingError);
+/// // it does not follow writes: the pipeline calls `check` on the finished file
+/// assert!(!EndsWithNewline.follows_writes());
+/// ```
 pub trait Validator: Send + Sync {
     /// Every finding; empty when the file is valid.
     fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding>;

@@ -141,12 +141,31 @@ impl GrowingFile {
     }
 
     /// Waits until the sink has finished the file (or abandoned it: then an error).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut staged = exporter_core::StagedFile::create(&dir.path().join("a.txt"), exporter_core::Fsync::Never).unwrap();
+    /// let growing = staged.growing("a.txt").unwrap();
+    /// drop(staged); // the run failed
+    /// assert!(growing.wait_until_complete().is_err());
+    /// ```
     pub fn wait_until_complete(&self) -> io::Result<()> {
         self.progress.wait_end()
     }
 
     /// The file as [`crate::Validator::check`] sees it; `rows` is known once it is complete
     /// (and stays unknown if it was given up).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut staged = exporter_core::StagedFile::create(&dir.path().join("a.txt"), exporter_core::Fsync::Never).unwrap();
+    /// let growing = staged.growing("a.txt").unwrap();
+    /// assert_eq!((growing.under_check().name, growing.under_check().rows), ("a.txt", None));
+    /// staged.add_rows(3);
+    /// let pending = staged.finish().unwrap();
+    /// assert_eq!(growing.under_check().rows, Some(3));
+    /// # drop(pending);
+    /// ```
     pub fn under_check(&self) -> FileUnderCheck<'_> {
         FileUnderCheck {
             path: &self.path,

@@ -125,6 +125,19 @@ impl StagedFile {
 
     /// A reader of this file as it is written, for a validator to check it alongside the
     /// run; `name` is what its findings call the file. See [`GrowingFile`].
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut staged = exporter_core::StagedFile::create(&dir.path().join("a.txt"), exporter_core::Fsync::Never).unwrap();
+    /// let mut growing = staged.growing("a.txt").unwrap();
+    /// staged.write_all(b"abc").unwrap();
+    /// let pending = staged.finish().unwrap();
+    /// let mut text = String::new();
+    /// growing.read_to_string(&mut text).unwrap();
+    /// assert_eq!(text, "abc");
+    /// # drop(pending);
+    /// ```
     pub fn growing(&mut self, name: &str) -> io::Result<GrowingFile> {
         GrowingFile::open(&self.staging, name.to_string(), self.progress.clone())
     }
