@@ -4,11 +4,11 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
+use exporter_core::JsonObject;
 use exporter_core::Timestamp;
 use exporter_core::serde_json::value::RawValue;
 use exporter_core::serde_json::{self, Value};
 use exporter_core::tabular::{self, Dialect};
-use serde::de::{Deserializer, MapAccess, Visitor};
 
 use crate::schema::{Field, FieldType};
 use crate::value::FieldValue;
@@ -181,7 +181,7 @@ pub fn compact_json_text(text: &str, out: &mut String) {
                 first = false;
                 out.push_str(&serde_json::to_string(key.as_ref()).unwrap_or_default());
                 out.push(':');
-                compact_json_text(value.get(), out);
+                compact_json_text(value, out);
             }
             out.push('}');
         }
@@ -217,24 +217,12 @@ fn raw_items(text: &str) -> Vec<&RawValue> {
 
 /// An object's members in the order written, keys unescaped, borrowed from its (checked)
 /// text where they can be.
-fn raw_members(text: &str) -> Vec<(Cow<'_, str>, &RawValue)> {
-    struct Members;
-    impl<'de> Visitor<'de> for Members {
-        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut members = Vec::new();
-            while let Some(key) = map.next_key::<&'de RawValue>()? {
-                members.push((unquote(key.get()), map.next_value()?));
-            }
-            Ok(members)
-        }
-    }
-    serde_json::Deserializer::from_str(text)
-        .deserialize_map(Members)
+fn raw_members(text: &str) -> Vec<(Cow<'_, str>, &str)> {
+    JsonObject::members_of(text)
         .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (unquote(key), value))
+        .collect()
 }
 
 #[cfg(test)]
