@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
+use crate::json_object::MemberList;
 
 /// Where a line came from: the input's name (a path, or `-` for standard input) and the
 /// 1-based line number.
@@ -215,7 +216,7 @@ struct FastLine<'a> {
     started_at: Option<String>,
     finished_at: Option<String>,
     #[serde(borrow)]
-    data: Option<&'a RawValue>,
+    data: Option<MemberList<'a>>,
     #[serde(borrow)]
     ts: Option<Cow<'a, str>>,
     proxy: Option<String>,
@@ -234,8 +235,8 @@ struct FastLine<'a> {
 }
 
 impl FastLine<'_> {
-    /// The event, when the line is valid in every respect; otherwise `None`.
-    fn into_event(self) -> Option<ParsedEvent> {
+    /// The event of `line`, when it is valid in every respect; otherwise `None`.
+    fn into_event(self, line: &str) -> Option<ParsedEvent> {
         match self.ty.as_deref()? {
             "campaign" => Some(ParsedEvent::Campaign(Campaign {
                 id: self.id,
@@ -244,18 +245,13 @@ impl FastLine<'_> {
                 finished_at: self.finished_at,
             })),
             "record" => {
-                let text = self.data?.get();
-                // Skipping over the object checked its syntax, but not that its `\u` escapes
-                // pair up into whole characters: objects with a surrogate escape get the full
-                // parse.
-                if !text.starts_with('{') {
-                    return None;
+                // `data` was indexed as it was read (an empty object is left to the careful
+                // parse). Skipping over its values checked their syntax, but not that `\u`
+                // escapes pair up into whole characters: those few objects get the full parse.
+                let data = JsonObject::from_members(line, &self.data?.0)?;
+                if has_surrogate_escape(data.as_str()) {
+                    JsonObject::parse(data.as_str()).ok()?;
                 }
-                let data = if has_surrogate_escape(text) {
-                    JsonObject::parse(text).ok()?
-                } else {
-                    JsonObject::index(text).ok()?
-                };
                 Some(ParsedEvent::Record(data))
             }
             "request" => {
@@ -420,7 +416,7 @@ fn timestamp(raw: Option<&RawValue>, event: &str) -> Result<Timestamp, BadLine> 
 fn parse_event(text: &str) -> Result<ParsedEvent, BadLine> {
     if let Some(event) = serde_json::from_str::<FastLine<'_>>(text)
         .ok()
-        .and_then(FastLine::into_event)
+        .and_then(|fast| fast.into_event(text))
     {
         return Ok(event);
     }
@@ -755,6 +751,9 @@ mod tests {
             r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p","status":70000}"#,
             r#"{"type":"error","ts":"2026-11-26T08:00:00Z","kind":"k","message":"m","context":null}"#,
             r#"{"type":"campaign","id":null,"name":5}"#,
+            r#"{"type":"record","data": { "a" : 1 ,"b":[ {"}":"{"} ] } , "x":2}"#,
+            r#"{"type":"record","data":{}}"#,
+            r#"{"type":"record","data":{"e":"\ud83d\ude00"},"data":{"a":1}}"#,
         ];
         let mut fast_hits = 0;
         for line in utf8_lines(example).chain(utf8_lines(golden)).chain(odd) {
@@ -762,7 +761,7 @@ mod tests {
             let checked = parse_event_checked(line);
             if let Some(fast) = serde_json::from_str::<FastLine<'_>>(line)
                 .ok()
-                .and_then(FastLine::into_event)
+                .and_then(|fast| fast.into_event(line))
             {
                 fast_hits += 1;
                 assert_eq!(Ok(fast), checked, "{line}");

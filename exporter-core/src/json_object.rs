@@ -57,21 +57,49 @@ impl JsonObject {
         if text.len() > u32::MAX as usize {
             return Err(serde::de::Error::custom("an object over 4 GiB"));
         }
+        Ok(Self::from_pairs(text, &Self::members_of(text)?))
+    }
+
+    /// The object whose members `members` were read (borrowed) out of `source`: it spans from
+    /// the `{` before the first to the `}` after the last. `None` without members (the object
+    /// cannot be placed) or for an object over 4 GiB. How the reader indexes `data` in the same
+    /// pass that reads the rest of the line.
+    pub(crate) fn from_members(source: &str, members: &[(&str, &str)]) -> Option<Self> {
+        const WS: [char; 4] = [' ', '\t', '\r', '\n'];
+        let (first, last) = (members.first()?, members.last()?);
+        let base = source.as_ptr() as usize;
+        let key_at = (first.0.as_ptr() as usize).checked_sub(base)?;
+        let value_end = (last.1.as_ptr() as usize).checked_sub(base)? + last.1.len();
+        let open = source
+            .get(..key_at)?
+            .trim_end_matches(WS)
+            .len()
+            .checked_sub(1)?;
+        let close = value_end
+            + (source.len() - value_end - source.get(value_end..)?.trim_start_matches(WS).len());
+        if source.as_bytes()[open] != b'{' || source.as_bytes().get(close) != Some(&b'}') {
+            return None;
+        }
+        let text = &source[open..=close];
+        (text.len() <= u32::MAX as usize).then(|| Self::from_pairs(text, members))
+    }
+
+    /// `text` with the members read out of it (borrowed slices of it).
+    fn from_pairs(text: &str, members: &[(&str, &str)]) -> Self {
         let span = |part: &str| {
             let start = part.as_ptr() as usize - text.as_ptr() as usize;
             (start as u32, (start + part.len()) as u32)
         };
-        let members = Self::members_of(text)?
-            .into_iter()
-            .map(|(key, value)| Member {
-                key: span(key),
-                value: span(value),
-            })
-            .collect();
-        Ok(JsonObject {
+        JsonObject {
             text: text.into(),
-            members,
-        })
+            members: members
+                .iter()
+                .map(|(key, value)| Member {
+                    key: span(key),
+                    value: span(value),
+                })
+                .collect(),
+        }
     }
 
     /// The members of the JSON object `text` as written: each key's text with its quotes and
@@ -138,6 +166,15 @@ impl fmt::Debug for JsonObject {
     }
 }
 
+/// An object's members as read by the reader's fast path (see [`JsonObject::from_members`]).
+pub(crate) struct MemberList<'a>(pub(crate) Vec<(&'a str, &'a str)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for MemberList<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(Members).map(MemberList)
+    }
+}
+
 /// Collects each member's key and value text, skipping over the values.
 struct Members;
 
@@ -179,6 +216,16 @@ mod tests {
         );
         assert_eq!(data.as_str(), text.trim());
         assert!(JsonObject::parse("{}").unwrap().members().next().is_none());
+    }
+
+    #[test]
+    fn an_object_is_found_around_its_members() {
+        let line = r#"{"type":"record","data": { "a" : 1 ,"b":[ {"}":"{"} ] }  , "x":2}"#;
+        let members = JsonObject::members_of(&line[24..line.len() - 10]).unwrap();
+        let data = JsonObject::from_members(line, &members).unwrap();
+        assert_eq!(data.as_str(), r#"{ "a" : 1 ,"b":[ {"}":"{"} ] }"#);
+        assert_eq!(data, JsonObject::parse(data.as_str()).unwrap());
+        assert!(JsonObject::from_members(line, &[]).is_none());
     }
 
     #[test]
