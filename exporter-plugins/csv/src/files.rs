@@ -14,9 +14,11 @@ pub struct TableFiles {
     delimiter: u8,
     header: Vec<String>,
     max_rows: Option<u64>,
-    current: Option<csv::Writer<StagedFile>>,
+    current: Option<StagedFile>,
     rows_in_current: u64,
     done: Vec<StagedFile>,
+    /// One encoded row, reused.
+    row: Vec<u8>,
 }
 
 /// The path of the `n`th file (1-based): `results.csv`, `results-0002.csv`, ...
@@ -57,6 +59,7 @@ impl TableFiles {
             current: None,
             rows_in_current: 0,
             done: Vec::new(),
+            row: Vec::new(),
         };
         files.start_file()?;
         Ok(files)
@@ -70,16 +73,13 @@ impl TableFiles {
         if self.dialect.bom() {
             std::io::Write::write_all(&mut file, BOM).map_err(|e| SinkError::io(e, &path))?;
         }
-        let mut w = self
-            .dialect
-            .writer_builder(self.delimiter)
-            .buffer_capacity(64 * 1024)
-            .from_writer(file);
-        w.write_record(&self.header)
-            .map_err(|e| csv_error(e, &path))?;
-        if let Some(previous) = self.current.replace(w) {
-            self.done
-                .push(into_staged(previous, self.rows_in_current, &self.base)?);
+        self.row.clear();
+        self.dialect
+            .write_row(self.delimiter, &self.header, &mut self.row);
+        std::io::Write::write_all(&mut file, &self.row).map_err(|e| SinkError::io(e, &path))?;
+        if let Some(mut previous) = self.current.replace(file) {
+            previous.add_rows(self.rows_in_current);
+            self.done.push(previous);
         }
         self.rows_in_current = 0;
         Ok(())
@@ -94,39 +94,21 @@ impl TableFiles {
         if self.max_rows.is_some_and(|m| self.rows_in_current >= m) {
             self.start_file()?;
         }
-        let w = self.current.as_mut().expect("a file is open");
-        w.write_record(cells)
-            .map_err(|e| csv_error(e, &self.base))?;
+        self.row.clear();
+        self.dialect.write_row(self.delimiter, cells, &mut self.row);
+        let file = self.current.as_mut().expect("a file is open");
+        std::io::Write::write_all(file, &self.row).map_err(|e| SinkError::io(e, &self.base))?;
         self.rows_in_current += 1;
         Ok(())
     }
 
     /// Every file, in order, ready to commit.
     pub fn finish(mut self) -> Result<Vec<StagedFile>, SinkError> {
-        if let Some(w) = self.current.take() {
-            self.done
-                .push(into_staged(w, self.rows_in_current, &self.base)?);
+        if let Some(mut file) = self.current.take() {
+            file.add_rows(self.rows_in_current);
+            self.done.push(file);
         }
         Ok(std::mem::take(&mut self.done))
-    }
-}
-
-fn into_staged(
-    w: csv::Writer<StagedFile>,
-    rows: u64,
-    base: &Path,
-) -> Result<StagedFile, SinkError> {
-    let mut file = w
-        .into_inner()
-        .map_err(|e| SinkError::io(std::io::Error::other(e.error().to_string()), base))?;
-    file.add_rows(rows);
-    Ok(file)
-}
-
-fn csv_error(e: csv::Error, path: &Path) -> SinkError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => SinkError::io(io, path),
-        other => SinkError::new(format!("{other:?}")).at(path),
     }
 }
 

@@ -267,12 +267,11 @@ impl Drop for State {
 }
 
 fn header_line(options: &Options) -> Vec<u8> {
-    let mut w = options
+    let mut line = Vec::new();
+    options
         .dialect
-        .writer_builder(options.delimiter.byte())
-        .from_writer(Vec::new());
-    w.write_record(COLUMNS).expect("in memory");
-    w.into_inner().expect("in memory")
+        .write_row(options.delimiter.byte(), COLUMNS, &mut line);
+    line
 }
 
 fn trim_line_end(line: &[u8]) -> &[u8] {
@@ -340,13 +339,9 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         e.proxy.as_deref().unwrap_or(""),
         context.as_deref().unwrap_or(""),
     ];
-    let mut w = options
-        .dialect
-        .writer_builder(options.delimiter.byte())
-        .from_writer(std::mem::take(&mut state.buf));
     let mut guarded = 0;
     let mut truncated = 0;
-    let mut record = csv::ByteRecord::new();
+    let mut record = Vec::with_capacity(cells.len());
     for cell in cells {
         let guarded_cell = if options.formula_guard {
             tabular::guard(cell)
@@ -361,10 +356,14 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
             None => (&*guarded_cell, false),
         };
         truncated += u64::from(cut);
-        record.push_field(kept.as_bytes());
+        let kept = kept.len();
+        record.push((guarded_cell, kept));
     }
-    w.write_byte_record(&record).expect("in memory");
-    state.buf = w.into_inner().expect("in memory");
+    options.dialect.write_row(
+        options.delimiter.byte(),
+        record.iter().map(|(cell, kept)| &cell.as_bytes()[..*kept]),
+        &mut state.buf,
+    );
     state.pending_rows += 1;
     state.counts.rows += 1;
     state.counts.guarded_cells += guarded;
