@@ -12,11 +12,11 @@
 //! decimals, latencies to 0.1 ms; `write_ms` to 0.001 ms, and written as 0 when
 //! `SOURCE_DATE_EPOCH` asks for a byte-reproducible report.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
-use exporter_core::stats::{HealthThresholds, RequestStats, round};
+use exporter_core::stats::{ByProxy, HealthThresholds, RequestStats, round};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
     SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
@@ -45,7 +45,7 @@ struct Summary {
     path: PathBuf,
     file: Option<StagedFile>,
     requests: RequestStats,
-    proxies: HashMap<String, ProxyCounts>,
+    proxies: ByProxy<ProxyCounts>,
     errors_by_severity: BTreeMap<Severity, u64>,
     errors_by_kind: BTreeMap<String, u64>,
 }
@@ -214,7 +214,7 @@ fn build(
         path: cx.path.clone(),
         file: None,
         requests: RequestStats::default(),
-        proxies: HashMap::new(),
+        proxies: ByProxy::default(),
         errors_by_severity: BTreeMap::new(),
         errors_by_kind: BTreeMap::new(),
     }))

@@ -20,11 +20,10 @@
 //!
 //! Rates are rounded to 4 decimals, latencies to 0.1 ms.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
-use exporter_core::stats::{Health, HealthThresholds, RequestStats, round};
+use exporter_core::stats::{ByProxy, Health, HealthThresholds, RequestStats, round};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Request,
     Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
@@ -110,7 +109,7 @@ impl ScoreWeights {
 /// stream combine into the table of the whole.
 #[derive(Clone, Debug, Default)]
 pub struct ProxyTable {
-    proxies: HashMap<String, RequestStats>,
+    proxies: ByProxy<RequestStats>,
 }
 
 impl ProxyTable {
