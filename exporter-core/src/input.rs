@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
-use crate::json_object::MemberList;
+use crate::json_object::{MemberList, has_surrogate_escape};
 
 /// Where a line came from: the input's name (a path, or `-` for standard input) and the
 /// 1-based line number.
@@ -288,22 +288,6 @@ impl FastLine<'_> {
             _ => None,
         }
     }
-}
-
-/// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair).
-fn has_surrogate_escape(text: &str) -> bool {
-    // a backslash is found with memchr; most text has none
-    text.match_indices('\\').any(|(i, _)| {
-        matches!(
-            &text.as_bytes()[i + 1..],
-            [
-                b'u',
-                b'd' | b'D',
-                b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F',
-                ..,
-            ]
-        )
-    })
 }
 
 #[derive(Deserialize)]

@@ -48,16 +48,11 @@ impl JsonObject {
         if let Err(e) = serde_json::from_str::<Map<String, Value>>(text) {
             return Err(format!("not a JSON object: {e}"));
         }
-        Self::index(text).map_err(|e| format!("not a JSON object: {e}"))
-    }
-
-    /// Indexes text whose syntax the caller has checked (by skipping over it with
-    /// `serde_json`); strings whose escapes may not decode must have had the full parse.
-    pub(crate) fn index(text: &str) -> Result<Self, serde_json::Error> {
         if text.len() > u32::MAX as usize {
-            return Err(serde::de::Error::custom("an object over 4 GiB"));
+            return Err("not a JSON object: over 4 GiB".to_string());
         }
-        Ok(Self::from_pairs(text, &Self::members_of(text)?))
+        let members = Self::members_of(text).map_err(|e| format!("not a JSON object: {e}"))?;
+        Ok(Self::from_pairs(text, &members))
     }
 
     /// The object whose members `members` were read (borrowed) out of `source`: it spans from
@@ -137,16 +132,47 @@ impl JsonObject {
     /// ```
     pub fn members(&self) -> impl Iterator<Item = (Cow<'_, str>, &str)> {
         self.members.iter().map(|m| {
-            let quoted = &self.text[m.key.0 as usize..m.key.1 as usize];
-            let inner = &quoted[1..quoted.len() - 1];
-            let key = if inner.contains('\\') {
-                // checked when read, so it decodes
-                Cow::Owned(serde_json::from_str(quoted).unwrap_or_default())
-            } else {
-                Cow::Borrowed(inner)
-            };
+            let key = Self::unquote(&self.text[m.key.0 as usize..m.key.1 as usize]);
             (key, &self.text[m.value.0 as usize..m.value.1 as usize])
         })
+    }
+
+    /// The value of a JSON string given as its text, quotes included, from a checked object
+    /// (so it decodes): borrowed unless it has escapes.
+    ///
+    /// ```
+    /// use exporter_core::JsonObject;
+    /// assert_eq!(JsonObject::unquote(r#""plain""#), "plain");
+    /// assert_eq!(JsonObject::unquote(r#""caf\u00e9 \"x\"""#), "café \"x\"");
+    /// ```
+    pub fn unquote(text: &str) -> Cow<'_, str> {
+        match &text[1..text.len() - 1] {
+            plain if !plain.contains('\\') => Cow::Borrowed(plain),
+            _ => Cow::Owned(serde_json::from_str(text).unwrap_or_default()),
+        }
+    }
+
+    /// Whether `text` is one JSON object, checked as the reader checks records: by skipping
+    /// over it, with the full parse only where a `\u` escape may be half of a surrogate pair
+    /// (skipping does not check that escapes pair up).
+    ///
+    /// ```
+    /// use exporter_core::JsonObject;
+    /// assert!(JsonObject::is_object(r#"{"a": [1, {"b": "\ud83d\ude00"}]}"#));
+    /// assert!(!JsonObject::is_object(r#"{"a": "\ud800"}"#));
+    /// assert!(!JsonObject::is_object("[1]"));
+    /// assert!(!JsonObject::is_object("{} {}"));
+    /// ```
+    pub fn is_object(text: &str) -> bool {
+        let text = text.trim();
+        if !text.starts_with('{') {
+            return false;
+        }
+        if has_surrogate_escape(text) {
+            serde_json::from_str::<Map<String, Value>>(text).is_ok()
+        } else {
+            serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+        }
     }
 
     /// The object as a map (copies; a repeated key keeps its last value).
@@ -164,6 +190,22 @@ impl fmt::Debug for JsonObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair).
+pub(crate) fn has_surrogate_escape(text: &str) -> bool {
+    // a backslash is found with memchr; most text has none
+    text.match_indices('\\').any(|(i, _)| {
+        matches!(
+            &text.as_bytes()[i + 1..],
+            [
+                b'u',
+                b'd' | b'D',
+                b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F',
+                ..,
+            ]
+        )
+    })
 }
 
 /// An object's members as read by the reader's fast path (see [`JsonObject::from_members`]).

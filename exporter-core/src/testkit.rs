@@ -380,9 +380,17 @@ impl Kit {
     }
 }
 
-/// `v`'s findings in `bytes` written through a staged file a piece at a time while it checks
-/// them, and its findings in the finished file.
-fn followed_and_finished(
+/// `v`'s findings in `bytes` written through a staged file in small flushed pieces while it
+/// [checks them as they are written](Validator::check_while_written), and its findings in the
+/// finished file: for a validator's own tests of its following path (the two must agree).
+///
+/// ```
+/// use exporter_core::{testkit::followed_and_finished, validate::Exists};
+/// let (followed, finished) = followed_and_finished(&Exists, b"a\nb\n", "t.txt", 2).unwrap();
+/// assert_eq!(followed, finished);
+/// assert!(finished.is_empty());
+/// ```
+pub fn followed_and_finished(
     v: &dyn Validator,
     bytes: &[u8],
     name: &str,
@@ -396,7 +404,8 @@ fn followed_and_finished(
     std::thread::scope(|scope| {
         let follower = scope.spawn(|| v.check_while_written(&mut growing));
         let written = (|| {
-            for piece in bytes.chunks(1000) {
+            // pieces of a prime size, so they end at every place within a row
+            for piece in bytes.chunks(97) {
                 staged.write_all(piece)?;
                 staged.flush()?;
             }

@@ -1,7 +1,6 @@
 //! Turning a checked value into cell text: per type and dialect, then the formula guard and
 //! the cell limit.
 
-use std::borrow::Cow;
 use std::fmt::Write;
 
 use exporter_core::JsonObject;
@@ -95,7 +94,7 @@ pub fn render(
                     b'n' => {}
                     b't' => out.push_str(bool_text(true, style.dialect)),
                     b'f' => out.push_str(bool_text(false, style.dialect)),
-                    b'"' => out.push_str(&unquote(item)),
+                    b'"' => out.push_str(&JsonObject::unquote(item)),
                     b'[' | b'{' => compact_json_text(item, out),
                     _ => out.push_str(&tabular::number_text(item)),
                 }
@@ -166,20 +165,25 @@ pub fn compact_json_text(text: &str, out: &mut String) {
     let text = text.trim();
     match text.as_bytes().first() {
         Some(b'{') => {
-            let mut members = raw_members(text);
+            let mut members = JsonObject::members_of(text).unwrap_or_default();
+            // keys compare unescaped (borrowed unless they have escapes)
+            let key = JsonObject::unquote;
             // stable: of equal keys the last stays last, and is the one kept
-            members.sort_by(|a, b| a.0.cmp(&b.0));
+            members.sort_by(|a, b| key(a.0).cmp(&key(b.0)));
             out.push('{');
             let mut first = true;
-            for (i, (key, value)) in members.iter().enumerate() {
-                if members.get(i + 1).is_some_and(|next| next.0 == *key) {
+            for (i, (raw_key, value)) in members.iter().enumerate() {
+                if members
+                    .get(i + 1)
+                    .is_some_and(|next| key(next.0) == key(raw_key))
+                {
                     continue;
                 }
                 if !first {
                     out.push(',');
                 }
                 first = false;
-                out.push_str(&serde_json::to_string(key.as_ref()).unwrap_or_default());
+                compact_json_text(raw_key, out); // a key is a string
                 out.push(':');
                 compact_json_text(value, out);
             }
@@ -196,33 +200,17 @@ pub fn compact_json_text(text: &str, out: &mut String) {
             out.push(']');
         }
         Some(b'"') if !text.contains('\\') => out.push_str(text),
-        Some(b'"') => out.push_str(&serde_json::to_string(&*unquote(text)).unwrap_or_default()),
+        Some(b'"') => {
+            out.push_str(&serde_json::to_string(&*JsonObject::unquote(text)).unwrap_or_default())
+        }
         Some(b't' | b'f' | b'n') => out.push_str(text),
         _ => out.push_str(&tabular::number_text(text)),
-    }
-}
-
-/// The text of a JSON string's value (checked JSON: it decodes).
-fn unquote(text: &str) -> Cow<'_, str> {
-    match &text[1..text.len() - 1] {
-        plain if !plain.contains('\\') => Cow::Borrowed(plain),
-        _ => Cow::Owned(serde_json::from_str(text).unwrap_or_default()),
     }
 }
 
 /// An array's items, borrowed from its (checked) text.
 fn raw_items(text: &str) -> Vec<&RawValue> {
     serde_json::from_str(text).unwrap_or_default()
-}
-
-/// An object's members in the order written, keys unescaped, borrowed from its (checked)
-/// text where they can be.
-fn raw_members(text: &str) -> Vec<(Cow<'_, str>, &str)> {
-    JsonObject::members_of(text)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(key, value)| (unquote(key), value))
-        .collect()
 }
 
 #[cfg(test)]

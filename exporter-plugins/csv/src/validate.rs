@@ -9,9 +9,9 @@ use std::io::BufRead;
 use exporter_core::serde_json::{self, Map, Value};
 use exporter_core::tabular::{self, BOM, Dialect};
 use exporter_core::{
-    FileUnderCheck, Finding, FindingCode, GrowingFile, Validator, ValidatorContext, ValidatorPlugin,
+    FileUnderCheck, Finding, FindingCode, GrowingFile, JsonObject, Validator, ValidatorContext,
+    ValidatorPlugin,
 };
-use serde::de::IgnoredAny;
 
 use crate::check::{check_one, is_date, is_integral};
 use crate::dedupe::KeySet;
@@ -154,16 +154,11 @@ impl TableValidator {
                     .map(|p| Value::String(p.to_string()))
                     .collect(),
             )))),
-            FieldType::Object
-                if !looks_at_items(field)
-                    && unguarded.starts_with('{')
-                    // skipping checks the syntax, not that `\u` escapes pair up
-                    && !unguarded.contains("\\ud")
-                    && !unguarded.contains("\\uD") =>
-            {
-                match serde_json::from_str::<IgnoredAny>(unguarded) {
-                    Ok(_) => Ok(FieldValue::Json(Cow::Owned(Value::Object(Map::new())))),
-                    Err(_) => bad("a JSON object"),
+            FieldType::Object if !looks_at_items(field) => {
+                if JsonObject::is_object(unguarded) {
+                    Ok(FieldValue::Json(Cow::Owned(Value::Object(Map::new()))))
+                } else {
+                    bad("a JSON object")
                 }
             }
             FieldType::Object => match serde_json::from_str::<Value>(unguarded) {
@@ -258,6 +253,17 @@ enum Keys {
     /// to the exact check, so a 64-bit collision (odds near n²/2⁶⁵) costs time, never a
     /// wrong finding.
     Short(Vec<u64>),
+}
+
+impl Keys {
+    /// Whether short keys hold a repeat (kept or other keys: never).
+    fn short_ones_repeat(&self) -> bool {
+        let Keys::Short(keys) = self else {
+            return false;
+        };
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        !keys.iter().all(|k| seen.insert(*k))
+    }
 }
 
 /// Where to cut a table into `parts` stretches: after a line feed outside quotes, near equal
@@ -513,24 +519,12 @@ impl Validator for TableValidator {
             return out.list;
         }
         self.check_bom(has_bom, &mut out);
-        let Keys::Short(keys) = &stretch.keys else {
-            unreachable!("asked for short keys")
-        };
-        let mut seen = std::collections::HashSet::with_capacity(keys.len());
-        if !keys.iter().all(|k| seen.insert(*k)) {
+        if stretch.keys.short_ones_repeat() {
             // a repeated key, or two keys sharing 64 bits: the exact check says which
-            drop((seen, stretch));
+            drop(stretch);
             return self.check(&under);
         }
-        drop(seen);
-        self.conclude(
-            out,
-            vec![Stretch {
-                keys: Keys::Set(KeySet::default()),
-                ..stretch
-            }],
-            under.rows,
-        )
+        self.conclude(out, vec![stretch], under.rows)
     }
 }
 
@@ -650,7 +644,7 @@ impl TableValidator {
                         }
                     }
                 }
-                Keys::Short(_) => unreachable!("short keys are checked before"),
+                Keys::Short(_) => {} // checked for repeats before (`short_ones_repeat`)
             }
             rows_before += stretch.rows;
         }
@@ -725,40 +719,13 @@ mod tests {
         assert_eq!(verdict(3, r#"{"a":1,"b":2}"#), Err("maxLength"));
     }
 
-    fn staged_and_growing(dir: &std::path::Path) -> (exporter_core::StagedFile, GrowingFile) {
-        let mut staged =
-            exporter_core::StagedFile::create(&dir.join("t.csv"), exporter_core::Fsync::Never)
-                .unwrap();
-        let growing = staged.growing("t.csv").unwrap();
-        (staged, growing)
-    }
-
-    /// Writes `text` through a staged file in small flushed pieces while a thread checks it
-    /// as it grows; returns those findings and the ones of a check of the finished file.
+    /// Findings of `text` checked while written, and checked when finished.
     fn followed_and_whole(
         v: &TableValidator,
         text: &str,
         rows: u64,
     ) -> (Vec<Finding>, Vec<Finding>) {
-        use std::io::Write;
-        let dir = tempfile::tempdir().unwrap();
-        let (mut staged, mut growing) = staged_and_growing(dir.path());
-        std::thread::scope(|scope| {
-            let follower = scope.spawn(|| v.check_while_written(&mut growing));
-            for piece in text.as_bytes().chunks(97) {
-                staged.write_all(piece).unwrap();
-                staged.flush().unwrap();
-            }
-            staged.add_rows(rows);
-            let pending = staged.finish().unwrap();
-            let followed = follower.join().unwrap();
-            let whole = v.check(&FileUnderCheck {
-                path: pending.staging_path(),
-                name: "t.csv",
-                rows: Some(rows),
-            });
-            (followed, whole)
-        })
+        exporter_core::testkit::followed_and_finished(v, text.as_bytes(), "t.csv", rows).unwrap()
     }
 
     #[test]
@@ -809,7 +776,12 @@ mod tests {
     fn a_file_given_up_ends_the_check_quietly() {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
-        let (mut staged, mut growing) = staged_and_growing(dir.path());
+        let mut staged = exporter_core::StagedFile::create(
+            &dir.path().join("t.csv"),
+            exporter_core::Fsync::Never,
+        )
+        .unwrap();
+        let mut growing = staged.growing("t.csv").unwrap();
         let v = validator();
         let follower = std::thread::spawn(move || v.check_while_written(&mut growing));
         staged

@@ -148,7 +148,7 @@ fn slot_text<'a>(data: &'a JsonObject, schema: &TableSchema) -> Result<Slots<'a>
         };
         match index {
             Some(i) => {
-                values[i] = from_raw(raw)?;
+                values[i] = from_raw(raw);
                 next = i + 1;
             }
             None => extra.push(key.into_owned()),
@@ -161,21 +161,16 @@ fn slot_text<'a>(data: &'a JsonObject, schema: &TableSchema) -> Result<Slots<'a>
 }
 
 /// One value from its raw JSON text.
-fn from_raw(text: &str) -> Result<FieldValue<'_>, String> {
-    Ok(match text.as_bytes().first() {
-        Some(b'"') => match &text[1..text.len() - 1] {
-            plain if !plain.contains('\\') => FieldValue::Str(Cow::Borrowed(plain)),
-            _ => FieldValue::Str(Cow::Owned(
-                serde_json::from_str(text).map_err(|e| e.to_string())?,
-            )),
-        },
+fn from_raw(text: &str) -> FieldValue<'_> {
+    match text.as_bytes().first() {
+        Some(b'"') => FieldValue::Str(JsonObject::unquote(text)),
         Some(b't') => FieldValue::Bool(true),
         Some(b'f') => FieldValue::Bool(false),
         Some(b'n') => FieldValue::Null,
         Some(b'[' | b'{') => FieldValue::JsonText(text),
         // the number's literal text, exactly as written
         _ => FieldValue::Num(Cow::Borrowed(text)),
-    })
+    }
 }
 
 /// Serializer error.
