@@ -86,10 +86,26 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.format(&Rfc3339) {
-            Ok(s) => f.write_str(&s),
-            Err(_) => write!(f, "{}", self.0),
+        // RFC 3339 has no room for years past 9999 or offsets with seconds
+        let t = self.0;
+        if !(0..=9999).contains(&t.year()) || t.offset().seconds_past_minute() != 0 {
+            return write!(f, "{t}");
         }
+        // straight into the formatter: date-time cells are written for every row
+        struct Into<'a, 'b>(&'a mut fmt::Formatter<'b>);
+        impl std::io::Write for Into<'_, '_> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let text = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
+                self.0.write_str(text).map_err(std::io::Error::other)?;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        t.format_into(&mut Into(f), &Rfc3339)
+            .map(|_| ())
+            .map_err(|_| fmt::Error)
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
-use crate::json_object::{MemberList, has_surrogate_escape};
+use crate::json_object::{MemberSpans, has_surrogate_escape};
 
 /// Where a line came from: the input's name (a path, or `-` for standard input) and the
 /// 1-based line number.
@@ -185,6 +185,11 @@ pub struct InputStats {
 /// assert_eq!(bad.reason, BadReason::UnknownType);
 /// ```
 pub fn parse_line(bytes: &[u8]) -> Line {
+    parse_line_into(bytes, &mut Spares::default())
+}
+
+/// [`parse_line`], into storage from `spares` where it can.
+pub(crate) fn parse_line_into(bytes: &[u8], spares: &mut Spares) -> Line {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Line::Blank;
@@ -198,57 +203,217 @@ pub fn parse_line(bytes: &[u8]) -> Line {
             ));
         }
     };
-    match parse_event(text) {
+    match parse_event(text, spares) {
         Ok(ev) => Line::Event(ev),
         Err(bad) => Line::Bad(bad),
     }
 }
 
-/// The fast parse: one pass straight into typed fields. Any surprise (a wrong type, a field of
-/// another event type with an odd value, a missing field) gives up and leaves the line to
-/// [`parse_event_checked`], which is the authority on what is wrong.
+/// Storage from events the sinks are done with, for the reader to fill again: a record's text
+/// and member list and a request's strings keep their capacity, so reading a record or a
+/// request into them allocates nothing once they have grown to fit.
+#[derive(Default)]
+pub(crate) struct Spares {
+    records: Vec<JsonObject>,
+    requests: Vec<Request>,
+    strings: Vec<String>,
+}
+
+impl Spares {
+    /// More than the batches in flight hold: beyond it, storage is freed.
+    const KEPT: usize = 16 * 1024;
+
+    /// Takes back an event the sinks are done with.
+    pub(crate) fn keep(&mut self, event: ParsedEvent) {
+        match event {
+            ParsedEvent::Record(data) if self.records.len() < Self::KEPT => self.records.push(data),
+            ParsedEvent::Request(r) if self.requests.len() < Self::KEPT => self.requests.push(r),
+            _ => {}
+        }
+    }
+
+    /// `slot` set to `text`, in the storage it has or a spare string.
+    fn fill(&mut self, slot: &mut Option<String>, text: Option<Text<'_>>) {
+        match (slot.as_mut(), text) {
+            (Some(s), Some(t)) => {
+                s.clear();
+                s.push_str(&t.0);
+            }
+            (None, Some(t)) => {
+                let mut s = self.strings.pop().unwrap_or_default();
+                s.push_str(&t.0);
+                *slot = Some(s);
+            }
+            (Some(_), None) => {
+                let mut s = slot.take().expect("some");
+                if self.strings.len() < Self::KEPT {
+                    s.clear();
+                    self.strings.push(s);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// A string field, borrowed from the line unless it has escapes.
 #[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl Text<'_> {
+    fn owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+/// The fields the fast parse knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Key {
+    Type,
+    Id,
+    Name,
+    StartedAt,
+    FinishedAt,
+    Data,
+    Ts,
+    Proxy,
+    Url,
+    Status,
+    LatencyMs,
+    Bytes,
+    Ok,
+    Error,
+    Blocked,
+    Severity,
+    Kind,
+    Message,
+    Context,
+    #[serde(other)]
+    Other,
+}
+
+/// The fast parse: one pass straight into typed fields, with `data` indexed as it is read
+/// into a spare record. Any surprise (a wrong type, a field of another event type with an odd
+/// value, a repeated field, a missing field) gives up and leaves the line to
+/// [`parse_event_checked`], which is the authority on what is wrong.
+#[derive(Default)]
 struct FastLine<'a> {
-    #[serde(rename = "type", borrow)]
-    ty: Option<Cow<'a, str>>,
-    id: Option<String>,
-    name: Option<String>,
-    started_at: Option<String>,
-    finished_at: Option<String>,
-    #[serde(borrow)]
-    data: Option<MemberList<'a>>,
-    #[serde(borrow)]
-    ts: Option<Cow<'a, str>>,
-    proxy: Option<String>,
-    url: Option<String>,
+    ty: Option<Text<'a>>,
+    id: Option<Text<'a>>,
+    name: Option<Text<'a>>,
+    started_at: Option<Text<'a>>,
+    finished_at: Option<Text<'a>>,
+    data: Option<JsonObject>,
+    ts: Option<Text<'a>>,
+    proxy: Option<Text<'a>>,
+    url: Option<Text<'a>>,
     status: Option<u16>,
     latency_ms: Option<f64>,
     bytes: Option<u64>,
     ok: Option<bool>,
-    error: Option<String>,
+    error: Option<Text<'a>>,
     blocked: Option<bool>,
-    #[serde(borrow)]
-    severity: Option<Cow<'a, str>>,
-    kind: Option<String>,
-    message: Option<String>,
+    severity: Option<Text<'a>>,
+    kind: Option<Text<'a>>,
+    message: Option<Text<'a>>,
     context: Option<Value>,
 }
 
+/// Reads a line into a [`FastLine`], taking spare records from `spares`.
+struct FastVisitor<'s> {
+    line: &'s str,
+    spares: &'s mut Spares,
+}
+
+impl<'de, 's> serde::de::Visitor<'de> for FastVisitor<'s> {
+    type Value = FastLine<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<FastLine<'de>, A::Error> {
+        let mut fields = FastLine::default();
+        let mut seen = 0u32;
+        while let Some(key) = map.next_key::<Key>()? {
+            let bit = 1u32 << key as u32;
+            if key != Key::Other && seen & bit != 0 {
+                return Err(serde::de::Error::custom("a repeated field"));
+            }
+            seen |= bit;
+            match key {
+                Key::Type => fields.ty = map.next_value()?,
+                Key::Id => fields.id = map.next_value()?,
+                Key::Name => fields.name = map.next_value()?,
+                Key::StartedAt => fields.started_at = map.next_value()?,
+                Key::FinishedAt => fields.finished_at = map.next_value()?,
+                Key::Data => {
+                    let mut data = self.spares.records.pop().unwrap_or_else(JsonObject::spare);
+                    map.next_value_seed(MemberSpans {
+                        source: self.line,
+                        members: data.members_mut(),
+                    })?;
+                    fields.data = Some(data);
+                }
+                Key::Ts => fields.ts = map.next_value()?,
+                Key::Proxy => fields.proxy = map.next_value()?,
+                Key::Url => fields.url = map.next_value()?,
+                Key::Status => fields.status = map.next_value()?,
+                Key::LatencyMs => fields.latency_ms = map.next_value()?,
+                Key::Bytes => fields.bytes = map.next_value()?,
+                Key::Ok => fields.ok = map.next_value()?,
+                Key::Error => fields.error = map.next_value()?,
+                Key::Blocked => fields.blocked = map.next_value()?,
+                Key::Severity => fields.severity = map.next_value()?,
+                Key::Kind => fields.kind = map.next_value()?,
+                Key::Message => fields.message = map.next_value()?,
+                Key::Context => fields.context = map.next_value()?,
+                Key::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// The event of `line` by the fast parse, when it is valid in every respect; otherwise `None`.
+fn fast_parse(line: &str, spares: &mut Spares) -> Option<ParsedEvent> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let fields =
+        serde::Deserializer::deserialize_map(&mut de, FastVisitor { line, spares }).ok()?;
+    de.end().ok()?;
+    fields.into_event(line, spares)
+}
+
 impl FastLine<'_> {
-    /// The event of `line`, when it is valid in every respect; otherwise `None`.
-    fn into_event(self, line: &str) -> Option<ParsedEvent> {
-        match self.ty.as_deref()? {
+    /// The event, when it is valid in every respect; otherwise `None`.
+    fn into_event(mut self, line: &str, spares: &mut Spares) -> Option<ParsedEvent> {
+        let ty = self.ty.take()?;
+        if ty.0 != "record"
+            && let Some(data) = self.data.take()
+        {
+            spares.keep(ParsedEvent::Record(data)); // a field of another event type
+        }
+        match &*ty.0 {
             "campaign" => Some(ParsedEvent::Campaign(Campaign {
-                id: self.id,
-                name: self.name,
-                started_at: self.started_at,
-                finished_at: self.finished_at,
+                id: self.id.map(Text::owned),
+                name: self.name.map(Text::owned),
+                started_at: self.started_at.map(Text::owned),
+                finished_at: self.finished_at.map(Text::owned),
             })),
             "record" => {
                 // `data` was indexed as it was read (an empty object is left to the careful
                 // parse). Skipping over its values checked their syntax, but not that `\u`
                 // escapes pair up into whole characters: those few objects get the full parse.
-                let data = JsonObject::from_members(line, &self.data?.0)?;
+                let mut data = self.data?;
+                if !data.refill(line) {
+                    return None;
+                }
                 if has_surrogate_escape(data.as_str()) {
                     JsonObject::parse(data.as_str()).ok()?;
                 }
@@ -261,28 +426,34 @@ impl FastLine<'_> {
                 {
                     return None;
                 }
-                Some(ParsedEvent::Request(Request {
-                    ts: Timestamp::parse(self.ts.as_deref()?).ok()?,
-                    proxy: self.proxy?,
-                    url: self.url,
-                    status: self.status,
-                    latency_ms: self.latency_ms,
-                    bytes: self.bytes,
-                    ok: self.ok,
-                    error: self.error,
-                    blocked: self.blocked,
-                }))
+                let ts = Timestamp::parse(&self.ts?.0).ok()?;
+                let proxy = self.proxy?;
+                let mut r = spares
+                    .requests
+                    .pop()
+                    .unwrap_or_else(|| Request::new(ts, String::new()));
+                r.proxy.clear();
+                r.proxy.push_str(&proxy.0);
+                spares.fill(&mut r.url, self.url);
+                spares.fill(&mut r.error, self.error);
+                r.ts = ts;
+                r.status = self.status;
+                r.latency_ms = self.latency_ms;
+                r.bytes = self.bytes;
+                r.ok = self.ok;
+                r.blocked = self.blocked;
+                Some(ParsedEvent::Request(r))
             }
             "error" => Some(ParsedEvent::Error(ErrorEvent {
-                ts: Timestamp::parse(self.ts.as_deref()?).ok()?,
-                severity: match self.severity.as_deref() {
+                ts: Timestamp::parse(&self.ts?.0).ok()?,
+                severity: match self.severity {
                     None => Severity::default(),
-                    Some(s) => s.parse().ok()?,
+                    Some(s) => s.0.parse().ok()?,
                 },
-                kind: self.kind?,
-                message: self.message?,
-                url: self.url,
-                proxy: self.proxy,
+                kind: self.kind?.owned(),
+                message: self.message?.owned(),
+                url: self.url.map(Text::owned),
+                proxy: self.proxy.map(Text::owned),
                 context: self.context,
             })),
             _ => None,
@@ -397,14 +568,11 @@ fn timestamp(raw: Option<&RawValue>, event: &str) -> Result<Timestamp, BadLine> 
         .map_err(|e| BadLine::new(BadReason::WrongType, format!("field `ts`: {e}")))
 }
 
-fn parse_event(text: &str) -> Result<ParsedEvent, BadLine> {
-    if let Some(event) = serde_json::from_str::<FastLine<'_>>(text)
-        .ok()
-        .and_then(|fast| fast.into_event(text))
-    {
-        return Ok(event);
+fn parse_event(text: &str, spares: &mut Spares) -> Result<ParsedEvent, BadLine> {
+    match fast_parse(text, spares) {
+        Some(event) => Ok(event),
+        None => parse_event_checked(text),
     }
-    parse_event_checked(text)
 }
 
 /// The careful parse: every field on its own, so a bad line gets a precise reason and message,
@@ -743,10 +911,7 @@ mod tests {
         for line in utf8_lines(example).chain(utf8_lines(golden)).chain(odd) {
             let line = line.strip_suffix('\r').unwrap_or(line);
             let checked = parse_event_checked(line);
-            if let Some(fast) = serde_json::from_str::<FastLine<'_>>(line)
-                .ok()
-                .and_then(|fast| fast.into_event(line))
-            {
+            if let Some(fast) = fast_parse(line, &mut Spares::default()) {
                 fast_hits += 1;
                 assert_eq!(Ok(fast), checked, "{line}");
             }
@@ -755,6 +920,40 @@ mod tests {
             fast_hits > 300,
             "the fast path takes the common lines ({fast_hits})"
         );
+    }
+
+    #[test]
+    fn events_read_into_spare_storage_equal_fresh_ones() {
+        let example = include_bytes!("../../examples/events.ndjson");
+        let extra: [&str; 4] = [
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"http://u:pw@h:1","url":"https://a/very/long/url/that/needs/more/room","error":"Timeout"}"#,
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p"}"#,
+            r#"{"type":"record","data":{"a":[1,{"b":2}],"c":"\u00e9"}}"#,
+            r#"{"type":"record","data":{"z":1}}"#,
+        ];
+        let lines: Vec<&[u8]> = example
+            .split(|&b| b == b'\n')
+            .chain(extra.iter().map(|l| l.as_bytes()))
+            .collect();
+        let mut spares = Spares::default();
+        // each event goes back to the spares before the next line, in three different
+        // orders, so every kind of storage is refilled by every other kind of line
+        for round in 0..3 {
+            for i in 0..lines.len() {
+                let line = lines[(i * (2 * round + 1)) % lines.len()];
+                let reused = parse_line_into(line, &mut spares);
+                assert_eq!(
+                    reused,
+                    parse_line(line),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
+                if let Line::Event(event) = reused {
+                    spares.keep(event);
+                }
+            }
+        }
+        assert!(!spares.records.is_empty() && !spares.requests.is_empty());
     }
 
     #[test]

@@ -27,14 +27,15 @@ use serde_json::{Map, Value};
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct JsonObject {
-    text: Box<str>,
-    // a Vec as collected: boxing it would cost a reallocation per record
+    // a String and a Vec, not boxed: the reader refills the objects of batches the sinks are
+    // done with, so a record costs no allocation once their capacity has grown to fit
+    text: String,
     members: Vec<Member>,
 }
 
 /// Byte ranges into the text: the key with its quotes, and the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Member {
+pub(crate) struct Member {
     key: (u32, u32),
     value: (u32, u32),
 }
@@ -51,32 +52,55 @@ impl JsonObject {
         if text.len() > u32::MAX as usize {
             return Err("not a JSON object: over 4 GiB".to_string());
         }
-        let members = Self::members_of(text).map_err(|e| format!("not a JSON object: {e}"))?;
+        let members: Vec<_> = Self::members_of(text).collect();
         Ok(Self::from_pairs(text, &members))
     }
 
-    /// The object whose members `members` were read (borrowed) out of `source`: it spans from
-    /// the `{` before the first to the `}` after the last. `None` without members (the object
-    /// cannot be placed) or for an object over 4 GiB. How the reader indexes `data` in the same
-    /// pass that reads the rest of the line.
-    pub(crate) fn from_members(source: &str, members: &[(&str, &str)]) -> Option<Self> {
-        const WS: [char; 4] = [' ', '\t', '\r', '\n'];
-        let (first, last) = (members.first()?, members.last()?);
-        let base = source.as_ptr() as usize;
-        let key_at = (first.0.as_ptr() as usize).checked_sub(base)?;
-        let value_end = (last.1.as_ptr() as usize).checked_sub(base)? + last.1.len();
-        let open = source
-            .get(..key_at)?
-            .trim_end_matches(WS)
-            .len()
-            .checked_sub(1)?;
-        let close = value_end
-            + (source.len() - value_end - source.get(value_end..)?.trim_start_matches(WS).len());
-        if source.as_bytes()[open] != b'{' || source.as_bytes().get(close) != Some(&b'}') {
-            return None;
+    /// An object with no text and no members, to be filled by [`JsonObject::refill`].
+    pub(crate) fn spare() -> Self {
+        JsonObject {
+            text: String::new(),
+            members: Vec::new(),
         }
-        let text = &source[open..=close];
-        (text.len() <= u32::MAX as usize).then(|| Self::from_pairs(text, members))
+    }
+
+    /// The member list, for [`MemberSpans`] to fill.
+    pub(crate) fn members_mut(&mut self) -> &mut Vec<Member> {
+        &mut self.members
+    }
+
+    /// Takes the object whose members were indexed (by [`MemberSpans`], into this object's own
+    /// member list, as spans of `source`) out of `source`: it spans from the `{` before the
+    /// first member to the `}` after the last. `false` without members (the object cannot be
+    /// placed) or for an object over 4 GiB. How the reader indexes `data` in the same pass
+    /// that reads the rest of the line, into storage it reuses.
+    pub(crate) fn refill(&mut self, source: &str) -> bool {
+        const WS: [char; 4] = [' ', '\t', '\r', '\n'];
+        let (Some(first), Some(last)) = (self.members.first(), self.members.last()) else {
+            return false;
+        };
+        let (key_at, value_end) = (first.key.0 as usize, last.value.1 as usize);
+        let Some(open) = source
+            .get(..key_at)
+            .and_then(|before| before.trim_end_matches(WS).len().checked_sub(1))
+        else {
+            return false;
+        };
+        let Some(after) = source.get(value_end..) else {
+            return false;
+        };
+        let close = value_end + (after.len() - after.trim_start_matches(WS).len());
+        if source.as_bytes()[open] != b'{' || source.as_bytes().get(close) != Some(&b'}') {
+            return false;
+        }
+        let shift = open as u32; // spans fit u32, so the source up to them does
+        for m in &mut self.members {
+            m.key = (m.key.0 - shift, m.key.1 - shift);
+            m.value = (m.value.0 - shift, m.value.1 - shift);
+        }
+        self.text.clear();
+        self.text.push_str(&source[open..=close]);
+        true
     }
 
     /// `text` with the members read out of it (borrowed slices of it).
@@ -86,7 +110,7 @@ impl JsonObject {
             (start as u32, (start + part.len()) as u32)
         };
         JsonObject {
-            text: text.into(),
+            text: text.to_string(),
             members: members
                 .iter()
                 .map(|(key, value)| Member {
@@ -98,17 +122,32 @@ impl JsonObject {
     }
 
     /// The members of the JSON object `text` as written: each key's text with its quotes and
-    /// its value's text, borrowed, with nothing built. For an object nested in a value (the
-    /// `csv` sink writes object cells from it); values are skipped over, not checked for
-    /// escapes that do not decode.
+    /// its value's text, borrowed, with nothing built or allocated. For checked JSON, such as
+    /// an object or array nested in a record's value (the `csv` sink writes object cells from
+    /// it): `text` is not checked, and text that is not JSON gives members that mean nothing
+    /// (never a panic).
     ///
     /// ```
-    /// let members = exporter_core::JsonObject::members_of(r#"{"a": [1, 2], "b\n": null}"#).unwrap();
-    /// assert_eq!(members, [(r#""a""#, "[1, 2]"), (r#""b\n""#, "null")]);
-    /// assert!(exporter_core::JsonObject::members_of("[1]").is_err());
+    /// use exporter_core::JsonObject;
+    /// let members: Vec<_> = JsonObject::members_of(r#" {"a": [1, "]"], "b\n": null} "#).collect();
+    /// assert_eq!(members, [(r#""a""#, r#"[1, "]"]"#), (r#""b\n""#, "null")]);
+    /// assert_eq!(JsonObject::members_of("[1]").count(), 0);
     /// ```
-    pub fn members_of(text: &str) -> Result<Vec<(&str, &str)>, serde_json::Error> {
-        serde_json::Deserializer::from_str(text).deserialize_map(Members)
+    pub fn members_of(text: &str) -> JsonMembers<'_> {
+        JsonMembers(Scan::inside(text, b'{'))
+    }
+
+    /// The items of the JSON array `text`, each item's text borrowed; like
+    /// [`JsonObject::members_of`], for checked JSON.
+    ///
+    /// ```
+    /// use exporter_core::JsonObject;
+    /// let items: Vec<_> = JsonObject::items_of(r#"[1.50, "a,\"]", {"b": [2]}, null]"#).collect();
+    /// assert_eq!(items, ["1.50", r#""a,\"]""#, r#"{"b": [2]}"#, "null"]);
+    /// assert_eq!(JsonObject::items_of("[ ]").count(), 0);
+    /// ```
+    pub fn items_of(text: &str) -> JsonItems<'_> {
+        JsonItems(Scan::inside(text, b'['))
     }
 
     /// The object's JSON text, as it was read.
@@ -208,32 +247,183 @@ pub(crate) fn has_surrogate_escape(text: &str) -> bool {
     })
 }
 
-/// An object's members as read by the reader's fast path (see [`JsonObject::from_members`]).
-pub(crate) struct MemberList<'a>(pub(crate) Vec<(&'a str, &'a str)>);
+/// Indexes an object's members as serde reads it, into `members` as spans of `source` (the
+/// text being deserialized, which the values are borrowed from): see [`JsonObject::refill`].
+pub(crate) struct MemberSpans<'s> {
+    pub(crate) source: &'s str,
+    pub(crate) members: &'s mut Vec<Member>,
+}
 
-impl<'de: 'a, 'a> serde::Deserialize<'de> for MemberList<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(Members).map(MemberList)
+impl<'de, 's> serde::de::DeserializeSeed<'de> for MemberSpans<'s> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-/// Collects each member's key and value text, skipping over the values.
-struct Members;
-
-impl<'de> Visitor<'de> for Members {
-    type Value = Vec<(&'de str, &'de str)>;
+impl<'de, 's> Visitor<'de> for MemberSpans<'s> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(32));
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let base = self.source.as_ptr() as usize;
+        let span = |part: &str| -> Result<(u32, u32), A::Error> {
+            let start = (part.as_ptr() as usize)
+                .checked_sub(base)
+                .filter(|s| s + part.len() <= self.source.len())
+                .ok_or_else(|| serde::de::Error::custom("a member outside its line"))?;
+            u32::try_from(start + part.len())
+                .map(|end| (start as u32, end))
+                .map_err(|_| serde::de::Error::custom("an object over 4 GiB"))
+        };
+        self.members.clear();
         while let Some(key) = map.next_key::<&'de RawValue>()? {
             let value: &'de RawValue = map.next_value()?;
-            members.push((key.get(), value.get()));
+            self.members.push(Member {
+                key: span(key.get())?,
+                value: span(value.get())?,
+            });
         }
-        Ok(members)
+        Ok(())
+    }
+}
+
+/// A cursor over checked JSON text: finds where values end without decoding them.
+#[derive(Clone, Debug)]
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// A cursor just inside `text`'s opening `open` (`{` or `[`); at the end when `text`
+    /// does not start with it.
+    fn inside(text: &'a str, open: u8) -> Self {
+        let text = text.trim();
+        let at = if text.as_bytes().first() == Some(&open) {
+            1
+        } else {
+            text.len()
+        };
+        Scan { text, at }
+    }
+
+    fn skip_ws(&mut self) {
+        let bytes = self.text.as_bytes();
+        while bytes
+            .get(self.at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            self.at += 1;
+        }
+    }
+
+    /// The next item of the container, after skipping a separating comma; `None` at its end.
+    fn next_value(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        match self.text.as_bytes().get(self.at)? {
+            b',' => {
+                self.at += 1;
+                self.skip_ws();
+            }
+            b']' | b'}' => {
+                self.at = self.text.len();
+                return None;
+            }
+            _ => {}
+        }
+        let start = self.at;
+        self.at = value_end(self.text.as_bytes(), start);
+        // every end found is just past an ASCII byte, so on a character boundary
+        self.text.get(start..self.at).filter(|v| !v.is_empty())
+    }
+
+    /// Skips the `:` after a member's key.
+    fn colon(&mut self) -> Option<()> {
+        self.skip_ws();
+        (self.text.as_bytes().get(self.at)? == &b':').then(|| self.at += 1)
+    }
+}
+
+/// Where the JSON value starting at `bytes[start]` ends (just past it).
+fn value_end(bytes: &[u8], start: usize) -> usize {
+    match bytes.get(start) {
+        None => start,
+        Some(b'"') => string_end(bytes, start),
+        Some(b'[' | b'{') => {
+            let mut depth = 0usize;
+            let mut at = start;
+            while let Some(&b) = bytes.get(at) {
+                match b {
+                    b'"' => {
+                        at = string_end(bytes, at);
+                        continue;
+                    }
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return at + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+            bytes.len()
+        }
+        _ => {
+            let rest = &bytes[start..];
+            start
+                + rest
+                    .iter()
+                    .position(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))
+                    .unwrap_or(rest.len())
+        }
+    }
+}
+
+/// Where the string whose opening quote is `bytes[start]` ends (just past its closing quote).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[at.min(bytes.len())..]) {
+        at += found;
+        if bytes[at] == b'"' {
+            return at + 1;
+        }
+        at += 2; // an escape: the byte after the backslash is never the closing quote
+    }
+    bytes.len()
+}
+
+/// The members of an object's text: see [`JsonObject::members_of`].
+#[derive(Clone, Debug)]
+pub struct JsonMembers<'a>(Scan<'a>);
+
+impl<'a> Iterator for JsonMembers<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let key = self.0.next_value()?;
+        self.0.colon()?;
+        let value = self.0.next_value()?;
+        Some((key, value))
+    }
+}
+
+/// The items of an array's text: see [`JsonObject::items_of`].
+#[derive(Clone, Debug)]
+pub struct JsonItems<'a>(Scan<'a>);
+
+impl<'a> Iterator for JsonItems<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.0.next_value()
     }
 }
 
@@ -263,11 +453,21 @@ mod tests {
     #[test]
     fn an_object_is_found_around_its_members() {
         let line = r#"{"type":"record","data": { "a" : 1 ,"b":[ {"}":"{"} ] }  , "x":2}"#;
-        let members = JsonObject::members_of(&line[24..line.len() - 10]).unwrap();
-        let data = JsonObject::from_members(line, &members).unwrap();
+        let mut data = JsonObject::spare();
+        let seed = MemberSpans {
+            source: line,
+            members: &mut data.members,
+        };
+        let value = &line[24..line.len() - 10];
+        serde::de::DeserializeSeed::deserialize(
+            seed,
+            &mut serde_json::Deserializer::from_str(value),
+        )
+        .unwrap();
+        assert!(data.refill(line));
         assert_eq!(data.as_str(), r#"{ "a" : 1 ,"b":[ {"}":"{"} ] }"#);
         assert_eq!(data, JsonObject::parse(data.as_str()).unwrap());
-        assert!(JsonObject::from_members(line, &[]).is_none());
+        assert!(!JsonObject::spare().refill(line));
     }
 
     #[test]
@@ -281,6 +481,69 @@ mod tests {
             "{} {}",
         ] {
             assert!(JsonObject::parse(text).is_err(), "{text}");
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = "[a-z\\\\\"\\]\\[{},: \\n\u{e9}\u{1F600}]{0,6}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((text, inner), 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The scanner splits checked JSON exactly where serde_json does, however it is
+        /// spaced and whatever its strings hold.
+        #[test]
+        fn the_scanner_splits_like_serde(value in json_value(), pretty: bool) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            let wrapped = format!(" {{ \"k\" : {text} , \"z\":[ {text} ,{text}] }} ");
+            let mut spans = Vec::new();
+            let seed = MemberSpans { source: &wrapped, members: &mut spans };
+            serde::de::DeserializeSeed::deserialize(seed, &mut serde_json::Deserializer::from_str(&wrapped)).unwrap();
+            let by_serde: Vec<(&str, &str)> = spans
+                .iter()
+                .map(|m| (&wrapped[m.key.0 as usize..m.key.1 as usize], &wrapped[m.value.0 as usize..m.value.1 as usize]))
+                .collect();
+            let scanned: Vec<_> = JsonObject::members_of(&wrapped).collect();
+            proptest::prop_assert_eq!(&scanned, &by_serde);
+            let items: Vec<&RawValue> = serde_json::from_str(by_serde[1].1).unwrap();
+            let items: Vec<&str> = items.iter().map(|i| i.get()).collect();
+            proptest::prop_assert_eq!(JsonObject::items_of(by_serde[1].1).collect::<Vec<_>>(), items);
+            match &value {
+                Value::Object(_) => {
+                    let members: Vec<_> = JsonObject::members_of(&text).collect();
+                    let mut spans = Vec::new();
+                    let seed = MemberSpans { source: &text, members: &mut spans };
+                    serde::de::DeserializeSeed::deserialize(seed, &mut serde_json::Deserializer::from_str(&text)).unwrap();
+                    proptest::prop_assert_eq!(members.len(), spans.len());
+                }
+                Value::Array(a) => proptest::prop_assert_eq!(JsonObject::items_of(&text).count(), a.len()),
+                _ => proptest::prop_assert_eq!(JsonObject::items_of(&text).count(), 0),
+            }
+        }
+
+        /// On text that is not JSON the scanner still ends, and never panics.
+        #[test]
+        fn the_scanner_survives_any_text(text in "[\\[\\]{}\",:\\\\ a1]{0,40}") {
+            let _ = JsonObject::members_of(&text).count();
+            let _ = JsonObject::items_of(&text).count();
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{ExportError, RejectedFile, SinkError};
 use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
-use crate::input::{InputStats, Location, ParsedEvent};
+use crate::input::{InputStats, Location, ParsedEvent, Spares};
 use crate::manifest::{Manifest, NamedValidator, SinkSpec};
 use crate::output::{FileReport, OutputFiles, PendingFile};
 use crate::reader::{Item, prepare, redact_event};
@@ -95,6 +95,8 @@ pub struct Pipeline {
     reproducible: bool,
     raised: Vec<ErrorEvent>,
     warned_unrouted: bool,
+    /// Events [`Pipeline::push_line`] is done with, filled again by the next line.
+    spares: Spares,
 }
 
 /// How deep failures raised while handling failures may nest before the run is stopped.
@@ -160,6 +162,7 @@ impl Pipeline {
             reproducible: opts.reproducible,
             raised: Vec::new(),
             warned_unrouted: false,
+            spares: Spares::default(),
         })
     }
 
@@ -201,8 +204,12 @@ impl Pipeline {
 
     /// Handles one input line (without its line ending).
     pub fn push_line(&mut self, raw: &[u8], at: &Location) -> Result<(), ExportError> {
-        let item = prepare(raw, at.line, &at.input);
-        self.push_item(&item, at)
+        let item = prepare(raw, at.line, &at.input, &mut self.spares);
+        let pushed = self.push_item(&item, at);
+        if let Item::Event(event) = item {
+            self.spares.keep(event);
+        }
+        pushed
     }
 
     fn push_item(&mut self, item: &Item, at: &Location) -> Result<(), ExportError> {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::ExportError;
 use crate::event::ErrorEvent;
-use crate::input::{Line, Location, ParsedEvent, bad_input_event, parse_line};
+use crate::input::{Line, Location, ParsedEvent, Spares, bad_input_event, parse_line_into};
 use crate::redact::redact_in_place;
 
 /// Lines per batch.
@@ -52,9 +52,9 @@ pub(crate) fn redact_event(event: &mut ParsedEvent) {
     }
 }
 
-/// Parses one line into what the sinks need.
-pub(crate) fn prepare(raw: &[u8], line: u64, input: &str) -> Item {
-    match parse_line(raw) {
+/// Parses one line into what the sinks need, into storage from `spares` where it can.
+pub(crate) fn prepare(raw: &[u8], line: u64, input: &str, spares: &mut Spares) -> Item {
+    match parse_line_into(raw, spares) {
         Line::Blank => Item::Blank,
         Line::Event(mut event) => {
             redact_event(&mut event);
@@ -154,16 +154,25 @@ fn parse_loop(
     out: &SyncSender<ParsedBatch>,
     returned: &Receiver<Vec<ParsedLine>>,
 ) {
+    let mut spares = Spares::default();
+    let mut spare_lines: Vec<Vec<ParsedLine>> = Vec::new();
     loop {
-        // free what the sinks are done with, here where it was allocated
-        while let Ok(used) = returned.try_recv() {
-            drop(used);
+        // what the sinks are done with is filled again (or freed here, where it was allocated)
+        while let Ok(mut used) = returned.try_recv() {
+            for l in used.drain(..) {
+                if let Item::Event(event) = l.item {
+                    spares.keep(event);
+                }
+            }
+            spare_lines.push(used);
         }
         let raw = match work.lock().unwrap_or_else(|p| p.into_inner()).recv() {
             Ok(r) => r,
             Err(_) => return, // no more input
         };
-        let mut lines = Vec::with_capacity(raw.ends.len());
+        let mut lines = spare_lines
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(raw.ends.len()));
         let mut start = 0;
         for (i, &end) in raw.ends.iter().enumerate() {
             let line = raw.first_line + i as u64;
@@ -172,7 +181,7 @@ fn parse_loop(
             let text = text.strip_suffix(b"\r").unwrap_or(text);
             lines.push(ParsedLine {
                 line,
-                item: prepare(text, line, input),
+                item: prepare(text, line, input, &mut spares),
             });
             start = end;
         }

@@ -140,33 +140,39 @@ impl Dialect {
         out.extend_from_slice(self.line_end());
     }
 
-    /// A date-time as this dialect writes it: Excel gets UTC as `YYYY-MM-DD HH:MM:SS`
-    /// (`.fff` when there is a fraction), which Excel and Calc read as a date-time; the
-    /// others get RFC 3339.
+    /// Writes a date-time as this dialect does, after what `out` holds: Excel gets UTC as
+    /// `YYYY-MM-DD HH:MM:SS` (`.fff` when there is a fraction), which Excel and Calc read as a
+    /// date-time; the others get RFC 3339.
     ///
     /// ```
     /// use exporter_core::{Timestamp, tabular::Dialect};
     /// let ts = Timestamp::parse("2026-11-26T09:00:01.25+01:00").unwrap();
-    /// assert_eq!(Dialect::Excel.datetime(&ts), "2026-11-26 08:00:01.250");
-    /// assert_eq!(Dialect::Unix.datetime(&ts), "2026-11-26T09:00:01.25+01:00");
+    /// let mut cell = String::new();
+    /// Dialect::Excel.write_datetime(&ts, &mut cell);
+    /// assert_eq!(cell, "2026-11-26 08:00:01.250");
+    /// cell.clear();
+    /// Dialect::Unix.write_datetime(&ts, &mut cell);
+    /// assert_eq!(cell, "2026-11-26T09:00:01.25+01:00");
     /// ```
-    pub fn datetime(self, ts: &Timestamp) -> String {
+    pub fn write_datetime(self, ts: &Timestamp, out: &mut String) {
+        use std::fmt::Write;
         match self {
-            Dialect::Excel => excel_datetime(ts),
-            _ => ts.to_string(),
+            Dialect::Excel => excel_datetime(ts, out),
+            _ => {
+                let _ = write!(out, "{ts}");
+            }
         }
     }
 }
 
-fn excel_datetime(ts: &Timestamp) -> String {
+fn excel_datetime(ts: &Timestamp, out: &mut String) {
     let t = ts.as_offset_datetime().to_offset(time::UtcOffset::UTC);
     if (0..=9999).contains(&t.year()) {
         // digit by digit: this runs for every date-time cell of a large table
-        let mut s = String::with_capacity(23);
         let mut push = |n: u32, width: u32, sep: Option<char>| {
-            s.extend(sep);
+            out.extend(sep);
             for p in (0..width).rev() {
-                s.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
+                out.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
             }
         };
         push(t.year() as u32, 4, None);
@@ -178,9 +184,11 @@ fn excel_datetime(ts: &Timestamp) -> String {
         if t.nanosecond() != 0 {
             push(t.millisecond().into(), 3, Some('.'));
         }
-        return s;
+        return;
     }
-    let mut s = format!(
+    use std::fmt::Write;
+    let _ = write!(
+        out,
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),
         u8::from(t.month()),
@@ -190,9 +198,8 @@ fn excel_datetime(ts: &Timestamp) -> String {
         t.second()
     );
     if t.nanosecond() != 0 {
-        s.push_str(&format!(".{:03}", t.millisecond()));
+        let _ = write!(out, ".{:03}", t.millisecond());
     }
-    s
 }
 
 /// A field delimiter: one ASCII character other than a quote, CR or LF (`","` by default).
@@ -310,29 +317,34 @@ pub fn truncate_utf16(cell: &str, limit: usize) -> (&str, bool) {
     (cell, false)
 }
 
-/// A JSON number as cell text: integers keep all their digits whatever their size; other
-/// numbers become the shortest decimal text that reads back to the same value, never in
-/// exponent form.
+/// Writes a JSON number as cell text after what `out` holds: integers keep all their digits
+/// whatever their size; other numbers become the shortest decimal text that reads back to the
+/// same value, never in exponent form.
 ///
 /// ```
-/// use exporter_core::tabular::number_text;
-/// assert_eq!(number_text("9007199254740993"), "9007199254740993");
-/// assert_eq!(number_text("1e21"), "1000000000000000000000");
-/// assert_eq!(number_text("0.30000000000000004"), "0.30000000000000004");
-/// assert_eq!(number_text("4.50"), "4.5");
-/// assert_eq!(number_text("1.5E-7"), "0.00000015");
-/// assert_eq!(number_text("-0.0"), "-0");
-/// assert_eq!(number_text("1e400"), format!("1{}", "0".repeat(400)));
+/// use exporter_core::tabular::write_number;
+/// let cell = |text: &str| {
+///     let mut out = String::new();
+///     write_number(text, &mut out);
+///     out
+/// };
+/// assert_eq!(cell("9007199254740993"), "9007199254740993");
+/// assert_eq!(cell("1e21"), "1000000000000000000000");
+/// assert_eq!(cell("0.30000000000000004"), "0.30000000000000004");
+/// assert_eq!(cell("4.50"), "4.5");
+/// assert_eq!(cell("1.5E-7"), "0.00000015");
+/// assert_eq!(cell("-0.0"), "-0");
+/// assert_eq!(cell("1e400"), format!("1{}", "0".repeat(400)));
 /// ```
-pub fn number_text(text: &str) -> Cow<'_, str> {
+pub fn write_number(text: &str, out: &mut String) {
     let digits = text.strip_prefix('-').unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Cow::Borrowed(text);
+        return out.push_str(text);
     }
     if let Some(short) = plain_decimal(text) {
-        return Cow::Borrowed(short);
+        return out.push_str(short);
     }
-    shortest_via_f64(text)
+    shortest_via_f64(text, out)
 }
 
 /// `[-]digits.digits` with at most 15 digits in all is already the shortest text for its
@@ -351,10 +363,13 @@ fn plain_decimal(text: &str) -> Option<&str> {
     Some(text.trim_end_matches('0').trim_end_matches('.'))
 }
 
-fn shortest_via_f64(text: &str) -> Cow<'_, str> {
+fn shortest_via_f64(text: &str, out: &mut String) {
+    use std::fmt::Write;
     match text.parse::<f64>() {
-        Ok(f) if f.is_finite() => Cow::Owned(format!("{f}")),
-        _ => Cow::Owned(expand_exponent(text)),
+        Ok(f) if f.is_finite() => {
+            let _ = write!(out, "{f}");
+        }
+        _ => out.push_str(&expand_exponent(text)),
     }
 }
 
@@ -433,9 +448,10 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn number_text_reads_back_to_the_same_f64(f in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+        fn number_cells_read_back_to_the_same_f64(f in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
             for text in [format!("{f:e}"), format!("{f}"), format!("{f:E}")] {
-                let cell = number_text(&text);
+                let mut cell = String::new();
+                write_number(&text, &mut cell);
                 proptest::prop_assert!(!cell.contains(['e', 'E']), "{cell}");
                 proptest::prop_assert_eq!(cell.parse::<f64>().unwrap(), f);
             }
@@ -453,7 +469,9 @@ mod tests {
             if t.nanosecond() != 0 {
                 want.push_str(&format!(".{:03}", t.millisecond()));
             }
-            proptest::prop_assert_eq!(excel_datetime(&ts), want);
+            let mut cell = String::new();
+            excel_datetime(&ts, &mut cell);
+            proptest::prop_assert_eq!(cell, want);
         }
 
         #[test]
@@ -461,7 +479,10 @@ mod tests {
             neg in proptest::bool::ANY, int in "0|[1-9][0-9]{0,7}", frac in "[0-9]{1,7}",
         ) {
             let text = format!("{}{int}.{frac}", if neg { "-" } else { "" });
-            proptest::prop_assert_eq!(number_text(&text), shortest_via_f64(&text));
+            let (mut fast, mut slow) = (String::new(), String::new());
+            write_number(&text, &mut fast);
+            shortest_via_f64(&text, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
         }
 
         #[test]

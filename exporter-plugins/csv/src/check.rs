@@ -250,7 +250,9 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         if broken {
             let b = match bound {
                 Bound::Number(b) => {
-                    exporter_core::tabular::number_text(&b.to_string()).into_owned()
+                    let mut text = String::new();
+                    exporter_core::tabular::write_number(&b.to_string(), &mut text);
+                    text
                 }
                 Bound::Text(t) => t.clone(),
             };

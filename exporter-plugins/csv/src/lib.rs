@@ -35,7 +35,7 @@ use check::check;
 use dedupe::KeySet;
 use files::TableFiles;
 use render::{CellStyle, render};
-use value::{FieldValue, slot};
+use value::{FieldValue, Slots, reuse_row, slot_into};
 
 /// What to do with a record that breaks the schema.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -155,6 +155,8 @@ struct CsvSink {
     tally: RecordTally,
     cells: Vec<String>,
     key_buf: Vec<String>,
+    /// Storage for the values of one record, reused for the next.
+    row: Vec<FieldValue<'static>>,
 }
 
 impl CsvSink {
@@ -213,7 +215,7 @@ impl CsvSink {
                 FieldValue::Missing | FieldValue::Null => {}
                 FieldValue::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
                 FieldValue::Str(s) => buf.push_str(s),
-                FieldValue::Num(n) => buf.push_str(&exporter_core::tabular::number_text(n)),
+                FieldValue::Num(n) => exporter_core::tabular::write_number(n, buf),
                 FieldValue::Json(j) => render::compact_json(j, buf),
                 FieldValue::JsonText(t) => render::compact_json_text(t, buf),
             }
@@ -223,7 +225,7 @@ impl CsvSink {
 
     fn record(&mut self, record: &Record<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
         self.tally.received += 1;
-        let slots = match slot(record, &self.schema) {
+        let slots = match slot_into(record, &self.schema, std::mem::take(&mut self.row)) {
             Ok(s) => s,
             Err(msg) => {
                 let v = Violation {
@@ -234,6 +236,18 @@ impl CsvSink {
                 return self.reject(record, vec![v], cx);
             }
         };
+        let done = self.slotted(record, &slots, cx);
+        self.row = reuse_row(slots.values);
+        done
+    }
+
+    /// Checks, renders and writes (or rejects, or counts as a duplicate) a slotted record.
+    fn slotted(
+        &mut self,
+        record: &Record<'_>,
+        slots: &Slots<'_>,
+        cx: &mut EventContext<'_>,
+    ) -> Result<(), SinkError> {
         let mut violations = Vec::new();
         if !slots.extra.is_empty() {
             self.tally.extra_fields += 1;
@@ -294,8 +308,9 @@ impl CsvSink {
         }
         // Only a valid record claims its key.
         if !self.key_fields.is_empty() {
-            let fields = self.key_fields.clone();
+            let fields = std::mem::take(&mut self.key_fields);
             let key = self.key_of(&slots.values, &fields);
+            self.key_fields = fields;
             if !self.keys.insert(key) {
                 self.tally.duplicates += 1;
                 return Ok(());
@@ -430,6 +445,7 @@ fn build(
         },
         cells: vec![String::new(); n],
         key_buf: Vec::new(),
+        row: Vec::new(),
         schema,
     }))
 }

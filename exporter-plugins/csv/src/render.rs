@@ -5,7 +5,6 @@ use std::fmt::Write;
 
 use exporter_core::JsonObject;
 use exporter_core::Timestamp;
-use exporter_core::serde_json::value::RawValue;
 use exporter_core::serde_json::{self, Value};
 use exporter_core::tabular::{self, Dialect};
 
@@ -51,13 +50,13 @@ pub fn render(
             false
         }
         FieldValue::Num(n) => {
-            out.push_str(&tabular::number_text(n));
+            tabular::write_number(n, out);
             false
         }
         FieldValue::Str(s) => {
             match (field.ty, style.dialect) {
                 (FieldType::Datetime, Dialect::Excel) => match Timestamp::parse(s) {
-                    Ok(ts) => out.push_str(&style.dialect.datetime(&ts)),
+                    Ok(ts) => style.dialect.write_datetime(&ts, out),
                     Err(_) => out.push_str(s),
                 },
                 _ => out.push_str(s),
@@ -75,7 +74,7 @@ pub fn render(
                             Value::Null => {}
                             Value::Bool(b) => out.push_str(bool_text(*b, style.dialect)),
                             Value::String(s) => out.push_str(s),
-                            Value::Number(n) => out.push_str(&tabular::number_text(n.as_str())),
+                            Value::Number(n) => tabular::write_number(n.as_str(), out),
                             nested => compact_json(nested, out),
                         }
                     }
@@ -85,18 +84,17 @@ pub fn render(
             true
         }
         FieldValue::JsonText(text) if text.starts_with('[') => {
-            for (i, item) in raw_items(text).into_iter().enumerate() {
+            for (i, item) in JsonObject::items_of(text).enumerate() {
                 if i > 0 {
                     out.push_str(&style.array_separator);
                 }
-                let item = item.get();
                 match item.as_bytes()[0] {
                     b'n' => {}
                     b't' => out.push_str(bool_text(true, style.dialect)),
                     b'f' => out.push_str(bool_text(false, style.dialect)),
                     b'"' => out.push_str(&JsonObject::unquote(item)),
                     b'[' | b'{' => compact_json_text(item, out),
-                    _ => out.push_str(&tabular::number_text(item)),
+                    _ => tabular::write_number(item, out),
                 }
             }
             true
@@ -132,7 +130,7 @@ pub fn compact_json(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&tabular::number_text(n.as_str())),
+        Value::Number(n) => tabular::write_number(n.as_str(), out),
         Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
         Value::Array(items) => {
             out.push('[');
@@ -165,7 +163,23 @@ pub fn compact_json_text(text: &str, out: &mut String) {
     let text = text.trim();
     match text.as_bytes().first() {
         Some(b'{') => {
-            let mut members = JsonObject::members_of(text).unwrap_or_default();
+            // small objects are sorted on the stack: this runs for every object cell
+            const ON_STACK: usize = 16;
+            let mut stack = [("", ""); ON_STACK];
+            let mut n = 0;
+            for member in JsonObject::members_of(text) {
+                if let Some(slot) = stack.get_mut(n) {
+                    *slot = member;
+                }
+                n += 1;
+            }
+            let mut heap = Vec::new();
+            let members = if n <= ON_STACK {
+                &mut stack[..n]
+            } else {
+                heap.extend(JsonObject::members_of(text));
+                &mut heap[..]
+            };
             // keys compare unescaped (borrowed unless they have escapes)
             let key = JsonObject::unquote;
             // stable: of equal keys the last stays last, and is the one kept
@@ -191,11 +205,11 @@ pub fn compact_json_text(text: &str, out: &mut String) {
         }
         Some(b'[') => {
             out.push('[');
-            for (i, item) in raw_items(text).into_iter().enumerate() {
+            for (i, item) in JsonObject::items_of(text).enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                compact_json_text(item.get(), out);
+                compact_json_text(item, out);
             }
             out.push(']');
         }
@@ -204,13 +218,8 @@ pub fn compact_json_text(text: &str, out: &mut String) {
             out.push_str(&serde_json::to_string(&*JsonObject::unquote(text)).unwrap_or_default())
         }
         Some(b't' | b'f' | b'n') => out.push_str(text),
-        _ => out.push_str(&tabular::number_text(text)),
+        _ => tabular::write_number(text, out),
     }
-}
-
-/// An array's items, borrowed from its (checked) text.
-fn raw_items(text: &str) -> Vec<&RawValue> {
-    serde_json::from_str(text).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -90,17 +90,32 @@ pub struct Slots<'a> {
 
 /// Slots a record: JSON records are borrowed (from their text or their map); typed records
 /// are captured field by field.
+#[cfg(test)]
 pub fn slot<'a>(record: &Record<'a>, schema: &TableSchema) -> Result<Slots<'a>, String> {
+    slot_into(record, schema, Vec::new())
+}
+
+/// Slots a record: JSON records are borrowed (from their text or their map); typed records
+/// are captured field by field. Into the storage of `values` (whatever it holds is dropped):
+/// the sink slots every record into one row of storage, which [`reuse_row`] takes back for
+/// the next one.
+pub fn slot_into<'a>(
+    record: &Record<'a>,
+    schema: &TableSchema,
+    values: Vec<FieldValue<'_>>,
+) -> Result<Slots<'a>, String> {
+    let mut values = reuse_row(values);
+    values.resize(schema.fields.len(), FieldValue::Missing);
     if let Some(data) = record.as_text() {
-        return slot_text(data, schema);
+        return slot_text(data, schema, values);
     }
     match record.as_json() {
-        Some(map) => Ok(slot_json(map, schema)),
+        Some(map) => Ok(slot_json(map, schema, values)),
         None => {
             let mut capture = Capture {
                 schema,
                 slots: Slots {
-                    values: vec![FieldValue::Missing; schema.fields.len()],
+                    values: values.into_iter().map(|_| FieldValue::Missing).collect(),
                     extra: Vec::new(),
                 },
                 key: None,
@@ -111,10 +126,23 @@ pub fn slot<'a>(record: &Record<'a>, schema: &TableSchema) -> Result<Slots<'a>, 
     }
 }
 
-fn slot_json<'a>(map: &'a Map<String, Value>, schema: &TableSchema) -> Slots<'a> {
+/// The storage of `values`, emptied, for values of any lifetime.
+pub fn reuse_row<'b>(mut values: Vec<FieldValue<'_>>) -> Vec<FieldValue<'b>> {
+    values.clear();
+    // collected into a vector of the same layout, a vector's iterator keeps its storage
+    values
+        .into_iter()
+        .map(|_| unreachable!("emptied"))
+        .collect()
+}
+
+fn slot_json<'a>(
+    map: &'a Map<String, Value>,
+    schema: &TableSchema,
+    mut values: Vec<FieldValue<'a>>,
+) -> Slots<'a> {
     // The map iterates its keys in sorted order and the schema keeps its names sorted too:
     // one merge pass places every value and finds the extra keys, with no hashing.
-    let mut values = vec![FieldValue::Missing; schema.fields.len()];
     let mut extra = Vec::new();
     let mut names = schema.sorted_names().iter().peekable();
     for (key, value) in map {
@@ -135,9 +163,12 @@ fn slot_json<'a>(map: &'a Map<String, Value>, schema: &TableSchema) -> Slots<'a>
 
 /// Slots a record read as text, from its members' raw values: strings without escapes and
 /// numbers are borrowed, and no map is built.
-fn slot_text<'a>(data: &'a JsonObject, schema: &TableSchema) -> Result<Slots<'a>, String> {
+fn slot_text<'a>(
+    data: &'a JsonObject,
+    schema: &TableSchema,
+    mut values: Vec<FieldValue<'a>>,
+) -> Result<Slots<'a>, String> {
     let fields = &schema.fields;
-    let mut values = vec![FieldValue::Missing; fields.len()];
     let mut extra = Vec::new();
     // records usually list their keys in schema order: try the next field before hashing
     let mut next = 0;

@@ -324,7 +324,8 @@ fn repair_torn_tail(f: &mut File, len: u64) -> io::Result<u64> {
 
 fn encode_row(state: &mut State, e: &ErrorEvent) {
     let options = state.options;
-    let ts = options.dialect.datetime(&e.ts);
+    let mut ts = String::new();
+    options.dialect.write_datetime(&e.ts, &mut ts);
     let context = e
         .context
         .as_ref()
