@@ -220,8 +220,9 @@ pub(crate) struct Spares {
 }
 
 impl Spares {
-    /// More than the batches in flight hold: beyond it, storage is freed.
-    const KEPT: usize = 16 * 1024;
+    /// About what one batch of lines turns over: beyond it, storage is freed (kept, it would
+    /// only add to peak memory).
+    const KEPT: usize = 1024;
 
     /// Takes back an event the sinks are done with.
     pub(crate) fn keep(&mut self, event: ParsedEvent) {

@@ -98,8 +98,11 @@ impl JsonObject {
             m.key = (m.key.0 - shift, m.key.1 - shift);
             m.value = (m.value.0 - shift, m.value.1 - shift);
         }
+        let text = &source[open..=close];
         self.text.clear();
-        self.text.push_str(&source[open..=close]);
+        // exactly: storage kept for the next record should not hold twice what records need
+        self.text.reserve_exact(text.len());
+        self.text.push_str(text);
         true
     }
 

@@ -134,8 +134,13 @@ impl TableValidator {
             FieldType::Date if is_date(unguarded) => Ok(FieldValue::Str(Cow::Borrowed(unguarded))),
             FieldType::Date => bad("a date (YYYY-MM-DD)"),
             FieldType::Datetime => match self.dialect {
-                Dialect::Excel => match excel_to_rfc3339(unguarded) {
-                    Some(s) => Ok(FieldValue::Str(Cow::Owned(s))),
+                Dialect::Excel => match excel_to_rfc3339(unguarded, &mut [0; 64]) {
+                    // the text is built only for constraints that compare it; otherwise a
+                    // valid date-time (no allocation) stands for the cell in the type check
+                    Some(_) if !compares_value(field) => {
+                        Ok(FieldValue::Str(Cow::Borrowed(VALID_DATETIME)))
+                    }
+                    Some(rfc) => Ok(FieldValue::Str(Cow::Owned(rfc.to_string()))),
                     None => bad("an Excel date-time (YYYY-MM-DD HH:MM:SS[.fff])"),
                 },
                 _ if exporter_core::Timestamp::parse(unguarded).is_ok() => {
@@ -224,10 +229,29 @@ fn looks_at_items(field: &Field) -> bool {
     c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some()
 }
 
-fn excel_to_rfc3339(s: &str) -> Option<String> {
+/// Whether a field's constraints look at a value beyond its type.
+fn compares_value(field: &Field) -> bool {
+    let c = &field.constraints;
+    looks_at_items(field) || c.minimum.is_some() || c.maximum.is_some() || c.pattern.is_some()
+}
+
+/// Stands for a date-time cell whose value no constraint compares.
+const VALID_DATETIME: &str = "1970-01-01T00:00:00Z";
+
+/// `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as the RFC 3339 text it stands for, built in `buf` (a
+/// longer cell is no date-time), when that is a valid date-time.
+fn excel_to_rfc3339<'b>(s: &str, buf: &'b mut [u8; 64]) -> Option<&'b str> {
     let (date, time) = s.split_once(' ')?;
-    let rfc = format!("{date}T{time}Z");
-    exporter_core::Timestamp::parse(&rfc).ok().map(|_| rfc)
+    let len = date.len() + time.len() + 2;
+    if len > buf.len() {
+        return None;
+    }
+    buf[..date.len()].copy_from_slice(date.as_bytes());
+    buf[date.len()] = b'T';
+    buf[date.len() + 1..len - 1].copy_from_slice(time.as_bytes());
+    buf[len - 1] = b'Z';
+    let rfc = std::str::from_utf8(&buf[..len]).ok()?;
+    exporter_core::Timestamp::parse(rfc).ok().map(|_| rfc)
 }
 
 /// Tables smaller than this are checked on one thread.
@@ -327,25 +351,35 @@ impl TableValidator {
             .from_reader(
                 Framing::new(input, self.dialect.line_end() == b"\r\n").without_utf8_check(),
             );
-        let mut records = reader.byte_records();
+        // one record for every row: reading a row allocates nothing
+        let mut record = csv::ByteRecord::new();
         if header {
-            self.check_header(records.next(), &mut out);
+            let first = match reader.read_byte_record(&mut record) {
+                Ok(true) => Some(Ok(record.clone())),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            };
+            self.check_header(first, &mut out);
         }
         let n = self.schema.fields.len();
         let mut rows = 0u64;
-        // sized once for every row of the file: the other stretches' keys join this set
-        for record in records {
+        loop {
+            let read = reader.read_byte_record(&mut record);
+            if matches!(read, Ok(false)) {
+                break;
+            }
             rows += 1;
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    out.push(
-                        out.finding(FindingCode::EncodingError, format!("unreadable row: {e}"))
-                            .at_row(rows),
-                    );
-                    continue;
+            if let Err(e) = read {
+                let io = e.is_io_error();
+                out.push(
+                    out.finding(FindingCode::EncodingError, format!("unreadable row: {e}"))
+                        .at_row(rows),
+                );
+                if io {
+                    break; // the same read would fail again
                 }
-            };
+                continue;
+            }
             if record.len() > n {
                 out.push(
                     out.finding(
@@ -717,6 +751,40 @@ mod tests {
         assert_eq!(verdict(2, "a; b; c"), Err("maxLength"));
         assert_eq!(verdict(3, r#"{"a":1}"#), Ok(()));
         assert_eq!(verdict(3, r#"{"a":1,"b":2}"#), Err("maxLength"));
+    }
+
+    #[test]
+    fn excel_date_time_cells_are_read_with_or_without_their_value() {
+        let mut v = validator();
+        v.schema = TableSchema::from_json(json!({"fields": [
+            {"name": "at", "type": "datetime"},
+            {"name": "after", "type": "datetime", "constraints": {"minimum": "2026-01-01T00:00:00Z"}}
+        ]}))
+        .unwrap();
+        let fields = v.schema.fields.clone();
+        let verdict = |i: usize, cell: &str| match v.cell_value(&fields[i], cell) {
+            Err(_) => Err("type"),
+            Ok(value) => match check_one(&v.schema, &fields[i], &value) {
+                Some(violation) => Err(violation.rule),
+                None => Ok(()),
+            },
+        };
+        for i in 0..2 {
+            assert_eq!(verdict(i, "2026-11-26 08:00:01.250"), Ok(()));
+            assert_eq!(verdict(i, "2026-11-26 08:00:01"), Ok(()));
+            let long = format!("2026-11-26 08:00:01.{}", "0".repeat(70));
+            for bad in [
+                "2026-11-26T08:00:01Z",
+                "2026-13-26 08:00:01",
+                "yesterday",
+                &long,
+            ] {
+                assert_eq!(verdict(i, bad), Err("type"), "{bad}");
+            }
+        }
+        // the value is compared only where a constraint asks
+        assert_eq!(verdict(0, "1999-12-31 23:59:59"), Ok(()));
+        assert_eq!(verdict(1, "1999-12-31 23:59:59"), Err("minimum"));
     }
 
     /// Findings of `text` checked while written, and checked when finished.
