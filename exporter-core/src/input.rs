@@ -217,18 +217,25 @@ pub(crate) struct Spares {
     records: Vec<JsonObject>,
     requests: Vec<Request>,
     strings: Vec<String>,
+    /// Events of each kind kept at most: what the batches in flight hold, since they all come
+    /// back (sometimes several batches at once); beyond it, storage is freed.
+    kept: usize,
 }
 
 impl Spares {
-    /// About what one batch of lines turns over: beyond it, storage is freed (kept, it would
-    /// only add to peak memory).
-    const KEPT: usize = 1024;
+    /// Spares that keep up to `kept` events of each kind.
+    pub(crate) fn keeping(kept: usize) -> Self {
+        Spares {
+            kept,
+            ..Spares::default()
+        }
+    }
 
     /// Takes back an event the sinks are done with.
     pub(crate) fn keep(&mut self, event: ParsedEvent) {
         match event {
-            ParsedEvent::Record(data) if self.records.len() < Self::KEPT => self.records.push(data),
-            ParsedEvent::Request(r) if self.requests.len() < Self::KEPT => self.requests.push(r),
+            ParsedEvent::Record(data) if self.records.len() < self.kept => self.records.push(data),
+            ParsedEvent::Request(r) if self.requests.len() < self.kept => self.requests.push(r),
             _ => {}
         }
     }
@@ -247,7 +254,7 @@ impl Spares {
             }
             (Some(_), None) => {
                 let mut s = slot.take().expect("some");
-                if self.strings.len() < Self::KEPT {
+                if self.strings.len() < self.kept {
                     s.clear();
                     self.strings.push(s);
                 }

@@ -162,7 +162,7 @@ impl Pipeline {
             reproducible: opts.reproducible,
             raised: Vec::new(),
             warned_unrouted: false,
-            spares: Spares::default(),
+            spares: Spares::keeping(1),
         })
     }
 

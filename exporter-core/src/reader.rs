@@ -20,6 +20,9 @@ const BATCH_LINES: usize = 1024;
 const RAW_IN_FLIGHT: usize = 4;
 /// Parsed batches queued for the sinks.
 const PARSED_IN_FLIGHT: usize = 8;
+/// About the most lines parsed and not yet given back at once: queued, waiting their turn,
+/// and the one the sinks are on.
+const EVENTS_IN_FLIGHT: usize = (PARSED_IN_FLIGHT + 2) * BATCH_LINES;
 
 /// A line made ready for the sinks.
 pub(crate) enum Item {
@@ -154,7 +157,7 @@ fn parse_loop(
     out: &SyncSender<ParsedBatch>,
     returned: &Receiver<Vec<ParsedLine>>,
 ) {
-    let mut spares = Spares::default();
+    let mut spares = Spares::keeping(EVENTS_IN_FLIGHT);
     let mut spare_lines: Vec<Vec<ParsedLine>> = Vec::new();
     loop {
         // what the sinks are done with is filled again (or freed here, where it was allocated)
