@@ -3,8 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// A JSON object kept as its source text, with where each member's key and value are.
@@ -36,8 +34,8 @@ pub struct JsonObject {
 /// Byte ranges into the text: the key with its quotes, and the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Member {
-    key: (u32, u32),
-    value: (u32, u32),
+    pub(crate) key: (u32, u32),
+    pub(crate) value: (u32, u32),
 }
 
 impl JsonObject {
@@ -64,13 +62,13 @@ impl JsonObject {
         }
     }
 
-    /// The member list, for [`MemberSpans`] to fill.
+    /// The member list, for the reader to fill.
     pub(crate) fn members_mut(&mut self) -> &mut Vec<Member> {
         &mut self.members
     }
 
-    /// Takes the object whose members were indexed (by [`MemberSpans`], into this object's own
-    /// member list, as spans of `source`) out of `source`: it spans from the `{` before the
+    /// Takes the object whose members were indexed (into this object's own member list, as
+    /// spans of `source`) out of `source`: it spans from the `{` before the
     /// first member to the `}` after the last. `false` without members (the object cannot be
     /// placed) or for an object over 4 GiB. How the reader indexes `data` in the same pass
     /// that reads the rest of the line, into storage it reuses.
@@ -100,8 +98,9 @@ impl JsonObject {
         }
         let text = &source[open..=close];
         self.text.clear();
-        // exactly: storage kept for the next record should not hold twice what records need
-        self.text.reserve_exact(text.len());
+        // not doubled: storage kept for the next record should not hold twice what records
+        // need; rounded up, so records a few bytes longer than the last fit as they are
+        self.text.reserve_exact(text.len().next_multiple_of(256));
         self.text.push_str(text);
         true
     }
@@ -188,10 +187,59 @@ impl JsonObject {
     /// assert_eq!(JsonObject::unquote(r#""caf\u00e9 \"x\"""#), "café \"x\"");
     /// ```
     pub fn unquote(text: &str) -> Cow<'_, str> {
-        match &text[1..text.len() - 1] {
+        match text
+            .get(1..text.len().saturating_sub(1))
+            .unwrap_or_default()
+        {
             plain if !plain.contains('\\') => Cow::Borrowed(plain),
-            _ => Cow::Owned(serde_json::from_str(text).unwrap_or_default()),
+            _ => {
+                let mut value = String::new();
+                Self::unquote_into(text, &mut value);
+                Cow::Owned(value)
+            }
         }
+    }
+
+    /// Writes the value of a JSON string given as its text, quotes included, after what `out`
+    /// holds: [`JsonObject::unquote`] into storage of the caller's. For text from a checked
+    /// object; other text gives a value that means nothing (never a panic).
+    ///
+    /// ```
+    /// let mut out = String::from("> ");
+    /// exporter_core::JsonObject::unquote_into(r#""a\tb \ud83d\ude00""#, &mut out);
+    /// assert_eq!(out, "> a\tb \u{1F600}");
+    /// ```
+    pub fn unquote_into(text: &str, out: &mut String) {
+        let inner = text
+            .get(1..text.len().saturating_sub(1))
+            .unwrap_or_default();
+        decode_string(inner, |part| out.push_str(part));
+    }
+
+    /// Writes `value` as a JSON string, quotes included, escaped as `serde_json` escapes it
+    /// (so cells of compact JSON read the same whichever way they were made).
+    ///
+    /// ```
+    /// let mut out = String::new();
+    /// exporter_core::JsonObject::quote_into("a \"b\"\n\u{1}é", &mut out);
+    /// assert_eq!(out, r#""a \"b\"\n\u0001é""#);
+    /// ```
+    pub fn quote_into(value: &str, out: &mut String) {
+        out.push('"');
+        escape_into(value, out);
+        out.push('"');
+    }
+
+    /// A JSON string given as its text, quotes included, from a checked object, written as
+    /// `serde_json` would write its value: [`JsonObject::unquote`] then
+    /// [`JsonObject::quote_into`], without the value in between.
+    pub fn requote_into(text: &str, out: &mut String) {
+        out.push('"');
+        let inner = text
+            .get(1..text.len().saturating_sub(1))
+            .unwrap_or_default();
+        decode_string(inner, |part| escape_into(part, out));
+        out.push('"');
     }
 
     /// Whether `text` is one JSON object, checked as the reader checks records: by skipping
@@ -211,10 +259,13 @@ impl JsonObject {
             return false;
         }
         if has_surrogate_escape(text) {
-            serde_json::from_str::<Map<String, Value>>(text).is_ok()
-        } else {
-            serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+            return serde_json::from_str::<Map<String, Value>>(text).is_ok();
         }
+        // read without allocating; serde_json decides only what the cursor refuses (nesting
+        // deeper than it reads, or text that is no JSON at all)
+        let mut c = crate::json_cursor::Cursor::new(text);
+        (c.value().is_some() && c.at_end())
+            || serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
     }
 
     /// The object as a map (copies; a repeated key keeps its last value).
@@ -234,6 +285,78 @@ impl fmt::Debug for JsonObject {
     }
 }
 
+/// Hands `emit` the value of the string whose text between the quotes is `inner`, piece by
+/// piece: runs without escapes as they are, each escape decoded.
+fn decode_string(inner: &str, mut emit: impl FnMut(&str)) {
+    let mut rest = inner;
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
+        emit(&rest[..at]);
+        let escape = rest.as_bytes().get(at + 1).copied();
+        rest = rest.get(at + 2..).unwrap_or_default();
+        let c = match escape {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let hex = |s: &str| s.get(..4).and_then(|h| u32::from_str_radix(h, 16).ok());
+                let Some(unit) = hex(rest) else {
+                    return;
+                };
+                rest = &rest[4..];
+                let pair = (0xD800..0xDC00).contains(&unit)
+                    && rest.starts_with("\\u")
+                    && hex(&rest[2..]).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+                let code = if pair {
+                    let low = hex(&rest[2..]).unwrap_or(0xDC00);
+                    rest = &rest[6..];
+                    0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    unit
+                };
+                char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+            }
+            _ => return,
+        };
+        emit(c.encode_utf8(&mut [0; 4]));
+    }
+    emit(rest);
+}
+
+/// Escapes `value` for a JSON string as `serde_json` does: quote, backslash and control
+/// characters (the short forms where JSON has them), nothing else.
+fn escape_into(value: &str, out: &mut String) {
+    let mut from = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&value[from..i]);
+        from = i + 1;
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(short);
+        }
+    }
+    out.push_str(&value[from..]);
+}
+
 /// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair).
 pub(crate) fn has_surrogate_escape(text: &str) -> bool {
     // a backslash is found with memchr; most text has none
@@ -251,12 +374,20 @@ pub(crate) fn has_surrogate_escape(text: &str) -> bool {
 }
 
 /// Indexes an object's members as serde reads it, into `members` as spans of `source` (the
-/// text being deserialized, which the values are borrowed from): see [`JsonObject::refill`].
+/// text being deserialized, which the values are borrowed from): what the tests hold the
+/// reader's own indexing and the scanner to.
+#[cfg(test)]
+use serde::de::{Deserializer, MapAccess, Visitor};
+#[cfg(test)]
+use serde_json::value::RawValue;
+
+#[cfg(test)]
 pub(crate) struct MemberSpans<'s> {
     pub(crate) source: &'s str,
     pub(crate) members: &'s mut Vec<Member>,
 }
 
+#[cfg(test)]
 impl<'de, 's> serde::de::DeserializeSeed<'de> for MemberSpans<'s> {
     type Value = ();
 
@@ -265,6 +396,7 @@ impl<'de, 's> serde::de::DeserializeSeed<'de> for MemberSpans<'s> {
     }
 }
 
+#[cfg(test)]
 impl<'de, 's> Visitor<'de> for MemberSpans<'s> {
     type Value = ();
 
@@ -487,30 +619,11 @@ mod tests {
         }
     }
 
-    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        let text = "[a-z\\\\\"\\]\\[{},: \\n\u{e9}\u{1F600}]{0,6}";
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            (-1e6f64..1e6).prop_map(Value::from),
-            text.prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 5, move |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                proptest::collection::vec((text, inner), 0..5)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest::proptest! {
         /// The scanner splits checked JSON exactly where serde_json does, however it is
         /// spaced and whatever its strings hold.
         #[test]
-        fn the_scanner_splits_like_serde(value in json_value(), pretty: bool) {
+        fn the_scanner_splits_like_serde(value in crate::json_cursor::tests::json_value(), pretty: bool) {
             let text = if pretty {
                 serde_json::to_string_pretty(&value).unwrap()
             } else {
@@ -547,6 +660,52 @@ mod tests {
         fn the_scanner_survives_any_text(text in "[\\[\\]{}\",:\\\\ a1]{0,40}") {
             let _ = JsonObject::members_of(&text).count();
             let _ = JsonObject::items_of(&text).count();
+        }
+    }
+
+    proptest::proptest! {
+        /// Strings decode as serde_json decodes them, whichever characters were written as
+        /// escapes (surrogate pairs included), and are written back as serde_json writes them.
+        #[test]
+        fn strings_decode_and_encode_as_serde_does(
+            value in "\\PC*|[\"\\\\/\u{0}-\u{1f}\u{7f}é\u{1F600}a]{0,12}",
+            escape_mask: u64,
+        ) {
+            let mut text = String::from("\"");
+            for (i, c) in value.chars().enumerate() {
+                let plain = escape_mask >> (i % 64) & 1 == 0;
+                match c {
+                    '"' | '\\' => {
+                        text.push('\\');
+                        text.push(c);
+                    }
+                    c if (c as u32) < 0x20 || !plain => {
+                        let mut units = [0u16; 2];
+                        for unit in c.encode_utf16(&mut units) {
+                            text.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    c => text.push(c),
+                }
+            }
+            text.push('"');
+            let by_serde: String = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert_eq!(&by_serde, &value);
+            proptest::prop_assert_eq!(JsonObject::unquote(&text), by_serde.as_str());
+            let mut quoted = String::new();
+            JsonObject::quote_into(&value, &mut quoted);
+            proptest::prop_assert_eq!(&quoted, &serde_json::to_string(&value).unwrap());
+            let mut requoted = String::new();
+            JsonObject::requote_into(&text, &mut requoted);
+            proptest::prop_assert_eq!(requoted, quoted);
+        }
+
+        /// On text that is no JSON string, decoding still ends, and never panics.
+        #[test]
+        fn decoding_survives_any_text(text in "[\\\\u\"0-9a-fA-FdD]{0,16}") {
+            let _ = JsonObject::unquote(&text);
+            let mut out = String::new();
+            JsonObject::requote_into(&text, &mut out);
         }
     }
 }

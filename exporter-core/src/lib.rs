@@ -22,6 +22,7 @@ pub mod clock;
 mod error;
 pub mod event;
 pub mod input;
+mod json_cursor;
 mod json_object;
 pub mod manifest;
 pub mod output;

@@ -19,7 +19,7 @@ const BATCH_LINES: usize = 1024;
 /// Raw batches queued for the parsers.
 const RAW_IN_FLIGHT: usize = 4;
 /// Parsed batches queued for the sinks.
-const PARSED_IN_FLIGHT: usize = 8;
+const PARSED_IN_FLIGHT: usize = 4;
 /// About the most lines parsed and not yet given back at once: queued, waiting their turn,
 /// and the one the sinks are on.
 const EVENTS_IN_FLIGHT: usize = (PARSED_IN_FLIGHT + 2) * BATCH_LINES;

@@ -35,7 +35,7 @@ use check::check;
 use dedupe::KeySet;
 use files::TableFiles;
 use render::{CellStyle, render};
-use value::{FieldValue, Slots, reuse_row, slot_into};
+use value::{FieldValue, RowStorage, Slots, slot_into};
 
 /// What to do with a record that breaks the schema.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -156,7 +156,7 @@ struct CsvSink {
     cells: Vec<String>,
     key_buf: Vec<String>,
     /// Storage for the values of one record, reused for the next.
-    row: Vec<FieldValue<'static>>,
+    row: RowStorage,
 }
 
 impl CsvSink {
@@ -225,7 +225,7 @@ impl CsvSink {
 
     fn record(&mut self, record: &Record<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
         self.tally.received += 1;
-        let slots = match slot_into(record, &self.schema, std::mem::take(&mut self.row)) {
+        let slots = match slot_into(record, &self.schema, &mut self.row) {
             Ok(s) => s,
             Err(msg) => {
                 let v = Violation {
@@ -237,7 +237,7 @@ impl CsvSink {
             }
         };
         let done = self.slotted(record, &slots, cx);
-        self.row = reuse_row(slots.values);
+        self.row.keep(slots.values);
         done
     }
 
@@ -445,7 +445,7 @@ fn build(
         },
         cells: vec![String::new(); n],
         key_buf: Vec::new(),
-        row: Vec::new(),
+        row: RowStorage::default(),
         schema,
     }))
 }

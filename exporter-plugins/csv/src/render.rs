@@ -1,11 +1,9 @@
 //! Turning a checked value into cell text: per type and dialect, then the formula guard and
 //! the cell limit.
 
-use std::fmt::Write;
-
 use exporter_core::JsonObject;
 use exporter_core::Timestamp;
-use exporter_core::serde_json::{self, Value};
+use exporter_core::serde_json::Value;
 use exporter_core::tabular::{self, Dialect};
 
 use crate::schema::{Field, FieldType};
@@ -92,7 +90,7 @@ pub fn render(
                     b'n' => {}
                     b't' => out.push_str(bool_text(true, style.dialect)),
                     b'f' => out.push_str(bool_text(false, style.dialect)),
-                    b'"' => out.push_str(&JsonObject::unquote(item)),
+                    b'"' => JsonObject::unquote_into(item, out),
                     b'[' | b'{' => compact_json_text(item, out),
                     _ => tabular::write_number(item, out),
                 }
@@ -125,13 +123,13 @@ fn bool_text(b: bool, dialect: Dialect) -> &'static str {
     if b { t } else { f }
 }
 
-/// Compact JSON with every number written as [`tabular::number_text`] (no exponents).
+/// Compact JSON with every number written as [`tabular::write_number`] (no exponents).
 pub fn compact_json(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => tabular::write_number(n.as_str(), out),
-        Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+        Value::String(s) => JsonObject::quote_into(s, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -148,7 +146,8 @@ pub fn compact_json(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                let _ = write!(out, "{}:", serde_json::to_string(k).unwrap_or_default());
+                JsonObject::quote_into(k, out);
+                out.push(':');
                 compact_json(item, out);
             }
             out.push('}');
@@ -214,9 +213,7 @@ pub fn compact_json_text(text: &str, out: &mut String) {
             out.push(']');
         }
         Some(b'"') if !text.contains('\\') => out.push_str(text),
-        Some(b'"') => {
-            out.push_str(&serde_json::to_string(&*JsonObject::unquote(text)).unwrap_or_default())
-        }
+        Some(b'"') => JsonObject::requote_into(text, out),
         Some(b't' | b'f' | b'n') => out.push_str(text),
         _ => tabular::write_number(text, out),
     }
@@ -226,7 +223,9 @@ pub fn compact_json_text(text: &str, out: &mut String) {
 mod tests {
     use super::*;
     use crate::schema::TableSchema;
+    use exporter_core::serde_json;
     use exporter_core::serde_json::json;
+    use std::fmt::Write;
 
     fn cell(ty: &str, v: Value, dialect: Dialect) -> (String, CellEffects) {
         let schema =

@@ -92,22 +92,58 @@ pub struct Slots<'a> {
 /// are captured field by field.
 #[cfg(test)]
 pub fn slot<'a>(record: &Record<'a>, schema: &TableSchema) -> Result<Slots<'a>, String> {
-    slot_into(record, schema, Vec::new())
+    slot_into(record, schema, &mut RowStorage::default())
+}
+
+/// Storage for one record's values, reused record after record: the row of values, and
+/// strings that values decoded from escaped JSON text are written into.
+#[derive(Debug, Default)]
+pub struct RowStorage {
+    values: Vec<FieldValue<'static>>,
+    strings: Vec<String>,
+}
+
+impl RowStorage {
+    /// Takes back the values of a record the sink is done with.
+    pub fn keep(&mut self, mut values: Vec<FieldValue<'_>>) {
+        // a string per field at most: as many as one record can take
+        let room = values.len();
+        for value in values.drain(..) {
+            if let FieldValue::Str(Cow::Owned(mut s)) = value
+                && self.strings.len() < room
+            {
+                s.clear();
+                self.strings.push(s);
+            }
+        }
+        // collected into a vector of the same layout, a vector's iterator keeps its storage
+        self.values = values
+            .into_iter()
+            .map(|_| unreachable!("emptied"))
+            .collect();
+    }
+
+    /// The row, emptied, for values of any lifetime.
+    fn row<'b>(&mut self) -> Vec<FieldValue<'b>> {
+        std::mem::take(&mut self.values)
+            .into_iter()
+            .map(|_| unreachable!("kept empty"))
+            .collect()
+    }
 }
 
 /// Slots a record: JSON records are borrowed (from their text or their map); typed records
-/// are captured field by field. Into the storage of `values` (whatever it holds is dropped):
-/// the sink slots every record into one row of storage, which [`reuse_row`] takes back for
-/// the next one.
+/// are captured field by field. Into `storage` (see [`RowStorage::keep`]): the sink slots
+/// every record into one row of storage.
 pub fn slot_into<'a>(
     record: &Record<'a>,
     schema: &TableSchema,
-    values: Vec<FieldValue<'_>>,
+    storage: &mut RowStorage,
 ) -> Result<Slots<'a>, String> {
-    let mut values = reuse_row(values);
+    let mut values = storage.row();
     values.resize(schema.fields.len(), FieldValue::Missing);
     if let Some(data) = record.as_text() {
-        return slot_text(data, schema, values);
+        return slot_text(data, schema, values, &mut storage.strings);
     }
     match record.as_json() {
         Some(map) => Ok(slot_json(map, schema, values)),
@@ -124,16 +160,6 @@ pub fn slot_into<'a>(
             Ok(capture.slots)
         }
     }
-}
-
-/// The storage of `values`, emptied, for values of any lifetime.
-pub fn reuse_row<'b>(mut values: Vec<FieldValue<'_>>) -> Vec<FieldValue<'b>> {
-    values.clear();
-    // collected into a vector of the same layout, a vector's iterator keeps its storage
-    values
-        .into_iter()
-        .map(|_| unreachable!("emptied"))
-        .collect()
 }
 
 fn slot_json<'a>(
@@ -167,6 +193,7 @@ fn slot_text<'a>(
     data: &'a JsonObject,
     schema: &TableSchema,
     mut values: Vec<FieldValue<'a>>,
+    strings: &mut Vec<String>,
 ) -> Result<Slots<'a>, String> {
     let fields = &schema.fields;
     let mut extra = Vec::new();
@@ -179,7 +206,7 @@ fn slot_text<'a>(
         };
         match index {
             Some(i) => {
-                values[i] = from_raw(raw);
+                values[i] = from_raw(raw, strings);
                 next = i + 1;
             }
             None => extra.push(key.into_owned()),
@@ -191,10 +218,17 @@ fn slot_text<'a>(
     Ok(Slots { values, extra })
 }
 
-/// One value from its raw JSON text.
-fn from_raw(text: &str) -> FieldValue<'_> {
+/// One value from its raw JSON text; a string with escapes is decoded into one of `strings`.
+fn from_raw<'a>(text: &'a str, strings: &mut Vec<String>) -> FieldValue<'a> {
     match text.as_bytes().first() {
-        Some(b'"') => FieldValue::Str(JsonObject::unquote(text)),
+        Some(b'"') if !text.contains('\\') => {
+            FieldValue::Str(Cow::Borrowed(&text[1..text.len() - 1]))
+        }
+        Some(b'"') => {
+            let mut value = strings.pop().unwrap_or_default();
+            JsonObject::unquote_into(text, &mut value);
+            FieldValue::Str(Cow::Owned(value))
+        }
         Some(b't') => FieldValue::Bool(true),
         Some(b'f') => FieldValue::Bool(false),
         Some(b'n') => FieldValue::Null,
@@ -550,6 +584,49 @@ mod tests {
             {"name": "id"}, {"name": "n", "type": "number"}, {"name": "tags", "type": "array"}, {"name": "ok", "type": "boolean"}
         ]}))
         .unwrap()
+    }
+
+    #[test]
+    fn one_row_of_storage_slots_record_after_record() {
+        let s = schema();
+        let texts = [
+            r#"{"id": "caf\u00e9 \"1\"", "n": 1, "tags": ["a"], "ok": true}"#,
+            r#"{"id": "plain", "n": 2.5}"#,
+            r#"{"id": "tab\there", "tags": [], "ok": null}"#,
+        ];
+        let records: Vec<JsonObject> = texts
+            .iter()
+            .map(|t| JsonObject::parse(t).unwrap())
+            .collect();
+        let mut storage = RowStorage::default();
+        for round in 0..3 {
+            for data in records.iter().cycle().skip(round).take(records.len()) {
+                let reused = slot_into(&Record::text(data), &s, &mut storage).unwrap();
+                let fresh = slot(&Record::text(data), &s).unwrap();
+                assert_eq!(reused.values, fresh.values, "{data:?}");
+                storage.keep(reused.values);
+            }
+        }
+        assert_eq!(
+            storage.strings.len(),
+            1,
+            "the decoded string's storage is kept"
+        );
+        #[derive(serde::Serialize)]
+        struct Typed {
+            id: String,
+        }
+        for i in 0..10 {
+            let typed = Typed {
+                id: format!("t{i}"),
+            };
+            let slots = slot_into(&Record::typed(&typed), &s, &mut storage).unwrap();
+            storage.keep(slots.values);
+        }
+        assert!(
+            storage.strings.len() <= s.fields.len(),
+            "typed records' strings are not hoarded"
+        );
     }
 
     #[test]

@@ -1,0 +1,349 @@
+//! A strict reader of JSON text for the hot path: it checks the grammar of RFC 8259 as it goes
+//! and hands out the text of what it read, decoding and allocating nothing. Whatever it cannot
+//! be sure of (nesting deeper than [`MAX_DEPTH`]) it refuses, like anything invalid, and the
+//! caller falls back to serde_json.
+
+/// How deep arrays and objects may nest. Below serde_json's limit when it builds values (128
+/// levels, counting the record's own object), so whatever passes here passes there too; and
+/// far from the depth at which code that walks a value recursively would run out of stack.
+pub(crate) const MAX_DEPTH: u32 = 100;
+
+/// A position in JSON text; each method reads one piece of grammar at the position (after any
+/// whitespace) and moves past it, or returns `None` when the text does not follow it.
+#[derive(Clone, Debug)]
+pub(crate) struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Cursor { text, at: 0 }
+    }
+
+    /// The byte offset reached.
+    pub(crate) fn at(&self) -> usize {
+        self.at
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// Skips whitespace, then gives the next byte without reading it.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        let bytes = self.bytes();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.at) {
+            self.at += 1;
+        }
+        bytes.get(self.at).copied()
+    }
+
+    /// Reads the byte `b`.
+    pub(crate) fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    /// Whether only whitespace is left.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// Reads a string: its text between the quotes (escapes as written), and whether it has
+    /// any escape.
+    pub(crate) fn string(&mut self) -> Option<(&'a str, bool)> {
+        self.eat(b'"')?;
+        let bytes = self.bytes();
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            // control characters must be escaped; the text is UTF-8 already, so any other
+            // byte is part of a character
+            let rest = &bytes[self.at..];
+            let skip = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            self.at += skip;
+            match bytes[self.at] {
+                b'"' => {
+                    self.at += 1;
+                    return Some((&self.text[start..self.at - 1], escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    match bytes.get(self.at + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 2,
+                        b'u' => {
+                            let hex = bytes.get(self.at + 2..self.at + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            self.at += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a raw control character
+            }
+        }
+    }
+
+    /// Reads a number: its text, checked against the grammar
+    /// (`-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`), and whether it is an integer
+    /// (no fraction, no exponent).
+    pub(crate) fn number(&mut self) -> Option<(&'a str, bool)> {
+        self.peek()?;
+        let bytes = self.bytes();
+        let start = self.at;
+        let digits = |at: &mut usize| {
+            let from = *at;
+            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            *at > from
+        };
+        let mut at = self.at;
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        match bytes.get(at)? {
+            b'0' => at += 1,
+            b'1'..=b'9' => {
+                digits(&mut at);
+            }
+            _ => return None,
+        }
+        let mut integer = true;
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            integer = false;
+            if !digits(&mut at) {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = bytes.get(at) {
+            at += 1;
+            integer = false;
+            if let Some(b'+' | b'-') = bytes.get(at) {
+                at += 1;
+            }
+            if !digits(&mut at) {
+                return None;
+            }
+        }
+        // a digit straight after `0` (`01`) is no number
+        if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        self.at = at;
+        Some((&self.text[start..at], integer))
+    }
+
+    /// Reads `true`, `false` or `null`: `Some(Some(bool))`, or `Some(None)` for null.
+    pub(crate) fn literal(&mut self) -> Option<Option<bool>> {
+        let (value, word): (Option<bool>, &[u8]) = match self.peek()? {
+            b't' => (Some(true), b"true"),
+            b'f' => (Some(false), b"false"),
+            b'n' => (None, b"null"),
+            _ => return None,
+        };
+        if self.bytes().get(self.at..self.at + word.len())? != word {
+            return None;
+        }
+        self.at += word.len();
+        Some(value)
+    }
+
+    /// Reads any value, checking all of it: its text.
+    pub(crate) fn value(&mut self) -> Option<&'a str> {
+        let start = {
+            self.peek()?;
+            self.at
+        };
+        // one bit per open array (0) or object (1), innermost lowest
+        let mut open: u128 = 0;
+        let mut depth = 0u32;
+        loop {
+            // a value, or the end of an empty array or object
+            match self.peek()? {
+                b'{' | b'[' => {
+                    let object = self.bytes()[self.at] == b'{';
+                    self.at += 1;
+                    let close = if object { b'}' } else { b']' };
+                    if self.peek()? == close {
+                        self.at += 1;
+                    } else {
+                        if depth == MAX_DEPTH {
+                            return None;
+                        }
+                        open = open << 1 | u128::from(object);
+                        depth += 1;
+                        if object {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                _ => {
+                    self.literal()?;
+                }
+            }
+            // after a value: close what ends here, then the next item, or the end
+            loop {
+                if depth == 0 {
+                    return Some(&self.text[start..self.at]);
+                }
+                let object = open & 1 == 1;
+                match (self.peek()?, object) {
+                    (b',', _) => {
+                        self.at += 1;
+                        if object {
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    (b'}', true) | (b']', false) => {
+                        self.at += 1;
+                        open >>= 1;
+                        depth -= 1;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// Reads a member's key and the colon after it: the key's text between its quotes, and
+    /// whether it has escapes.
+    pub(crate) fn member_key(&mut self) -> Option<(&'a str, bool)> {
+        let key = self.string()?;
+        self.eat(b':')?;
+        Some(key)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// Any JSON value, nested a few levels, with strings that hold quotes, backslashes,
+    /// brackets and characters beyond ASCII.
+    pub(crate) fn json_value() -> impl Strategy<Value = Value> {
+        let text = "[a-z\\\\\"\\]\\[{},: \\n\u{e9}\u{1F600}]{0,6}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((text, inner), 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn serde_reads(text: &str) -> bool {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    }
+
+    proptest! {
+        /// Valid JSON is read whole, however it is spaced.
+        #[test]
+        fn reads_any_json(value in json_value(), pretty: bool) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            let mut c = Cursor::new(&text);
+            prop_assert_eq!(c.value(), Some(text.as_str()));
+        }
+
+        /// Broken JSON is refused exactly where serde_json refuses it.
+        #[test]
+        fn refuses_what_serde_refuses(
+            value in json_value(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0..3u8, "[\\[\\]{}\",:\\\\ 0-9eE.+\\-tfnrua\u{1}]"), 1..4),
+        ) {
+            let mut text: Vec<char> = serde_json::to_string(&value).unwrap().chars().collect();
+            for (at, op, with) in edits {
+                let with = with.chars().next().unwrap();
+                let i = at.index(text.len() + 1);
+                match op {
+                    0 => text.insert(i, with),
+                    1 if i < text.len() => { text.remove(i); }
+                    _ if i < text.len() => text[i] = with,
+                    _ => text.push(with),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let mut c = Cursor::new(&text);
+            let ours = c.value().is_some() && c.at_end();
+            prop_assert_eq!(ours, serde_reads(&text), "{}", text);
+        }
+    }
+
+    fn valid(text: &str) -> bool {
+        let mut c = Cursor::new(text);
+        c.value().is_some() && c.at_end()
+    }
+
+    #[test]
+    fn reads_what_json_allows_and_nothing_else() {
+        for good in [
+            "0",
+            "-0.5e+10",
+            "1E-2",
+            r#""a\"\\\/\b\f\n\r\t\u00e9""#,
+            " [ 1 , {\"a\" : [ ] , \"b\":{}} , null,true,false ] ",
+            "{}",
+            "[[[]]]",
+        ] {
+            assert!(valid(good), "{good}");
+        }
+        for bad in [
+            "01",
+            "1.",
+            "-",
+            "1e",
+            ".5",
+            "+1",
+            "[1,]",
+            "{\"a\":1,}",
+            "{\"a\"}",
+            "{1:2}",
+            "[1 2]",
+            "tru",
+            "nul",
+            "\"a",
+            "\"\\x\"",
+            "\"\\u12G4\"",
+            "\"tab\there\"",
+            "[}",
+            "{]",
+            "[",
+            "NaN",
+            "'a'",
+        ] {
+            assert!(!valid(bad), "{bad}");
+        }
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(
+            valid(&deep(MAX_DEPTH as usize + 1)),
+            "an innermost empty array adds no level"
+        );
+        assert!(!valid(&deep(MAX_DEPTH as usize + 2)));
+    }
+}
