@@ -302,3 +302,36 @@ fn a_read_only_output_directory_fails_before_reading_input() {
         "failed before reading: {err}"
     );
 }
+
+#[test]
+fn a_record_nested_too_deep_is_bad_input_not_a_crash() {
+    let ws = workspace();
+    ws.write(
+        "m.toml",
+        "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"csv\"\npath = \"results.csv\"\nschema = \"s.json\"\n[[sinks]]\ntype = \"error-log\"\npath = \"errors.csv\"\n",
+    );
+    ws.write(
+        "s.json",
+        r#"{"fields": [{"name": "id"}, {"name": "x", "type": "array"}]}"#,
+    );
+    // 127 levels counting `data` itself is the most serde_json reads; the first two lines
+    // are taken (the second by the careful parse), the third is bad input, and the fourth
+    // (200,000 levels) once overflowed the stack of the table writer
+    let nested = |id: &str, arrays: usize| {
+        format!(
+            "{{\"type\":\"record\",\"data\":{{\"id\":\"{id}\",\"x\":{}{}}}}}\n",
+            "[".repeat(arrays),
+            "]".repeat(arrays)
+        )
+    };
+    let input = nested("a", 99) + &nested("b", 126) + &nested("c", 127) + &nested("d", 200_000);
+    ws.write("in.ndjson", input);
+    let out = ws.run(&["run", "-m", "m.toml", "in.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = ws.read("out/results.csv");
+    let ids: Vec<&str> = table.lines().skip(1).map(|l| &l[..1]).collect();
+    assert_eq!(ids, ["a", "b"]);
+    let log = ws.read("out/errors.csv");
+    assert_eq!(log.matches("recursion limit exceeded").count(), 2, "{log}");
+    assert!(log.contains("in.ndjson:3") && log.contains("in.ndjson:4"));
+}
