@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
 use crate::json_cursor::Cursor;
-use crate::json_object::{Member, has_surrogate_escape};
+use crate::json_object::Member;
 
 /// Where a line came from: the input's name (a path, or `-` for standard input) and the
 /// 1-based line number.
@@ -281,6 +281,8 @@ struct FastLine<'a> {
     started_at: Option<Text<'a>>,
     finished_at: Option<Text<'a>>,
     data: Option<JsonObject>,
+    /// Whether `data` has `\u` escapes of surrogates (whether they pair up is not checked).
+    data_has_surrogates: bool,
     ts: Option<Text<'a>>,
     proxy: Option<Text<'a>>,
     url: Option<Text<'a>>,
@@ -361,8 +363,10 @@ impl<'a> FastLine<'a> {
                 }
                 Slot::Data if c.peek()? == b'{' => {
                     let mut data = spares.records.pop().unwrap_or_else(JsonObject::spare);
+                    let before = c.surrogate_escapes();
                     read_members(&mut c, data.members_mut())?;
                     fields.data = Some(data);
+                    fields.data_has_surrogates = c.surrogate_escapes() > before;
                 }
                 Slot::Data => {
                     if c.literal()?.is_some() {
@@ -473,13 +477,14 @@ impl FastLine<'_> {
             })),
             "record" => {
                 // `data` was indexed as it was read (an empty object is left to the careful
-                // parse). Skipping over its values checked their syntax, but not that `\u`
-                // escapes pair up into whole characters: those few objects get the full parse.
+                // parse). Reading its values checked their grammar, but not that `\u` escapes
+                // of surrogates pair up into whole characters: those few objects get the full
+                // parse.
                 let mut data = self.data?;
                 if !data.refill(line) {
                     return None;
                 }
-                if has_surrogate_escape(data.as_str()) {
+                if self.data_has_surrogates {
                     JsonObject::parse(data.as_str()).ok()?;
                 }
                 Some(ParsedEvent::Record(data))
@@ -806,6 +811,7 @@ impl<R: BufRead> LineReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_object::has_surrogate_escape;
 
     /// Lines of every kind, with the fields that take each path of the fast parse.
     const EDGE_LINES: [&str; 9] = [

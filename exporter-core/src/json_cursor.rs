@@ -8,22 +8,66 @@
 /// far from the depth at which code that walks a value recursively would run out of stack.
 pub(crate) const MAX_DEPTH: u32 = 100;
 
+/// Where the first byte that ends a run of plain string text is in `bytes`: a quote, a
+/// backslash, or a control character (which JSON strings must escape; the text is UTF-8
+/// already, so any other byte is part of a character). Eight bytes at a time, as serde_json
+/// skips strings.
+fn special_byte(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // a byte is 0 in `q` where it is a quote (and so on); `y - ONES & !y` has the high
+        // bit set in the lowest such byte (above it, borrows may set more: only the lowest
+        // is taken)
+        let q = x ^ (ONES * u64::from(b'"'));
+        let b = x ^ (ONES * u64::from(b'\\'));
+        let found = (q.wrapping_sub(ONES) & !q)
+            | (b.wrapping_sub(ONES) & !b)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let found = found & (ONES << 7);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
+}
+
 /// A position in JSON text; each method reads one piece of grammar at the position (after any
 /// whitespace) and moves past it, or returns `None` when the text does not follow it.
 #[derive(Clone, Debug)]
 pub(crate) struct Cursor<'a> {
     text: &'a str,
     at: usize,
+    /// `\uD800`-`\uDFFF` escapes read so far: halves of surrogate pairs, which only a
+    /// decoder can tell are paired.
+    surrogates: u32,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        Cursor { text, at: 0 }
+        Cursor {
+            text,
+            at: 0,
+            surrogates: 0,
+        }
     }
 
     /// The byte offset reached.
     pub(crate) fn at(&self) -> usize {
         self.at
+    }
+
+    /// How many `\uD800`-`\uDFFF` escapes (halves of surrogate pairs) the strings read so far
+    /// had: the grammar says nothing of whether they pair up.
+    pub(crate) fn surrogate_escapes(&self) -> u32 {
+        self.surrogates
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -57,13 +101,7 @@ impl<'a> Cursor<'a> {
         let start = self.at;
         let mut escaped = false;
         loop {
-            // control characters must be escaped; the text is UTF-8 already, so any other
-            // byte is part of a character
-            let rest = &bytes[self.at..];
-            let skip = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            self.at += skip;
+            self.at += special_byte(&bytes[self.at..])?;
             match bytes[self.at] {
                 b'"' => {
                     self.at += 1;
@@ -77,6 +115,12 @@ impl<'a> Cursor<'a> {
                             let hex = bytes.get(self.at + 2..self.at + 6)?;
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
+                            }
+                            if matches!(
+                                hex,
+                                [b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F', ..]
+                            ) {
+                                self.surrogates += 1;
                             }
                             self.at += 6;
                         }
@@ -300,6 +344,19 @@ pub(crate) mod tests {
         c.value().is_some() && c.at_end()
     }
 
+    proptest! {
+        /// The eight-at-a-time search finds what a byte-by-byte one finds.
+        #[test]
+        fn finds_the_first_special_byte(bytes in proptest::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff], 0..40,
+        ), plain in 0usize..20) {
+            let mut bytes = bytes;
+            bytes.splice(0..0, std::iter::repeat_n(b'a', plain));
+            let slow = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            prop_assert_eq!(special_byte(&bytes), slow);
+        }
+    }
+
     #[test]
     fn reads_what_json_allows_and_nothing_else() {
         for good in [
@@ -339,6 +396,13 @@ pub(crate) mod tests {
         ] {
             assert!(!valid(bad), "{bad}");
         }
+        let mut c = Cursor::new(r#"["\\ud800 \ud83d\ude00", "\uDBFF", "\ucafe\u00e9"]"#);
+        assert!(c.value().is_some());
+        assert_eq!(
+            c.surrogate_escapes(),
+            3,
+            "an escaped backslash is no escape"
+        );
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(
             valid(&deep(MAX_DEPTH as usize + 1)),
