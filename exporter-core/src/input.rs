@@ -221,6 +221,8 @@ pub(crate) struct Spares {
     /// Events of each kind kept at most: what the batches in flight hold, since they all come
     /// back (sometimes several batches at once); beyond it, storage is freed.
     kept: usize,
+    /// A running average of the size of records' text.
+    typical_record: usize,
 }
 
 impl Spares {
@@ -235,7 +237,13 @@ impl Spares {
     /// Takes back an event the sinks are done with.
     pub(crate) fn keep(&mut self, event: ParsedEvent) {
         match event {
-            ParsedEvent::Record(data) if self.records.len() < self.kept => self.records.push(data),
+            ParsedEvent::Record(mut data) if self.records.len() < self.kept => {
+                // Storage that held an outsized record is let go: kept, every spare would in
+                // time grow to the largest record it ever held, and memory with it.
+                self.typical_record = (self.typical_record * 15 + data.as_str().len()) / 16;
+                data.let_go_beyond(4 * self.typical_record.max(256));
+                self.records.push(data)
+            }
             ParsedEvent::Request(r) if self.requests.len() < self.kept => self.requests.push(r),
             _ => {}
         }
@@ -1041,6 +1049,27 @@ mod tests {
             }
         }
         assert!(!spares.records.is_empty() && !spares.requests.is_empty());
+    }
+
+    #[test]
+    fn spares_let_go_of_storage_an_outsized_record_grew() {
+        fn record(text: &str, spares: &mut Spares) -> ParsedEvent {
+            let line = format!(r#"{{"type":"record","data":{{"t":"{text}"}}}}"#);
+            let Line::Event(event) = parse_line_into(line.as_bytes(), spares) else {
+                panic!("{line}")
+            };
+            event
+        }
+        let mut spares = Spares::keeping(64);
+        for _ in 0..32 {
+            let event = record(&"a".repeat(500), &mut spares);
+            spares.keep(event);
+        }
+        let big = record(&"b".repeat(100_000), &mut spares);
+        spares.keep(big);
+        let capacities: Vec<usize> = spares.records.iter().map(|r| r.text_capacity()).collect();
+        assert!(capacities.iter().all(|&c| c < 1024), "{capacities:?}");
+        assert_eq!(capacities.last(), Some(&0), "the big record's storage went");
     }
 
     #[test]

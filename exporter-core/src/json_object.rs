@@ -62,6 +62,20 @@ impl JsonObject {
         }
     }
 
+    /// Frees the text's storage when it holds more than `bytes` (the next
+    /// [`JsonObject::refill`] takes what it needs).
+    pub(crate) fn let_go_beyond(&mut self, bytes: usize) {
+        if self.text.capacity() > bytes {
+            self.text = String::new();
+        }
+    }
+
+    /// How many bytes the text's storage holds.
+    #[cfg(test)]
+    pub(crate) fn text_capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
     /// The member list, for the reader to fill.
     pub(crate) fn members_mut(&mut self) -> &mut Vec<Member> {
         &mut self.members
