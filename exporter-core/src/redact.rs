@@ -125,6 +125,24 @@ pub fn redact_in_place(text: &mut String) {
     }
 }
 
+/// Whether any string of `value` (a key or a value, at any depth) holds a proxy password:
+/// whether [`redact_json`] would change it. Looks without copying.
+///
+/// ```
+/// use exporter_core::redact::has_password;
+/// assert!(has_password(&serde_json::json!({"via": ["http://u:pw@h:1"]})));
+/// assert!(!has_password(&serde_json::json!({"via": "http://u@h:1", "n": 1})));
+/// ```
+pub fn has_password(value: &Value) -> bool {
+    let in_text = |s: &str| matches!(redact(s), Cow::Owned(_));
+    match value {
+        Value::String(s) => in_text(s),
+        Value::Array(items) => items.iter().any(has_password),
+        Value::Object(map) => map.iter().any(|(k, v)| in_text(k) || has_password(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
 /// Redacts every string inside a JSON value: object values, object keys and array items,
 /// at any depth.
 ///

@@ -1,11 +1,13 @@
 //! The error log file itself: row encoding, the header check, torn-tail repair, and batched
 //! appends under the file lock. [`ErrorLog`] is the cloneable, thread-safe handle.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exporter_core::redact::{has_password, redact, redact_json};
 use exporter_core::serde_json;
 use exporter_core::tabular::{self, BOM, Delimiter, Dialect};
 use exporter_core::{AppendFile, ErrorEvent, FileReport, Fsync, Severity};
@@ -79,6 +81,9 @@ struct State {
     file: Option<AppendFile>,
     options: Options,
     buf: Vec<u8>,
+    /// A row's timestamp and context, written here row after row.
+    ts: String,
+    context: Vec<u8>,
     pending_rows: u64,
     campaign_id: Option<String>,
     counts: LogCounts,
@@ -183,6 +188,8 @@ impl ErrorLog {
                 file: Some(file),
                 options,
                 buf: Vec::with_capacity(BATCH_BYTES + 4096),
+                ts: String::new(),
+                context: Vec::new(),
                 pending_rows: 0,
                 campaign_id: None,
                 counts: LogCounts {
@@ -213,9 +220,7 @@ impl ErrorLog {
             state.counts.filtered += 1;
             return Ok(());
         }
-        let mut clean = event.clone();
-        clean.redact();
-        encode_row(&mut state, &clean);
+        encode_row(&mut state, event);
         if state.buf.len() >= BATCH_BYTES {
             state.flush()?;
         }
@@ -322,32 +327,50 @@ fn repair_torn_tail(f: &mut File, len: u64) -> io::Result<u64> {
     Ok(0)
 }
 
+/// Encodes one row into the batch, masking proxy passwords in every column. Allocates only
+/// for a cell that needs changing (a password masked, a formula guarded).
 fn encode_row(state: &mut State, e: &ErrorEvent) {
     let options = state.options;
-    let mut ts = String::new();
-    options.dialect.write_datetime(&e.ts, &mut ts);
-    let context = e
-        .context
-        .as_ref()
-        .map(|c| serde_json::to_string(c).unwrap_or_default());
-    let cells: [&str; 8] = [
-        &ts,
-        e.severity.as_str(),
-        &e.kind,
-        &e.message,
-        state.campaign_id.as_deref().unwrap_or(""),
-        e.url.as_deref().unwrap_or(""),
-        e.proxy.as_deref().unwrap_or(""),
-        context.as_deref().unwrap_or(""),
+    let State {
+        ts,
+        context,
+        buf,
+        campaign_id,
+        pending_rows,
+        counts,
+        ..
+    } = &mut *state;
+    ts.clear();
+    options.dialect.write_datetime(&e.ts, ts);
+    context.clear();
+    if let Some(c) = &e.context {
+        if has_password(c) {
+            let mut clean = c.clone();
+            redact_json(&mut clean);
+            let _ = serde_json::to_writer(&mut *context, &clean);
+        } else {
+            let _ = serde_json::to_writer(&mut *context, c);
+        }
+    }
+    let context = String::from_utf8_lossy(context);
+    let cells: [Cow<'_, str>; 8] = [
+        Cow::Borrowed(ts.as_str()),
+        Cow::Borrowed(e.severity.as_str()),
+        redact(&e.kind),
+        redact(&e.message),
+        Cow::Borrowed(campaign_id.as_deref().unwrap_or("")),
+        redact(e.url.as_deref().unwrap_or("")),
+        redact(e.proxy.as_deref().unwrap_or("")),
+        context,
     ];
     let mut guarded = 0;
     let mut truncated = 0;
-    let mut record = Vec::with_capacity(cells.len());
-    for cell in cells {
+    let mut record: [(Cow<'_, str>, usize); 8] = Default::default();
+    for (slot, cell) in record.iter_mut().zip(&cells) {
         let guarded_cell = if options.formula_guard {
             tabular::guard(cell)
         } else {
-            cell.into()
+            Cow::Borrowed(&**cell)
         };
         if guarded_cell.len() != cell.len() {
             guarded += 1;
@@ -358,17 +381,17 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         };
         truncated += u64::from(cut);
         let kept = kept.len();
-        record.push((guarded_cell, kept));
+        *slot = (guarded_cell, kept);
     }
     options.dialect.write_row(
         options.delimiter.byte(),
         record.iter().map(|(cell, kept)| &cell.as_bytes()[..*kept]),
-        &mut state.buf,
+        buf,
     );
-    state.pending_rows += 1;
-    state.counts.rows += 1;
-    state.counts.guarded_cells += guarded;
-    state.counts.truncated_cells += truncated;
+    *pending_rows += 1;
+    counts.rows += 1;
+    counts.guarded_cells += guarded;
+    counts.truncated_cells += truncated;
 }
 
 #[cfg(test)]
