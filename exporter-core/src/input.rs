@@ -46,13 +46,14 @@ impl fmt::Display for Location {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParsedEvent {
     /// A `campaign` event.
-    Campaign(Campaign),
+    Campaign(Box<Campaign>),
     /// A `record` event's `data` object, kept as text.
     Record(JsonObject),
-    /// A `request` event.
-    Request(Request),
+    /// A `request` event (boxed, as the error: a batch's lines are moved and read by
+    /// another thread, and stay small so).
+    Request(Box<Request>),
     /// An `error` event.
-    Error(ErrorEvent),
+    Error(Box<ErrorEvent>),
 }
 
 /// What one input line turned out to be.
@@ -216,7 +217,9 @@ pub(crate) fn parse_line_into(bytes: &[u8], spares: &mut Spares) -> Line {
 #[derive(Default)]
 pub(crate) struct Spares {
     records: Vec<JsonObject>,
-    requests: Vec<Request>,
+    // the boxes themselves are kept: a request's event holds one
+    #[allow(clippy::vec_box)]
+    requests: Vec<Box<Request>>,
     strings: Vec<String>,
     /// Events of each kind kept at most: what the batches in flight hold, since they all come
     /// back (sometimes several batches at once); beyond it, storage is freed.
@@ -477,12 +480,12 @@ impl FastLine<'_> {
             spares.keep(ParsedEvent::Record(data)); // a field of another event type
         }
         match &*ty {
-            "campaign" => Some(ParsedEvent::Campaign(Campaign {
+            "campaign" => Some(ParsedEvent::Campaign(Box::new(Campaign {
                 id: self.id.map(Cow::into_owned),
                 name: self.name.map(Cow::into_owned),
                 started_at: self.started_at.map(Cow::into_owned),
                 finished_at: self.finished_at.map(Cow::into_owned),
-            })),
+            }))),
             "record" => {
                 // `data` was indexed as it was read (an empty object is left to the careful
                 // parse). Reading its values checked their grammar, but not that `\u` escapes
@@ -509,7 +512,7 @@ impl FastLine<'_> {
                 let mut r = spares
                     .requests
                     .pop()
-                    .unwrap_or_else(|| Request::new(ts, String::new()));
+                    .unwrap_or_else(|| Box::new(Request::new(ts, String::new())));
                 r.proxy.clear();
                 r.proxy.push_str(&proxy);
                 spares.fill(&mut r.url, self.url);
@@ -522,7 +525,7 @@ impl FastLine<'_> {
                 r.blocked = self.blocked;
                 Some(ParsedEvent::Request(r))
             }
-            "error" => Some(ParsedEvent::Error(ErrorEvent {
+            "error" => Some(ParsedEvent::Error(Box::new(ErrorEvent {
                 ts: Timestamp::parse(&self.ts?).ok()?,
                 severity: match self.severity {
                     None => Severity::default(),
@@ -536,7 +539,7 @@ impl FastLine<'_> {
                     Some(text) => Some(serde_json::from_str(text).ok()?),
                     None => None,
                 },
-            })),
+            }))),
             _ => None,
         }
     }
@@ -677,12 +680,12 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
         ));
     };
     match ty.as_str() {
-        "campaign" => Ok(ParsedEvent::Campaign(Campaign {
+        "campaign" => Ok(ParsedEvent::Campaign(Box::new(Campaign {
             id: opt(line.id, "id", "a string")?,
             name: opt(line.name, "name", "a string")?,
             started_at: opt(line.started_at, "started_at", "a string")?,
             finished_at: opt(line.finished_at, "finished_at", "a string")?,
-        })),
+        }))),
         "record" => {
             let Some(data) = line.data else {
                 return Err(BadLine::new(
@@ -723,7 +726,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
                     ),
                 ));
             }
-            Ok(ParsedEvent::Request(Request {
+            Ok(ParsedEvent::Request(Box::new(Request {
                 ts,
                 proxy,
                 url: opt(line.url, "url", "a string")?,
@@ -737,7 +740,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
                 ok: opt(line.ok, "ok", "a boolean")?,
                 error: opt(line.error, "error", "a string or null")?,
                 blocked: opt(line.blocked, "blocked", "a boolean")?,
-            }))
+            })))
         }
         "error" => {
             let ts = timestamp(line.ts, "error")?;
@@ -747,7 +750,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
                     BadLine::new(BadReason::WrongType, format!("field `severity`: {e}"))
                 })?,
             };
-            Ok(ParsedEvent::Error(ErrorEvent {
+            Ok(ParsedEvent::Error(Box::new(ErrorEvent {
                 ts,
                 severity,
                 kind: required(line.kind, "error", "kind", "a string")?,
@@ -755,7 +758,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
                 url: opt(line.url, "url", "a string")?,
                 proxy: opt(line.proxy, "proxy", "a string")?,
                 context: opt(line.context, "context", "JSON")?,
-            }))
+            })))
         }
         other => Err(BadLine::new(
             BadReason::UnknownType,

@@ -12,7 +12,7 @@ use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
 use crate::input::{InputStats, Location, ParsedEvent, Spares};
 use crate::manifest::{Manifest, NamedValidator, SinkSpec};
 use crate::output::{FileReport, OutputFiles, PendingFile};
-use crate::reader::{Item, prepare, redact_event};
+use crate::reader::{BadItem, Item, prepare, redact_event};
 use crate::registry;
 use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
 use crate::validate::{FileUnderCheck, Finding};
@@ -231,11 +231,12 @@ impl Pipeline {
                 self.events.errors += 1;
                 self.dispatch(Event::Error(e), None)
             }
-            Item::Bad {
-                reason,
-                detail,
-                failure,
-            } => {
+            Item::Bad(bad) => {
+                let BadItem {
+                    reason,
+                    detail,
+                    failure,
+                } = &**bad;
                 self.input.bad_lines += 1;
                 *self
                     .input
@@ -289,7 +290,7 @@ impl Pipeline {
 
     /// Pushes request telemetry; the proxy password is masked first.
     pub fn request(&mut self, request: Request) -> Result<(), ExportError> {
-        let mut event = ParsedEvent::Request(request);
+        let mut event = ParsedEvent::Request(Box::new(request));
         redact_event(&mut event);
         let ParsedEvent::Request(request) = event else {
             unreachable!()

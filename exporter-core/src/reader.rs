@@ -28,11 +28,15 @@ const EVENTS_IN_FLIGHT: usize = (PARSED_IN_FLIGHT + 2) * BATCH_LINES;
 pub(crate) enum Item {
     Blank,
     Event(ParsedEvent),
-    Bad {
-        reason: &'static str,
-        detail: String,
-        failure: ErrorEvent,
-    },
+    /// Boxed, like the larger events: the lines of a batch stay small to move and to read.
+    Bad(Box<BadItem>),
+}
+
+/// A bad line made ready for the sinks.
+pub(crate) struct BadItem {
+    pub reason: &'static str,
+    pub detail: String,
+    pub failure: ErrorEvent,
 }
 
 pub(crate) struct ParsedLine {
@@ -72,11 +76,11 @@ pub(crate) fn prepare(raw: &[u8], line: u64, input: &str, spares: &mut Spares) -
             failure.redact();
             let mut detail = bad.detail;
             redact_in_place(&mut detail);
-            Item::Bad {
+            Item::Bad(Box::new(BadItem {
                 reason: bad.reason.as_str(),
                 detail,
                 failure,
-            }
+            }))
         }
     }
 }
@@ -294,7 +298,7 @@ mod tests {
                 for l in lines {
                     let what = match &l.item {
                         Item::Blank => "blank".to_string(),
-                        Item::Bad { reason, .. } => reason.to_string(),
+                        Item::Bad(bad) => bad.reason.to_string(),
                         Item::Event(ParsedEvent::Record(data)) => data.to_map()["n"].to_string(),
                         Item::Event(_) => "other".to_string(),
                     };

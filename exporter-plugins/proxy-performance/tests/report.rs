@@ -249,7 +249,7 @@ fn halves_merge_into_the_whole() {
                 mut r,
             )) => {
                 exporter_core::redact::redact_in_place(&mut r.proxy);
-                r
+                *r
             }
             other => panic!("{other:?}"),
         }
