@@ -7,7 +7,8 @@
 #
 #   bench/run.sh [small|medium|large ...]     (default: all three)
 #   BENCH_DIR=/path bench/run.sh              (where inputs and outputs go; default a temp dir)
-#   RUNS=3 bench/run.sh                       (best of N runs per program and size)
+#   RUNS=3 bench/run.sh                       (best of N runs per program and size, the
+#                                             programs taking turns)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -31,17 +32,18 @@ params() {
   esac
 }
 
-# measure NAME OUTDIR CMD... -> prints "wall user sys rss_kb" of the best (lowest wall) run
-measure() {
-  local best="" out=$2; shift 2
-  for _ in $(seq "$runs"); do
-    rm -rf "$out"
-    /usr/bin/time -f "%e %U %S %M" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/stderr.txt" || {
-      echo "failed: $*" >&2; cat "$dir/stderr.txt" >&2; exit 1; }
-    local t; t=$(tail -1 "$dir/time.txt")
-    if [ -z "$best" ] || awk -v a="${t%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$t; fi
-  done
-  echo "$best"
+# once OUTDIR CMD... -> runs CMD once, prints "wall user sys rss_kb"
+once() {
+  local out=$1; shift
+  rm -rf "$out"
+  /usr/bin/time -f "%e %U %S %M" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/stderr.txt" || {
+    echo "failed: $*" >&2; cat "$dir/stderr.txt" >&2; exit 1; }
+  tail -1 "$dir/time.txt"
+}
+
+# best A B -> whichever of two "wall ..." lines has the lower wall time (A when B is empty)
+best() {
+  if [ -z "$2" ] || awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN{exit !(a<b)}'; then echo "$1"; else echo "$2"; fi
 }
 
 printf '%-7s %-9s %9s %9s %8s %8s %8s %9s\n' size program "events/s" "MB/s" "wall s" "cpu s" "rss MiB" "vs floor"
@@ -50,8 +52,12 @@ for size in "${sizes[@]}"; do
   [ -s "$input" ] || $gen $(params "$size") --seed 42 -o "$input"
   bytes=$(stat -c %s "$input")
   lines=$(wc -l < "$input")
-  f=$(measure floor "$dir/floor-$size" $floor examples/lead.schema.json "$input" "$dir/floor-$size")
-  e=$(measure exporter "$dir/out-$size" $exporter run -m bench/exporter.toml --out-dir "$dir/out-$size" "$input")
+  # the two programs take turns, so a slow phase of this shared machine stretches both
+  f="" e=""
+  for _ in $(seq "$runs"); do
+    f=$(best "$(once "$dir/floor-$size" $floor examples/lead.schema.json "$input" "$dir/floor-$size")" "$f")
+    e=$(best "$(once "$dir/out-$size" $exporter run -m bench/exporter.toml --out-dir "$dir/out-$size" "$input")" "$e")
+  done
   for row in "floor $f" "exporter $e"; do
     set -- $row
     awk -v size="$size" -v prog="$1" -v wall="$2" -v user="$3" -v sys="$4" -v rss="$5" \
