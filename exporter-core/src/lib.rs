@@ -5,7 +5,7 @@
 //! A campaign produces result records, request telemetry and failures (the [event model],
 //! read from NDJSON by [input] or pushed from Rust). A TOML [manifest] names the outputs; each
 //! output is a *sink plugin* in its own crate, found in the [registry] and built from its own
-//! typed config. The [pipeline] routes events to the sinks, turns what they reject into error
+//! typed config. The [pipeline](Pipeline) routes events to the sinks, turns what they reject into error
 //! events (so nothing is lost), and at the end validates every file with its [validators]
 //! and commits them atomically through [output] staging.
 //!

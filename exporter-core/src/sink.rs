@@ -14,7 +14,7 @@
 //!    reports (the campaign summary).
 //!
 //! Every sink MUST report the files it wrote (rows, bytes and duration come from
-//! [`StagedFile`]/[`AppendFile`] themselves) and MUST NOT write outside [`OutputFiles`].
+//! [`StagedFile`]/[`AppendFile`](crate::AppendFile) themselves) and MUST NOT write outside [`OutputFiles`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
