@@ -201,10 +201,7 @@ impl JsonObject {
     /// assert_eq!(JsonObject::unquote(r#""caf\u00e9 \"x\"""#), "café \"x\"");
     /// ```
     pub fn unquote(text: &str) -> Cow<'_, str> {
-        match text
-            .get(1..text.len().saturating_sub(1))
-            .unwrap_or_default()
-        {
+        match between_quotes(text) {
             plain if !plain.contains('\\') => Cow::Borrowed(plain),
             _ => {
                 let mut value = String::new();
@@ -224,10 +221,7 @@ impl JsonObject {
     /// assert_eq!(out, "> a\tb \u{1F600}");
     /// ```
     pub fn unquote_into(text: &str, out: &mut String) {
-        let inner = text
-            .get(1..text.len().saturating_sub(1))
-            .unwrap_or_default();
-        decode_string(inner, |part| out.push_str(part));
+        decode_string(between_quotes(text), |part| out.push_str(part));
     }
 
     /// Writes `value` as a JSON string, quotes included, escaped as `serde_json` escapes it
@@ -247,12 +241,15 @@ impl JsonObject {
     /// A JSON string given as its text, quotes included, from a checked object, written as
     /// `serde_json` would write its value: [`JsonObject::unquote`] then
     /// [`JsonObject::quote_into`], without the value in between.
+    ///
+    /// ```
+    /// let mut out = String::new();
+    /// exporter_core::JsonObject::requote_into(r#""caf\u00e9 \/ \"x\"""#, &mut out);
+    /// assert_eq!(out, r#""café / \"x\"""#);
+    /// ```
     pub fn requote_into(text: &str, out: &mut String) {
         out.push('"');
-        let inner = text
-            .get(1..text.len().saturating_sub(1))
-            .unwrap_or_default();
-        decode_string(inner, |part| escape_into(part, out));
+        decode_string(between_quotes(text), |part| escape_into(part, out));
         out.push('"');
     }
 
@@ -297,6 +294,12 @@ impl fmt::Debug for JsonObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// The text of a JSON string between its quotes (empty for text too short to have them).
+fn between_quotes(text: &str) -> &str {
+    text.get(1..text.len().saturating_sub(1))
+        .unwrap_or_default()
 }
 
 /// Hands `emit` the value of the string whose text between the quotes is `inner`, piece by
@@ -550,6 +553,12 @@ fn string_end(bytes: &[u8], start: usize) -> usize {
 }
 
 /// The members of an object's text: see [`JsonObject::members_of`].
+///
+/// ```
+/// let mut members = exporter_core::JsonObject::members_of(r#"{"a": 1}"#);
+/// assert_eq!(members.next(), Some((r#""a""#, "1")));
+/// assert_eq!(members.next(), None);
+/// ```
 #[derive(Clone, Debug)]
 pub struct JsonMembers<'a>(Scan<'a>);
 
@@ -565,6 +574,12 @@ impl<'a> Iterator for JsonMembers<'a> {
 }
 
 /// The items of an array's text: see [`JsonObject::items_of`].
+///
+/// ```
+/// let mut items = exporter_core::JsonObject::items_of("[true]");
+/// assert_eq!(items.next(), Some("true"));
+/// assert_eq!(items.next(), None);
+/// ```
 #[derive(Clone, Debug)]
 pub struct JsonItems<'a>(Scan<'a>);
 

@@ -723,6 +723,18 @@ mod tests {
         }
     }
 
+    /// What the validator makes of `cell` in column `i`: fine, or the rule it breaks.
+    fn verdict(v: &TableValidator, i: usize, cell: &str) -> Result<(), &'static str> {
+        let field = &v.schema.fields[i];
+        match v.cell_value(field, cell) {
+            Err(_) => Err("type"),
+            Ok(value) => match check_one(&v.schema, field, &value) {
+                Some(violation) => Err(violation.rule),
+                None => Ok(()),
+            },
+        }
+    }
+
     #[test]
     fn array_and_object_cells_are_checked_with_or_without_their_items() {
         let mut v = validator();
@@ -733,14 +745,7 @@ mod tests {
             {"name": "small", "type": "object", "constraints": {"maxLength": 1}}
         ]}))
         .unwrap();
-        let fields = v.schema.fields.clone();
-        let verdict = |i: usize, cell: &str| match v.cell_value(&fields[i], cell) {
-            Err(_) => Err("type"),
-            Ok(value) => match check_one(&v.schema, &fields[i], &value) {
-                Some(violation) => Err(violation.rule),
-                None => Ok(()),
-            },
-        };
+        let verdict = |i: usize, cell: &str| verdict(&v, i, cell);
         assert_eq!(verdict(0, r#"{"a":{"b":[1,2]}}"#), Ok(()));
         assert_eq!(verdict(0, r#"{"a":"\ud83d\ude00"}"#), Ok(()));
         for bad in ["[1]", "{oops", r#"{"a":"\ud800"}"#, "{} {}", "4"] {
@@ -761,14 +766,7 @@ mod tests {
             {"name": "after", "type": "datetime", "constraints": {"minimum": "2026-01-01T00:00:00Z"}}
         ]}))
         .unwrap();
-        let fields = v.schema.fields.clone();
-        let verdict = |i: usize, cell: &str| match v.cell_value(&fields[i], cell) {
-            Err(_) => Err("type"),
-            Ok(value) => match check_one(&v.schema, &fields[i], &value) {
-                Some(violation) => Err(violation.rule),
-                None => Ok(()),
-            },
-        };
+        let verdict = |i: usize, cell: &str| verdict(&v, i, cell);
         for i in 0..2 {
             assert_eq!(verdict(i, "2026-11-26 08:00:01.250"), Ok(()));
             assert_eq!(verdict(i, "2026-11-26 08:00:01"), Ok(()));
