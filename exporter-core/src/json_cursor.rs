@@ -1,7 +1,9 @@
-//! A strict reader of JSON text for the hot path: it checks the grammar of RFC 8259 as it goes
-//! and hands out the text of what it read, decoding and allocating nothing. Whatever it cannot
-//! be sure of (nesting deeper than [`MAX_DEPTH`]) it refuses, like anything invalid, and the
-//! caller falls back to serde_json.
+//! Reading JSON text without decoding it or allocating.
+//!
+//! [`Cursor`] reads text that may be anything, for the hot path: it checks the grammar of
+//! RFC 8259 as it goes and hands out the text of what it read. Whatever it cannot be sure of
+//! (nesting deeper than [`MAX_DEPTH`]) it refuses, like anything invalid, and the caller falls
+//! back to serde_json. [`Scan`] splits text already checked, at any depth.
 
 /// How deep arrays and objects may nest. Below serde_json's limit when it builds values (128
 /// levels, counting the record's own object), so whatever passes here passes there too; and
@@ -270,6 +272,116 @@ impl<'a> Cursor<'a> {
         self.eat(b':')?;
         Some(key)
     }
+}
+
+/// A cursor over checked JSON text (a record the reader took, or a value inside one): finds
+/// where values end without decoding or checking them, at any depth. Where text may be
+/// anything, [`Cursor`] reads it.
+#[derive(Clone, Debug)]
+pub(crate) struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// A cursor just inside `text`'s opening `open` (`{` or `[`); at the end when `text`
+    /// does not start with it.
+    pub(crate) fn inside(text: &'a str, open: u8) -> Self {
+        let text = text.trim();
+        let at = if text.as_bytes().first() == Some(&open) {
+            1
+        } else {
+            text.len()
+        };
+        Scan { text, at }
+    }
+
+    fn skip_ws(&mut self) {
+        let bytes = self.text.as_bytes();
+        while bytes
+            .get(self.at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            self.at += 1;
+        }
+    }
+
+    /// The next item of the container, after skipping a separating comma; `None` at its end.
+    pub(crate) fn next_value(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        match self.text.as_bytes().get(self.at)? {
+            b',' => {
+                self.at += 1;
+                self.skip_ws();
+            }
+            b']' | b'}' => {
+                self.at = self.text.len();
+                return None;
+            }
+            _ => {}
+        }
+        let start = self.at;
+        self.at = value_end(self.text.as_bytes(), start);
+        // every end found is just past an ASCII byte, so on a character boundary
+        self.text.get(start..self.at).filter(|v| !v.is_empty())
+    }
+
+    /// Skips the `:` after a member's key.
+    pub(crate) fn colon(&mut self) -> Option<()> {
+        self.skip_ws();
+        (self.text.as_bytes().get(self.at)? == &b':').then(|| self.at += 1)
+    }
+}
+
+/// Where the JSON value starting at `bytes[start]` ends (just past it).
+fn value_end(bytes: &[u8], start: usize) -> usize {
+    match bytes.get(start) {
+        None => start,
+        Some(b'"') => string_end(bytes, start),
+        Some(b'[' | b'{') => {
+            let mut depth = 0usize;
+            let mut at = start;
+            while let Some(&b) = bytes.get(at) {
+                match b {
+                    b'"' => {
+                        at = string_end(bytes, at);
+                        continue;
+                    }
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return at + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+            bytes.len()
+        }
+        _ => {
+            let rest = &bytes[start..];
+            start
+                + rest
+                    .iter()
+                    .position(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))
+                    .unwrap_or(rest.len())
+        }
+    }
+}
+
+/// Where the string whose opening quote is `bytes[start]` ends (just past its closing quote).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &bytes[at.min(bytes.len())..]) {
+        at += found;
+        if bytes[at] == b'"' {
+            return at + 1;
+        }
+        at += 2; // an escape: the byte after the backslash is never the closing quote
+    }
+    bytes.len()
 }
 
 #[cfg(test)]

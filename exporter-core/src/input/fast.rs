@@ -80,7 +80,7 @@ type Text<'a> = Cow<'a, str>;
 /// The fast parse: one pass over the line with a [`Cursor`] that checks the JSON grammar,
 /// straight into typed fields, with `data` indexed as it is read into a spare record. Any
 /// surprise (a wrong type, a field of another event type with an odd value, a repeated field,
-/// an escaped key, a missing field) gives up and leaves the line to [`parse_event_checked`],
+/// an escaped key, a missing field) gives up and leaves the line to [`super::parse_event_checked`],
 /// which is the authority on what is wrong.
 #[derive(Default)]
 struct FastLine<'a> {
