@@ -10,8 +10,8 @@
 mod check;
 mod dedupe;
 mod files;
-mod framing;
 mod render;
+mod rows;
 mod schema;
 mod validate;
 mod value;

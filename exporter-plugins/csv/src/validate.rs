@@ -15,7 +15,7 @@ use exporter_core::{
 
 use crate::check::{check_one, is_date, is_integral};
 use crate::dedupe::KeySet;
-use crate::framing::{Framing, FramingReport};
+use crate::rows::{FramingReport, Row, RowReader};
 use crate::schema::{Field, FieldType, TableSchema};
 use crate::value::FieldValue;
 use crate::{Config, load_schema};
@@ -192,12 +192,6 @@ impl TableValidator {
     }
 
     fn framing_findings(&self, report: &FramingReport, out: &mut Findings<'_>) {
-        if let Some(at) = report.utf8_error_at {
-            out.push(out.finding(
-                FindingCode::EncodingError,
-                format!("not UTF-8 at byte {at}"),
-            ));
-        }
         if let Some(r) = report.wrong_terminator_row {
             let want = if self.dialect.line_end() == b"\r\n" {
                 "CRLF"
@@ -344,17 +338,12 @@ impl TableValidator {
             list: Vec::new(),
             dropped: 0,
         };
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(
-                Framing::new(input, self.dialect.line_end() == b"\r\n").without_utf8_check(),
-            );
-        // one record for every row: reading a row allocates nothing
-        let mut record = csv::ByteRecord::new();
+        let crlf = self.dialect.line_end() == b"\r\n";
+        let mut reader = RowReader::new(input, self.delimiter, crlf);
+        // one row for every row: reading a row allocates nothing
+        let mut record = Row::default();
         if header {
-            let first = match reader.read_byte_record(&mut record) {
+            let first = match reader.read_row(&mut record) {
                 Ok(true) => Some(Ok(record.clone())),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
@@ -364,21 +353,17 @@ impl TableValidator {
         let n = self.schema.fields.len();
         let mut rows = 0u64;
         loop {
-            let read = reader.read_byte_record(&mut record);
-            if matches!(read, Ok(false)) {
-                break;
-            }
-            rows += 1;
-            if let Err(e) = read {
-                let io = e.is_io_error();
-                out.push(
-                    out.finding(FindingCode::EncodingError, format!("unreadable row: {e}"))
-                        .at_row(rows),
-                );
-                if io {
+            match reader.read_row(&mut record) {
+                Ok(true) => rows += 1,
+                Ok(false) => break,
+                Err(e) => {
+                    rows += 1;
+                    out.push(
+                        out.finding(FindingCode::EncodingError, format!("unreadable row: {e}"))
+                            .at_row(rows),
+                    );
                     break; // the same read would fail again
                 }
-                continue;
             }
             if record.len() > n {
                 out.push(
@@ -397,8 +382,8 @@ impl TableValidator {
                     .at_row(rows),
                 );
             }
-            // one UTF-8 check per row, then the cells are slices of it (the framing pass has
-            // reported any invalid byte; such a row is read lossily)
+            // one UTF-8 check per row, then the cells are slices of it (a row with an invalid
+            // byte is reported, then read lossily)
             let lossy;
             let row_text: &str = match std::str::from_utf8(record.as_slice()) {
                 Ok(t) => t,
@@ -451,7 +436,7 @@ impl TableValidator {
                 }
             }
         }
-        let framing = reader.get_ref().report();
+        let framing = reader.report();
         Stretch {
             findings: out.list,
             dropped: out.dropped,
@@ -474,7 +459,7 @@ impl TableValidator {
         .at_row(row)
     }
 
-    fn check_header(&self, header: Option<csv::Result<csv::ByteRecord>>, out: &mut Findings<'_>) {
+    fn check_header(&self, header: Option<std::io::Result<Row>>, out: &mut Findings<'_>) {
         let expected = self.labels();
         match header {
             None => out.push(out.finding(FindingCode::MissingLabel, "the file has no header row")),
@@ -537,7 +522,7 @@ impl Validator for TableValidator {
         let head_read = (&mut *file).take(BOM.len() as u64).read_to_end(&mut head);
         let has_bom = head == BOM;
         let rest: &[u8] = if has_bom { &[] } else { &head };
-        let input = std::io::BufReader::with_capacity(256 * 1024, rest.chain(&mut *file));
+        let input = rest.chain(&mut *file);
         let keys = Keys::Short(Vec::new());
         let stretch = self.check_stretch(&name, input, true, keys);
         let under = file.under_check();
@@ -614,8 +599,7 @@ impl TableValidator {
                     scope.spawn(move || -> std::io::Result<Stretch> {
                         let mut f = std::fs::File::open(file.path)?;
                         f.seek(std::io::SeekFrom::Start(start))?;
-                        let input =
-                            std::io::BufReader::with_capacity(256 * 1024, f.take(end - start));
+                        let input = f.take(end - start);
                         let keys = match k {
                             // sized once for every row of the file: the others' keys join it
                             0 => Keys::Set(KeySet::with_capacity(
