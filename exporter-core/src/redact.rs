@@ -51,59 +51,86 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// The next password at or after byte `from`, and where to look on after it (the end of its
 /// authority).
 fn next_password(text: &str, from: usize) -> Option<(std::ops::Range<usize>, usize)> {
+    let bytes = text.as_bytes();
     let mut search = from;
-    while let Some(found) = scheme_end(&text[search..]) {
-        let start = search + found;
-        let rest = &text[start..];
-        let end = authority_len(rest);
-        let authority = &rest[..end];
-        search = start + end;
-        let Some(at) = authority.rfind('@') else {
+    while let Some(start) = scheme_end(bytes, search) {
+        let (end, last_at) = authority(text, start);
+        search = end;
+        let Some(at) = last_at else {
             continue;
         };
-        let userinfo = &authority[..at];
-        let Some(colon) = userinfo.find(':') else {
+        let Some(colon) = bytes[start..at].iter().position(|&b| b == b':') else {
             continue;
         };
-        if colon + 1 == userinfo.len() {
+        if start + colon + 1 == at {
             continue; // empty password: nothing to hide
         }
-        return Some((start + colon + 1..start + at, search));
+        return Some((start + colon + 1..at, end));
     }
     None
 }
 
-/// Where the first `://` in `text` ends.
-fn scheme_end(text: &str) -> Option<usize> {
-    text.match_indices(':')
-        .find(|(i, _)| text.as_bytes()[i + 1..].starts_with(b"//"))
-        .map(|(i, _)| i + 3)
+/// Where the first `://` at or after byte `from` ends.
+fn scheme_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = bytes[at..].iter().position(|&b| b == b':') {
+        let colon = at + i;
+        if bytes[colon + 1..].starts_with(b"//") {
+            return Some(colon + 3);
+        }
+        at = colon + 1;
+    }
+    None
 }
 
-/// The length of the authority at the start of `rest`: it ends where the path, query or
-/// fragment starts, or where the URL ends inside running text (a quote, a bracket, a
-/// backslash or whitespace). Bytes are looked at one by one; only non-ASCII ones are decoded.
-fn authority_len(rest: &str) -> usize {
-    let bytes = rest.as_bytes();
-    let mut i = 0;
+/// What a byte means inside an authority.
+const PLAIN: u8 = 0;
+const ENDS: u8 = 1;
+const AT: u8 = 2;
+const NON_ASCII: u8 = 3;
+
+/// The meaning of each byte: the authority ends at the path, query or fragment, or where the
+/// URL ends inside running text (a quote, a bracket, a backslash or whitespace).
+const CLASS: [u8; 256] = {
+    let mut class = [PLAIN; 256];
+    let mut b = 0;
+    while b < 256 {
+        class[b] = match b as u8 {
+            b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\' => ENDS,
+            b'@' => AT,
+            c if c.is_ascii() && (c as char).is_whitespace() => ENDS,
+            c if !c.is_ascii() => NON_ASCII,
+            _ => PLAIN,
+        };
+        b += 1;
+    }
+    class
+};
+
+/// Where the authority starting at byte `start` ends, and the last `@` in it, in one pass.
+/// Only non-ASCII characters are decoded (a few of them are whitespace).
+fn authority(text: &str, start: usize) -> (usize, Option<usize>) {
+    let bytes = text.as_bytes();
+    let mut last_at = None;
+    let mut i = start;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii() {
-            if matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\')
-                || (b as char).is_whitespace()
-            {
-                return i;
+        match CLASS[bytes[i] as usize] {
+            PLAIN => i += 1,
+            AT => {
+                last_at = Some(i);
+                i += 1;
             }
-            i += 1;
-        } else {
-            let c = rest[i..].chars().next().expect("a char starts here");
-            if c.is_whitespace() {
-                return i;
+            ENDS => break,
+            _ => {
+                let c = text[i..].chars().next().expect("a char starts here");
+                if c.is_whitespace() {
+                    break;
+                }
+                i += c.len_utf8();
             }
-            i += c.len_utf8();
         }
     }
-    bytes.len()
+    (i, last_at)
 }
 
 /// Redacts `text` in place, allocating only when it holds a password.
