@@ -270,12 +270,16 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             ));
         }
     }
-    if let (Some((pattern, re)), FieldValue::Str(s)) = (&c.pattern, v)
-        && !re.is_match(s)
+    if let (Some(pattern), FieldValue::Str(s)) = (&c.pattern, v)
+        && !pattern.is_match(s)
     {
         return Err((
             "pattern",
-            format!("{} does not match the pattern {pattern:?}", shown(v)),
+            format!(
+                "{} does not match the pattern {:?}",
+                shown(v),
+                pattern.as_str()
+            ),
         ));
     }
     Ok(())

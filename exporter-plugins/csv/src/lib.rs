@@ -10,6 +10,7 @@
 mod check;
 mod dedupe;
 mod files;
+mod pattern;
 mod render;
 mod rows;
 mod schema;

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use exporter_core::serde_json::{self, Value};
-use regex::Regex;
 use serde::Deserialize;
+
+use crate::pattern::Pattern;
 
 /// A field type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -137,7 +138,7 @@ pub struct Constraints {
     /// Maximum value.
     pub maximum: Option<Bound>,
     /// The pattern, anchored at both ends as Table Schema says.
-    pub pattern: Option<(String, Regex)>,
+    pub pattern: Option<Pattern>,
 }
 
 /// A minimum or maximum: a number, or a date/date-time text compared as such.
@@ -354,9 +355,9 @@ fn compile_constraints(
                     format!("`pattern` does not apply to {} fields", ty.as_str()),
                 ));
             }
-            let re = Regex::new(&format!("^(?:{p})$"))
-                .map_err(|e| (at("pattern"), format!("invalid pattern: {e}")))?;
-            Some((p, re))
+            let pattern =
+                Pattern::new(&p).map_err(|e| (at("pattern"), format!("invalid pattern: {e}")))?;
+            Some(pattern)
         }
     };
     Ok(Constraints {
@@ -394,7 +395,6 @@ mod tests {
                 .pattern
                 .as_ref()
                 .unwrap()
-                .1
                 .is_match("abc")
         );
         assert!(
@@ -403,7 +403,6 @@ mod tests {
                 .pattern
                 .as_ref()
                 .unwrap()
-                .1
                 .is_match("abc1"),
             "anchored"
         );
