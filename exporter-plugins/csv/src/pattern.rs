@@ -2,10 +2,10 @@
 //!
 //! Most patterns in Table Schemas are runs of character classes: `[A-Z]{2}`,
 //! `[A-Za-z0-9_-]+`, `https?://\S+`. For those, ASCII text is matched run by run, each byte
-//! checked against a 128-bit class on its own. A DFA has to wait for each state before it can
+//! looked up in its run's table on its own. A DFA has to wait for each state before it can
 //! look at the next byte; this does not, so it runs several times faster. Every other pattern,
-//! and any text with a non-ASCII byte, goes to the `regex` crate. A proptest holds the two to
-//! the same answers.
+//! and any text where a run meets a non-ASCII byte, goes to the `regex` crate. A proptest holds
+//! the two to the same answers.
 
 use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -24,8 +24,25 @@ pub struct Pattern {
 struct Run {
     /// Bit `b` is set when byte `b` is in the class.
     class: u128,
+    /// The class as a table over every byte, for matching (non-ASCII bytes are never in it).
+    table: [bool; 256],
     min: u32,
     max: u32,
+}
+
+impl Run {
+    fn new(class: u128, min: u32, max: u32) -> Self {
+        let mut table = [false; 256];
+        for (b, slot) in table.iter_mut().enumerate().take(128) {
+            *slot = class & (1 << b) != 0;
+        }
+        Run {
+            class,
+            table,
+            min,
+            max,
+        }
+    }
 }
 
 impl Pattern {
@@ -49,27 +66,36 @@ impl Pattern {
 
     /// Whether the whole of `text` matches.
     pub fn is_match(&self, text: &str) -> bool {
-        match &self.runs {
-            Some(runs) if text.is_ascii() => runs_match(runs, text.as_bytes()),
-            _ => self.regex.is_match(text),
+        match self
+            .runs
+            .as_deref()
+            .and_then(|runs| runs_match(runs, text.as_bytes()))
+        {
+            Some(answer) => answer,
+            None => self.regex.is_match(text),
         }
     }
 }
 
-fn runs_match(runs: &[Run], text: &[u8]) -> bool {
+/// Whether `text` matches the runs; `None` when a run stopped at a non-ASCII byte, which
+/// only the regex can judge. (A text the runs take whole is ASCII.)
+fn runs_match(runs: &[Run], text: &[u8]) -> Option<bool> {
     let mut at = 0;
     for run in runs {
         let limit = (text.len() - at).min(run.max as usize);
         let taken = text[at..at + limit]
             .iter()
-            .position(|&b| run.class & (1 << b) == 0)
+            .position(|&b| !run.table[usize::from(b)])
             .unwrap_or(limit);
-        if taken < run.min as usize {
-            return false;
-        }
         at += taken;
+        if taken < run.min as usize {
+            return text.get(at).is_none_or(u8::is_ascii).then_some(false);
+        }
     }
-    at == text.len()
+    match text.get(at) {
+        None => Some(true),
+        Some(b) => b.is_ascii().then_some(false),
+    }
 }
 
 /// The runs of a pattern that is a sequence of single characters, classes and repetitions of
@@ -100,29 +126,17 @@ fn push_runs(hir: &Hir, runs: &mut Vec<Run>) -> Option<()> {
         HirKind::Empty => {}
         HirKind::Literal(lit) => {
             for &b in lit.0.iter() {
-                runs.push(Run {
-                    class: ascii_byte(b)?,
-                    min: 1,
-                    max: 1,
-                });
+                runs.push(Run::new(ascii_byte(b)?, 1, 1));
             }
         }
-        HirKind::Class(class) => runs.push(Run {
-            class: ascii_class(class),
-            min: 1,
-            max: 1,
-        }),
+        HirKind::Class(class) => runs.push(Run::new(ascii_class(class), 1, 1)),
         HirKind::Repetition(rep) => {
             let class = match rep.sub.kind() {
                 HirKind::Literal(lit) if lit.0.len() == 1 => ascii_byte(lit.0[0])?,
                 HirKind::Class(class) => ascii_class(class),
                 _ => return None,
             };
-            runs.push(Run {
-                class,
-                min: rep.min,
-                max: rep.max.unwrap_or(u32::MAX),
-            });
+            runs.push(Run::new(class, rep.min, rep.max.unwrap_or(u32::MAX)));
         }
         HirKind::Capture(group) => push_runs(&group.sub, runs)?,
         HirKind::Concat(parts) => {
