@@ -1,5 +1,5 @@
-//! Hot paths of the core: NDJSON event parsing (fast path and the checked path for bad lines)
-//! and request statistics.
+//! Hot paths of the core: NDJSON event parsing (fast path and the checked path for bad lines),
+//! password redaction of a request's strings, and request statistics.
 //!
 //! `cargo bench -p exporter-core --bench hot_paths`
 
@@ -29,6 +29,34 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
+fn redact(c: &mut Criterion) {
+    let mut group = c.benchmark_group("redact_in_place");
+    for (name, text) in [
+        (
+            "proxy",
+            "http://cust0044:pw0946a1734211@proxy-44.pool.example.net:8080",
+        ),
+        (
+            "maps_url",
+            "https://www.google.com/maps/search/dentist+near+city/@48.8999,11.7082,14z?hl=en&page=2",
+        ),
+        (
+            "message",
+            "connection reset by peer while reading the response body",
+        ),
+    ] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter_batched_ref(
+                || text.to_string(),
+                |s| exporter_core::redact::redact_in_place(s),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 fn stats(c: &mut Criterion) {
     let Line::Event(ParsedEvent::Request(request)) = parse_line(REQUEST.as_bytes()) else {
         unreachable!()
@@ -40,5 +68,5 @@ fn stats(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, stats);
+criterion_group!(benches, parse, redact, stats);
 criterion_main!(benches);
