@@ -49,7 +49,7 @@ fn redact(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_batched_ref(
                 || text.to_string(),
-                |s| exporter_core::redact::redact_in_place(s),
+                exporter_core::redact::redact_in_place,
                 criterion::BatchSize::SmallInput,
             )
         });

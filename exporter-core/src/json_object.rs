@@ -168,6 +168,11 @@ impl JsonObject {
         JsonItems(Scan::inside(text, b'['))
     }
 
+    /// The member index, as laid out in memory (for prefetching).
+    pub(crate) fn member_index(&self) -> &[Member] {
+        &self.members
+    }
+
     /// The object's JSON text, as it was read.
     ///
     /// ```

@@ -27,6 +27,7 @@ mod json_object;
 pub mod manifest;
 pub mod output;
 mod pipeline;
+mod prefetch;
 mod reader;
 pub mod redact;
 pub mod registry;

@@ -193,7 +193,14 @@ impl Pipeline {
             line: 0,
         };
         crate::reader::read_parallel(reader, name, |lines, bytes_read| {
-            for parsed in lines {
+            for (i, parsed) in lines.iter().enumerate() {
+                // see `prefetch`: boxes 8 lines ahead, what they point to 4 lines ahead
+                if let Some(ahead) = lines.get(i + 8) {
+                    crate::prefetch::boxes(&ahead.item);
+                }
+                if let Some(ahead) = lines.get(i + 4) {
+                    crate::prefetch::contents(&ahead.item);
+                }
                 at.line = parsed.line;
                 self.push_item(&parsed.item, &at)?;
             }
