@@ -1,11 +1,13 @@
 //! A field's `pattern` constraint: a regular expression the whole text must match.
 //!
 //! Most patterns in Table Schemas are runs of character classes: `[A-Z]{2}`,
-//! `[A-Za-z0-9_-]+`, `https?://\S+`. For those, ASCII text is matched run by run, each byte
-//! looked up in its run's table on its own. A DFA has to wait for each state before it can
-//! look at the next byte; this does not, so it runs several times faster. Every other pattern,
-//! and any text where a run meets a non-ASCII byte, goes to the `regex` crate. A proptest holds
-//! the two to the same answers.
+//! `[A-Za-z0-9_-]+`, `https?://\S+`, `[^@\s]+@[^@\s]+\.[^@\s]+`. For those, ASCII text is
+//! matched run by run, each byte looked up in its run's table on its own. A DFA has to wait
+//! for each state before it can look at the next byte; this does not, so it runs several
+//! times faster. A run takes as much as it can; it gives back (a few bytes, within a budget of
+//! steps) only where what follows could use them. Every other pattern, and any text where a
+//! run meets a non-ASCII byte or the budget runs out, goes to the `regex` crate. A proptest
+//! holds the two to the same answers.
 
 use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -15,7 +17,7 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 pub struct Pattern {
     source: String,
     regex: Regex,
-    /// The pattern as runs, when it is runs that can be matched greedily.
+    /// The pattern as runs, when it is a sequence of them.
     runs: Option<Box<[Run]>>,
 }
 
@@ -28,6 +30,10 @@ struct Run {
     table: [bool; 256],
     min: u32,
     max: u32,
+    /// Whether taking as much as possible is sure to find a match if there is one: the run's
+    /// length is fixed, or it shares no character with what may follow it (the runs up to the
+    /// next one that cannot be skipped). Otherwise the run gives bytes back.
+    greedy: bool,
 }
 
 impl Run {
@@ -41,6 +47,7 @@ impl Run {
             table,
             min,
             max,
+            greedy: true,
         }
     }
 }
@@ -51,7 +58,7 @@ impl Pattern {
         let regex = Regex::new(&format!("^(?:{source})$"))?;
         let runs = regex_syntax::parse(source)
             .ok()
-            .and_then(|hir| greedy_runs(&hir));
+            .and_then(|hir| runs_of(&hir));
         Ok(Pattern {
             source: source.to_string(),
             regex,
@@ -66,10 +73,11 @@ impl Pattern {
 
     /// Whether the whole of `text` matches.
     pub fn is_match(&self, text: &str) -> bool {
+        let mut steps = 0;
         match self
             .runs
             .as_deref()
-            .and_then(|runs| runs_match(runs, text.as_bytes()))
+            .and_then(|runs| runs_match(runs, text.as_bytes(), &mut steps))
         {
             Some(answer) => answer,
             None => self.regex.is_match(text),
@@ -77,41 +85,61 @@ impl Pattern {
     }
 }
 
-/// Whether `text` matches the runs; `None` when a run stopped at a non-ASCII byte, which
-/// only the regex can judge. (A text the runs take whole is ASCII.)
-fn runs_match(runs: &[Run], text: &[u8]) -> Option<bool> {
-    let mut at = 0;
-    for run in runs {
-        let limit = (text.len() - at).min(run.max as usize);
-        let taken = text[at..at + limit]
-            .iter()
-            .position(|&b| !run.table[usize::from(b)])
-            .unwrap_or(limit);
-        at += taken;
-        if taken < run.min as usize {
-            return text.get(at).is_none_or(u8::is_ascii).then_some(false);
+/// Runs tried before the regex takes over: plenty for patterns where a run gives back a few
+/// bytes, far too few for the ones that would take exponential time.
+const MAX_STEPS: u32 = 256;
+
+/// Whether `text` matches the runs; `None` when the runs cannot tell: a run met a non-ASCII
+/// byte (only the regex knows its classes beyond ASCII), or the search took too many steps.
+fn runs_match(runs: &[Run], text: &[u8], steps: &mut u32) -> Option<bool> {
+    let Some((run, rest)) = runs.split_first() else {
+        return match text.first() {
+            None => Some(true),
+            Some(b) => b.is_ascii().then_some(false),
+        };
+    };
+    *steps += 1;
+    if *steps > MAX_STEPS {
+        return None;
+    }
+    let limit = text.len().min(run.max as usize);
+    let longest = text[..limit]
+        .iter()
+        .position(|&b| !run.table[usize::from(b)])
+        .unwrap_or(limit);
+    if longest < limit && !text[longest].is_ascii() {
+        return None;
+    }
+    if longest < run.min as usize {
+        return Some(false);
+    }
+    let shortest = if run.greedy {
+        longest
+    } else {
+        run.min as usize
+    };
+    for take in (shortest..=longest).rev() {
+        if runs_match(rest, &text[take..], steps)? {
+            return Some(true);
         }
     }
-    match text.get(at) {
-        None => Some(true),
-        Some(b) => b.is_ascii().then_some(false),
-    }
+    Some(false)
 }
 
 /// The runs of a pattern that is a sequence of single characters, classes and repetitions of
-/// them, when taking as much as possible of each run is sure to find a match if there is one:
-/// a run of varying length must share no character with what may follow it (the runs up to
-/// the next one that cannot be skipped).
-fn greedy_runs(hir: &Hir) -> Option<Box<[Run]>> {
+/// them, each marked with whether it may take all it can.
+fn runs_of(hir: &Hir) -> Option<Box<[Run]>> {
     let mut runs = Vec::new();
     push_runs(hir, &mut runs)?;
-    for (i, run) in runs.iter().enumerate() {
+    for i in 0..runs.len() {
+        let (run, later) = (runs[i], &runs[i + 1..]);
         if run.min == run.max {
             continue;
         }
-        for next in &runs[i + 1..] {
+        for next in later {
             if run.class & next.class != 0 {
-                return None;
+                runs[i].greedy = false;
+                break;
             }
             if next.min > 0 {
                 break;
@@ -188,19 +216,32 @@ mod tests {
             "[+0][0-9 ()./-]{4,30}",
             "https?://\\S+",
             "(?:ab)c{0,3}d",
+            "[^@\\s]+@[^@\\s]+\\.[^@\\s]+",
         ] {
             assert!(Pattern::new(p).unwrap().runs.is_some(), "{p}");
         }
-        // `[^@\s]+` takes the dot the next run needs; alternatives; anchors inside
-        for p in [
-            "[^@\\s]+@[^@\\s]+\\.[^@\\s]+",
-            "ab|cd",
-            "a\\b",
-            "(ab)+",
-            "é+",
-        ] {
+        // alternatives of several characters, anchors inside, repeated groups, non-ASCII
+        for p in ["ab|cd", "a\\b", "(ab)+", "é+"] {
             assert!(Pattern::new(p).unwrap().runs.is_none(), "{p}");
         }
+        // the email pattern's middle run gives back the dot the next run needs
+        let email = Pattern::new("[^@\\s]+@[^@\\s]+\\.[^@\\s]+").unwrap();
+        let greedy: Vec<bool> = email
+            .runs
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|r| r.greedy)
+            .collect();
+        assert_eq!(greedy, [true, true, false, true, true]);
+        assert!(email.is_match("info@schafer-fitness.de"));
+        assert!(email.is_match("a@b.c.d"));
+        assert!(!email.is_match("info@localhost"));
+        assert!(!email.is_match("a@b."));
+        // exponential for a backtracking search: the budget hands it to the regex
+        let nested = Pattern::new("a*a*a*a*a*a*b").unwrap();
+        assert!(!nested.is_match(&"a".repeat(40)));
+        assert!(nested.is_match(&format!("{}b", "a".repeat(40))));
     }
 
     #[test]
