@@ -48,30 +48,23 @@ pub(crate) fn boxes(item: &Item) {
 /// Hints at what the sinks read behind a line's event (its boxes hinted at before).
 pub(crate) fn contents(item: &Item) {
     match item {
-        Item::Event(ParsedEvent::Record(data)) => {
-            let text = data.as_str();
-            bytes(text.as_ptr(), text.len().min(RECORD_BYTES));
-            let index = data.member_index();
-            bytes(index.as_ptr().cast(), std::mem::size_of_val(index));
-        }
+        Item::Event(ParsedEvent::Record(data)) => record(data),
         Item::Event(ParsedEvent::Request(r)) => bytes(r.proxy.as_ptr(), r.proxy.len()),
         _ => {}
     }
 }
 
-/// Hints at the storage the parser will fill next: a spare record's text and index.
-pub(crate) fn spare_record(data: &crate::JsonObject) {
-    bytes(
-        data.as_str().as_ptr(),
-        data.as_str().len().min(RECORD_BYTES),
-    );
+/// Hints at a record's text and member index: one the sinks read soon, or the spare the
+/// parser fills next.
+pub(crate) fn record(data: &crate::JsonObject) {
+    let text = data.as_str();
+    bytes(text.as_ptr(), text.len().min(RECORD_BYTES));
     let index = data.member_index();
     bytes(index.as_ptr().cast(), std::mem::size_of_val(index));
 }
 
 /// Hints at the spare requests the parser takes next: the next one's strings, and the box of
 /// the one after.
-#[allow(clippy::vec_box)]
 pub(crate) fn spare_requests(spares: &[Box<crate::Request>]) {
     if let Some(next) = spares.last() {
         bytes(next.proxy.as_ptr(), next.proxy.capacity());

@@ -173,7 +173,7 @@ impl<'a> FastLine<'a> {
                 Slot::Data if c.peek()? == b'{' => {
                     let mut data = spares.records.pop().unwrap_or_else(JsonObject::spare);
                     if let Some(next) = spares.records.last() {
-                        crate::prefetch::spare_record(next);
+                        crate::prefetch::record(next);
                     }
                     let before = c.surrogate_escapes();
                     read_members(&mut c, data.members_mut())?;
