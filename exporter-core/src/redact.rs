@@ -122,6 +122,7 @@ fn authority(text: &str, start: usize) -> (usize, Option<usize>) {
             }
             ENDS => break,
             _ => {
+                // NON_ASCII: a few such characters are whitespace, and end the authority too
                 let c = text[i..].chars().next().expect("a char starts here");
                 if c.is_whitespace() {
                     break;
