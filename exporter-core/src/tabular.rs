@@ -142,64 +142,63 @@ impl Dialect {
 
     /// Writes a date-time as this dialect does, after what `out` holds: Excel gets UTC as
     /// `YYYY-MM-DD HH:MM:SS` (`.fff` when there is a fraction), which Excel and Calc read as a
-    /// date-time; the others get RFC 3339.
+    /// date-time; the others get RFC 3339. Returns `false`, writing nothing, when the
+    /// dialect cannot hold the instant: in UTC its year leaves 0000-9999
+    /// (`9999-12-31T23:59:59-14:00` is in year 10000 once in UTC).
     ///
     /// ```
     /// use exporter_core::{Timestamp, tabular::Dialect};
     /// let ts = Timestamp::parse("2026-11-26T09:00:01.25+01:00").unwrap();
     /// let mut cell = String::new();
-    /// Dialect::Excel.write_datetime(&ts, &mut cell);
+    /// assert!(Dialect::Excel.write_datetime(&ts, &mut cell));
     /// assert_eq!(cell, "2026-11-26 08:00:01.250");
     /// cell.clear();
-    /// Dialect::Unix.write_datetime(&ts, &mut cell);
+    /// assert!(Dialect::Unix.write_datetime(&ts, &mut cell));
     /// assert_eq!(cell, "2026-11-26T09:00:01.25+01:00");
+    /// let late = Timestamp::parse("9999-12-31T23:59:59-14:00").unwrap();
+    /// cell.clear();
+    /// assert!(!Dialect::Excel.write_datetime(&late, &mut cell));
+    /// assert!(cell.is_empty());
     /// ```
-    pub fn write_datetime(self, ts: &Timestamp, out: &mut String) {
+    #[must_use = "a date-time the dialect cannot hold is not written"]
+    pub fn write_datetime(self, ts: &Timestamp, out: &mut String) -> bool {
         use std::fmt::Write;
         match self {
             Dialect::Excel => excel_datetime(ts, out),
             _ => {
                 let _ = write!(out, "{ts}");
+                true
             }
         }
     }
 }
 
-fn excel_datetime(ts: &Timestamp, out: &mut String) {
-    let t = ts.as_offset_datetime().to_offset(time::UtcOffset::UTC);
-    if (0..=9999).contains(&t.year()) {
-        // digit by digit: this runs for every date-time cell of a large table
-        let mut push = |n: u32, width: u32, sep: Option<char>| {
-            out.extend(sep);
-            for p in (0..width).rev() {
-                out.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
-            }
-        };
-        push(t.year() as u32, 4, None);
-        push(u8::from(t.month()).into(), 2, Some('-'));
-        push(t.day().into(), 2, Some('-'));
-        push(t.hour().into(), 2, Some(' '));
-        push(t.minute().into(), 2, Some(':'));
-        push(t.second().into(), 2, Some(':'));
-        if t.nanosecond() != 0 {
-            push(t.millisecond().into(), 3, Some('.'));
+/// The UTC date-time of `ts` as Excel reads it; `false` when its UTC year has not four digits.
+fn excel_datetime(ts: &Timestamp, out: &mut String) -> bool {
+    let Some(t) = ts
+        .as_offset_datetime()
+        .checked_to_offset(time::UtcOffset::UTC)
+        .filter(|t| (0..=9999).contains(&t.year()))
+    else {
+        return false;
+    };
+    // digit by digit: this runs for every date-time cell of a large table
+    let mut push = |n: u32, width: u32, sep: Option<char>| {
+        out.extend(sep);
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
         }
-        return;
-    }
-    use std::fmt::Write;
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    };
+    push(t.year() as u32, 4, None);
+    push(u8::from(t.month()).into(), 2, Some('-'));
+    push(t.day().into(), 2, Some('-'));
+    push(t.hour().into(), 2, Some(' '));
+    push(t.minute().into(), 2, Some(':'));
+    push(t.second().into(), 2, Some(':'));
     if t.nanosecond() != 0 {
-        let _ = write!(out, ".{:03}", t.millisecond());
+        push(t.millisecond().into(), 3, Some('.'));
     }
+    true
 }
 
 /// A field delimiter: one ASCII character other than a quote, CR or LF (`","` by default).
@@ -251,17 +250,21 @@ impl From<Delimiter> for String {
 /// characters, at least one a digit, all digits, spaces or `( ) . , / -`), so phone numbers
 /// and signed numbers held as text are left alone.
 ///
+/// Text that already starts with `'`s before such a start is guarded too (`'=x` becomes
+/// `''=x`, as Excel itself writes a leading apostrophe): the guard then reads back one way
+/// only ([`unguard`]), so two different values never share a cell.
+///
 /// ```
 /// use exporter_core::tabular::needs_guard;
-/// for s in ["=1+1", "@SUM(A1)", "\tx", "\rx", "+1+1", "-2+3", "-", "+", "-x"] {
+/// for s in ["=1+1", "@SUM(A1)", "\tx", "\rx", "+1+1", "-2+3", "-", "+", "-x", "'=x", "''@x"] {
 ///     assert!(needs_guard(s), "{s:?}");
 /// }
-/// for s in ["+1 555 0100", "+49 (30) 123-456", "-5", "-0.5", "0049", "a=b", ""] {
+/// for s in ["+1 555 0100", "+49 (30) 123-456", "-5", "-0.5", "0049", "a=b", "", "'x", "'"] {
 ///     assert!(!needs_guard(s), "{s:?}");
 /// }
 /// ```
 pub fn needs_guard(cell: &str) -> bool {
-    let mut chars = cell.chars();
+    let mut chars = cell.trim_start_matches('\'').chars();
     match chars.next() {
         Some('=' | '@' | '\t' | '\r') => true,
         Some('+' | '-') => {
@@ -274,6 +277,22 @@ pub fn needs_guard(cell: &str) -> bool {
             !inert
         }
         _ => false,
+    }
+}
+
+/// The value a cell written with the guard stands for: [`guard`] undone. Text that the guard
+/// would not have written is returned as it is.
+///
+/// ```
+/// use exporter_core::tabular::{guard, unguard};
+/// for value in ["=1+1", "'=1+1", "''=x", "'plain", "+1 555 0100", "-x"] {
+///     assert_eq!(unguard(&guard(value)), value);
+/// }
+/// ```
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => cell,
     }
 }
 
@@ -470,8 +489,11 @@ mod tests {
                 want.push_str(&format!(".{:03}", t.millisecond()));
             }
             let mut cell = String::new();
-            excel_datetime(&ts, &mut cell);
-            proptest::prop_assert_eq!(cell, want);
+            let written = excel_datetime(&ts, &mut cell);
+            proptest::prop_assert_eq!(written, (0..=9999).contains(&t.year()));
+            if written {
+                proptest::prop_assert_eq!(cell, want);
+            }
         }
 
         #[test]

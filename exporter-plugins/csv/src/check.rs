@@ -69,8 +69,10 @@ fn violation(field: &Field, rule: &'static str, message: String) -> Violation {
     }
 }
 
+/// A value for a message: its JSON, passwords masked, then cut to 80 characters (masked
+/// first, so a cut cannot keep half of a password).
 fn shown(v: &FieldValue<'_>) -> String {
-    let text = v.to_json().to_string();
+    let text = exporter_core::redact::redact(&v.to_json().to_string()).into_owned();
     if text.chars().count() > 80 {
         format!("{}...", text.chars().take(77).collect::<String>())
     } else {
@@ -162,6 +164,17 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             }
         }
         (FieldType::Integer, FieldValue::Num(n)) if is_integral(n) => {}
+        // a number no double holds would be written as hundreds of digits that no
+        // spreadsheet (and no reader of the table) takes for a number
+        (FieldType::Number, FieldValue::Num(n)) if !n.parse::<f64>().is_ok_and(f64::is_finite) => {
+            return Err((
+                "type",
+                format!(
+                    "{} is beyond the range of a number (a 64-bit float)",
+                    shown(v)
+                ),
+            ));
+        }
         (FieldType::Number, FieldValue::Num(_)) => {}
         (FieldType::Boolean, FieldValue::Bool(_)) => {}
         (FieldType::Date, FieldValue::Str(s)) if is_date(s) => {}
@@ -310,7 +323,7 @@ fn expected(ty: FieldType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use exporter_core::serde_json::json;
+    use exporter_core::serde_json::{self, json};
 
     fn lead_schema() -> TableSchema {
         TableSchema::from_json(json!({"fields": [
@@ -360,6 +373,8 @@ mod tests {
             ("rating", json!(7.5), "maximum"),
             ("rating", json!(-1), "minimum"),
             ("rating", json!("4,5"), "type"),
+            ("rating", serde_json::from_str("1e400").unwrap(), "type"),
+            ("rating", serde_json::from_str("-1e309").unwrap(), "type"),
             ("reviews", json!(12.5), "type"),
             ("reviews", json!(-3), "minimum"),
             ("tags", json!("a;b"), "type"),

@@ -36,7 +36,7 @@ use check::check;
 use dedupe::KeySet;
 use files::TableFiles;
 use render::{CellStyle, render};
-use value::{FieldValue, RowStorage, Slots, slot_into};
+use value::{RowStorage, Slots, slot_into};
 
 /// What to do with a record that breaks the schema.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -155,7 +155,14 @@ struct CsvSink {
     files: Option<TableFiles>,
     tally: RecordTally,
     cells: Vec<String>,
-    key_buf: Vec<String>,
+    /// Reads written cells back as the table's validator does.
+    reader: validate::CellReader,
+    /// Per field: whether its written cell may read back otherwise than its value checks
+    /// (an array's items joined, an `any` value as text, an Excel date-time to the
+    /// millisecond), so the written cell is checked too.
+    reads_back: Vec<bool>,
+    /// Valid records written without deduplication: a part of their key was missing.
+    unkeyed: u64,
     /// Storage for the values of one record, reused for the next.
     row: RowStorage,
 }
@@ -208,20 +215,18 @@ impl CsvSink {
         Ok(())
     }
 
-    fn key_of(&mut self, values: &[FieldValue<'_>], fields: &[usize]) -> u128 {
-        self.key_buf.resize(fields.len(), String::new());
-        for (buf, &i) in self.key_buf.iter_mut().zip(fields) {
-            buf.clear();
-            match &values[i] {
-                FieldValue::Missing | FieldValue::Null => {}
-                FieldValue::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
-                FieldValue::Str(s) => buf.push_str(s),
-                FieldValue::Num(n) => exporter_core::tabular::write_number(n, buf),
-                FieldValue::Json(j) => render::compact_json(j, buf),
-                FieldValue::JsonText(t) => render::compact_json_text(t, buf),
-            }
+    /// The fingerprint of the written cells of `fields`, or `None` when one is empty (a
+    /// record missing a part of its key is not deduplicated). Keys come from the cells, not
+    /// the values, because the cells are what the table holds and its validator compares:
+    /// two values written alike (the same instant at two offsets, two long texts cut at the
+    /// cell limit) are the same key.
+    fn key_of(&self, fields: &[usize]) -> Option<u128> {
+        if fields.iter().any(|&i| self.cells[i].is_empty()) {
+            return None;
         }
-        KeySet::fingerprint(self.key_buf.iter().map(String::as_str))
+        Some(KeySet::fingerprint(
+            fields.iter().map(|&i| self.cells[i].as_str()),
+        ))
     }
 
     fn record(&mut self, record: &Record<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
@@ -261,13 +266,61 @@ impl CsvSink {
             }
         }
         violations.extend(check(&self.schema, &slots.values));
+        // Then the cells, and what they read back as: the written form must pass the checks
+        // the table's validator makes, or the record is rejected (never the run failed).
+        let mut guarded = 0;
+        let mut truncated = 0;
+        for (i, field) in self.schema.fields.iter().enumerate() {
+            let value = &slots.values[i];
+            let missing = check::is_missing(&self.schema, value);
+            let effects = render(field, value, missing, &self.style, &mut self.cells[i]);
+            guarded += u64::from(effects.guarded);
+            truncated += u64::from(effects.truncated);
+            if !violations.is_empty() {
+                continue;
+            }
+            let dialect = self.style.dialect.as_str();
+            if effects.unwritable {
+                violations.push(Violation {
+                    field: field.name.clone(),
+                    rule: "type",
+                    message: format!(
+                        "the {dialect} dialect cannot write this date-time: in UTC its year leaves 0000-9999"
+                    ),
+                });
+            } else if effects.truncated && self.on_overflow == OnOverflow::Reject {
+                violations.push(Violation {
+                    field: field.name.clone(),
+                    rule: "cell_limit",
+                    message: format!("longer than the {dialect} dialect's cell limit"),
+                });
+            } else if (effects.truncated || self.reads_back[i])
+                && let Some((_, rule, message)) =
+                    self.reader.verdict(&self.schema, field, &self.cells[i])
+            {
+                violations.push(if effects.truncated {
+                    Violation {
+                        field: field.name.clone(),
+                        rule: "cell_limit",
+                        message: format!(
+                            "cut at the {dialect} dialect's cell limit, the cell breaks `{rule}`: {message}"
+                        ),
+                    }
+                } else {
+                    Violation {
+                        field: field.name.clone(),
+                        rule,
+                        message: format!("as written in the table: {message}"),
+                    }
+                });
+            }
+        }
         let mut unique_keys = Vec::with_capacity(self.unique.len());
         for u in 0..self.unique.len() {
             let field = self.unique[u].0;
-            if check::is_missing(&self.schema, &slots.values[field]) {
+            let Some(key) = self.key_of(&[field]) else {
                 continue;
-            }
-            let key = self.key_of(&slots.values, &[field]);
+            };
             if self.unique[u].1.contains(key) {
                 violations.push(Violation {
                     field: self.schema.fields[field].name.clone(),
@@ -277,44 +330,19 @@ impl CsvSink {
             }
             unique_keys.push((u, key));
         }
-        // Cells next: a cell over the limit may reject the record too.
-        let mut guarded = 0;
-        let mut truncated = 0;
-        for (i, field) in self.schema.fields.iter().enumerate() {
-            let missing = check::is_missing(&self.schema, &slots.values[i]);
-            let effects = render(
-                field,
-                &slots.values[i],
-                missing,
-                &self.style,
-                &mut self.cells[i],
-            );
-            guarded += u64::from(effects.guarded);
-            if effects.truncated {
-                truncated += 1;
-                if self.on_overflow == OnOverflow::Reject && violations.is_empty() {
-                    violations.push(Violation {
-                        field: field.name.clone(),
-                        rule: "cell_limit",
-                        message: format!(
-                            "longer than the {} dialect's cell limit",
-                            self.style.dialect.as_str()
-                        ),
-                    });
-                }
-            }
-        }
         if !violations.is_empty() {
             return self.reject(record, violations, cx);
         }
         // Only a valid record claims its key.
         if !self.key_fields.is_empty() {
-            let fields = std::mem::take(&mut self.key_fields);
-            let key = self.key_of(&slots.values, &fields);
-            self.key_fields = fields;
-            if !self.keys.insert(key) {
-                self.tally.duplicates += 1;
-                return Ok(());
+            match self.key_of(&self.key_fields) {
+                Some(key) => {
+                    if !self.keys.insert(key) {
+                        self.tally.duplicates += 1;
+                        return Ok(());
+                    }
+                }
+                None => self.unkeyed += 1,
             }
         }
         for (u, key) in unique_keys {
@@ -375,11 +403,36 @@ impl Sink for CsvSink {
         self.tally.files = files.len() as u64;
         let mut details = Map::new();
         details.insert("distinct_keys".into(), Value::from(self.keys.len() as u64));
+        details.insert("unkeyed".into(), Value::from(self.unkeyed));
         details.insert("dialect".into(), Value::from(self.style.dialect.as_str()));
         let mut out = SinkOutput::staged(files);
         out.records = Some(self.tally.clone());
         out.details = details;
         Ok(out)
+    }
+}
+
+/// Whether a valid value of `field` may be written as a cell that reads back otherwise than
+/// the value was checked: array items are joined (an item holding the separator reads as two,
+/// `[]` as a missing value), an `any` value reads back as text, an Excel date-time to the
+/// millisecond. Strings, numbers, booleans, dates and objects read back as they were checked
+/// (the formula guard reads back one way only), so their cells need no second look.
+fn cell_may_read_back_otherwise(field: &schema::Field, dialect: Dialect) -> bool {
+    let c = &field.constraints;
+    let counted = c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some();
+    match field.ty {
+        FieldType::Array => c.required || counted,
+        FieldType::Any => {
+            c.required
+                || counted
+                || c.pattern.is_some()
+                || c.minimum.is_some()
+                || c.maximum.is_some()
+        }
+        FieldType::Datetime => {
+            dialect == Dialect::Excel && (c.minimum.is_some() || c.maximum.is_some())
+        }
+        _ => false,
     }
 }
 
@@ -422,13 +475,26 @@ fn build(
         .map(|(i, _)| (i, KeySet::default()))
         .collect();
     let n = schema.fields.len();
+    let guard = config
+        .formula_guard
+        .unwrap_or(config.dialect.guards_formulas());
+    let reads_back = schema
+        .fields
+        .iter()
+        .map(|f| cell_may_read_back_otherwise(f, config.dialect))
+        .collect();
     Ok(Box::new(CsvSink {
+        reader: validate::CellReader {
+            dialect: config.dialect,
+            guard,
+            separator: config.array_separator.clone(),
+        },
+        reads_back,
+        unkeyed: 0,
         style: CellStyle {
             dialect: config.dialect,
             array_separator: config.array_separator,
-            guard: config
-                .formula_guard
-                .unwrap_or(config.dialect.guards_formulas()),
+            guard,
         },
         delimiter: config.delimiter.byte(),
         max_rows,
@@ -445,7 +511,6 @@ fn build(
             ..RecordTally::default()
         },
         cells: vec![String::new(); n],
-        key_buf: Vec::new(),
         row: RowStorage::default(),
         schema,
     }))

@@ -27,6 +27,9 @@ pub struct CellEffects {
     pub guarded: bool,
     /// The cell was cut at the dialect's limit.
     pub truncated: bool,
+    /// The dialect cannot write the value (an Excel date-time whose UTC year leaves
+    /// 0000-9999); the cell is empty and the record must not be written.
+    pub unwritable: bool,
 }
 
 /// Writes the cell for `v` into `out` (cleared first).
@@ -54,7 +57,14 @@ pub fn render(
         FieldValue::Str(s) => {
             match (field.ty, style.dialect) {
                 (FieldType::Datetime, Dialect::Excel) => match Timestamp::parse(s) {
-                    Ok(ts) => style.dialect.write_datetime(&ts, out),
+                    Ok(ts) => {
+                        if !style.dialect.write_datetime(&ts, out) {
+                            return CellEffects {
+                                unwritable: true,
+                                ..CellEffects::default()
+                            };
+                        }
+                    }
                     Err(_) => out.push_str(s),
                 },
                 _ => out.push_str(s),

@@ -26,11 +26,21 @@ const MAX_FINDINGS: usize = 200;
 /// A table's expected shape.
 pub struct TableValidator {
     schema: TableSchema,
-    dialect: Dialect,
+    cells: CellReader,
     delimiter: u8,
-    guard: bool,
-    separator: String,
     key_fields: Vec<usize>,
+}
+
+/// How a cell's text is read back into the value it stands for: what the validator checks,
+/// and what the sink checks the cells it writes against, so the two agree by construction.
+#[derive(Clone, Debug)]
+pub struct CellReader {
+    /// The dialect the table is written in.
+    pub dialect: Dialect,
+    /// Whether string cells were written with the formula guard.
+    pub guard: bool,
+    /// What joins the items of an array cell.
+    pub separator: String,
 }
 
 fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
@@ -47,12 +57,14 @@ fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
         None => schema.primary_key.clone(),
     };
     Ok(Box::new(TableValidator {
-        dialect: config.dialect,
+        cells: CellReader {
+            dialect: config.dialect,
+            guard: config
+                .formula_guard
+                .unwrap_or(config.dialect.guards_formulas()),
+            separator: config.array_separator,
+        },
         delimiter: config.delimiter.byte(),
-        guard: config
-            .formula_guard
-            .unwrap_or(config.dialect.guards_formulas()),
-        separator: config.array_separator,
         key_fields,
         schema,
     }))
@@ -85,29 +97,16 @@ impl Findings<'_> {
     }
 }
 
-impl TableValidator {
-    fn labels(&self) -> Vec<String> {
-        self.schema
-            .fields
-            .iter()
-            .map(|f| {
-                if self.guard {
-                    tabular::guard(&f.name).into_owned()
-                } else {
-                    f.name.clone()
-                }
-            })
-            .collect()
-    }
-
+impl CellReader {
     /// The value a cell holds, as the schema checks see it; an error for a type error.
-    fn cell_value<'c>(&self, field: &Field, text: &'c str) -> Result<FieldValue<'c>, String> {
+    pub fn value<'c>(&self, field: &Field, text: &'c str) -> Result<FieldValue<'c>, String> {
         if text.is_empty() {
             return Ok(FieldValue::Missing);
         }
-        let unguarded = match text.strip_prefix('\'') {
-            Some(rest) if self.guard && tabular::needs_guard(rest) => rest,
-            _ => text,
+        let unguarded = if self.guard {
+            tabular::unguard(text)
+        } else {
+            text
         };
         let bad = |what: &str| Err(format!("{text:?} is not {what}"));
         match field.ty {
@@ -173,19 +172,56 @@ impl TableValidator {
         }
     }
 
+    /// What is wrong with `text` as the cell of `field`, as the validator reports it: the
+    /// finding code, the rule and a message; `None` for a valid cell.
+    pub fn verdict(
+        &self,
+        schema: &TableSchema,
+        field: &Field,
+        text: &str,
+    ) -> Option<(FindingCode, &'static str, String)> {
+        match self.value(field, text) {
+            Err(msg) => Some((FindingCode::TypeError, "type", msg)),
+            Ok(v) => check_one(schema, field, &v).map(|violation| {
+                let code = if violation.rule == "type" {
+                    FindingCode::TypeError
+                } else {
+                    FindingCode::ConstraintError
+                };
+                (code, violation.rule, violation.message)
+            }),
+        }
+    }
+}
+
+impl TableValidator {
+    fn labels(&self) -> Vec<String> {
+        self.schema
+            .fields
+            .iter()
+            .map(|f| {
+                if self.cells.guard {
+                    tabular::guard(&f.name).into_owned()
+                } else {
+                    f.name.clone()
+                }
+            })
+            .collect()
+    }
+
     fn check_bom(&self, has_bom: bool, out: &mut Findings<'_>) {
-        if self.dialect.bom() && !has_bom {
+        if self.cells.dialect.bom() && !has_bom {
             out.push(out.finding(
                 FindingCode::EncodingError,
                 "the file does not start with the UTF-8 BOM the excel dialect needs",
             ));
         }
-        if !self.dialect.bom() && has_bom {
+        if !self.cells.dialect.bom() && has_bom {
             out.push(out.finding(
                 FindingCode::EncodingError,
                 format!(
                     "the {} dialect writes no BOM, but the file has one",
-                    self.dialect.as_str()
+                    self.cells.dialect.as_str()
                 ),
             ));
         }
@@ -193,7 +229,7 @@ impl TableValidator {
 
     fn framing_findings(&self, report: &FramingReport, out: &mut Findings<'_>) {
         if let Some(r) = report.wrong_terminator_row {
-            let want = if self.dialect.line_end() == b"\r\n" {
+            let want = if self.cells.dialect.line_end() == b"\r\n" {
                 "CRLF"
             } else {
                 "LF"
@@ -202,7 +238,7 @@ impl TableValidator {
                 FindingCode::EncodingError,
                 format!(
                     "line ending is not {want} as the {} dialect writes",
-                    self.dialect.as_str()
+                    self.cells.dialect.as_str()
                 ),
             );
             out.push(if r == 0 { f } else { f.at_row(r) });
@@ -340,7 +376,7 @@ impl TableValidator {
             list: Vec::new(),
             dropped: 0,
         };
-        let crlf = self.dialect.line_end() == b"\r\n";
+        let crlf = self.cells.dialect.line_end() == b"\r\n";
         let mut reader = RowReader::new(input, self.delimiter, crlf);
         // one row for every row: reading a row allocates nothing
         let mut record = Row::default();
@@ -408,23 +444,13 @@ impl TableValidator {
                 }
             };
             for (i, field) in schema.fields.iter().enumerate() {
-                let text = cell(i);
-                let finding = match self.cell_value(field, text) {
-                    Err(msg) => Some((FindingCode::TypeError, msg)),
-                    Ok(v) => check_one(&schema, field, &v).map(|violation| {
-                        let code = if violation.rule == "type" {
-                            FindingCode::TypeError
-                        } else {
-                            FindingCode::ConstraintError
-                        };
-                        (code, format!("{} ({})", violation.message, violation.rule))
-                    }),
-                };
-                if let Some((code, msg)) = finding {
+                if let Some((code, rule, msg)) = self.cells.verdict(&schema, field, cell(i)) {
+                    let msg = format!("{msg} ({rule})");
                     out.push(out.finding(code, msg).at_row(rows).at_field(&field.name));
                 }
             }
-            if !self.key_fields.is_empty() {
+            // a row missing a part of its key is not deduplicated (the sink writes it)
+            if !self.key_fields.is_empty() && self.key_fields.iter().all(|&i| !cell(i).is_empty()) {
                 let key = KeySet::fingerprint(self.key_fields.iter().map(|&i| cell(i)));
                 match &mut keys {
                     Keys::Set(set) => {
@@ -701,23 +727,21 @@ mod tests {
         .unwrap();
         TableValidator {
             schema,
-            dialect: Dialect::Excel,
+            cells: CellReader {
+                dialect: Dialect::Excel,
+                guard: true,
+                separator: "; ".into(),
+            },
             delimiter: b',',
-            guard: true,
-            separator: "; ".into(),
             key_fields: vec![0],
         }
     }
 
     /// What the validator makes of `cell` in column `i`: fine, or the rule it breaks.
     fn verdict(v: &TableValidator, i: usize, cell: &str) -> Result<(), &'static str> {
-        let field = &v.schema.fields[i];
-        match v.cell_value(field, cell) {
-            Err(_) => Err("type"),
-            Ok(value) => match check_one(&v.schema, field, &value) {
-                Some(violation) => Err(violation.rule),
-                None => Ok(()),
-            },
+        match v.cells.verdict(&v.schema, &v.schema.fields[i], cell) {
+            Some((_, rule, _)) => Err(rule),
+            None => Ok(()),
         }
     }
 

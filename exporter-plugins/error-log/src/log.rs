@@ -341,7 +341,11 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         ..
     } = &mut *state;
     ts.clear();
-    options.dialect.write_datetime(&e.ts, ts);
+    if !options.dialect.write_datetime(&e.ts, ts) {
+        // an instant the dialect cannot show (its UTC year leaves 0000-9999): as given
+        use std::fmt::Write;
+        let _ = write!(ts, "{}", e.ts);
+    }
     context.clear();
     if let Some(c) = &e.context {
         if has_password(c) {

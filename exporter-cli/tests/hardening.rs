@@ -1,0 +1,102 @@
+//! Hostile inputs and careless set-ups through the real binary, one test per fault class
+//! found by the adversarial passes: each used to panic, leak a password, fail a whole run
+//! over one value, or lose rows.
+
+use exporter_tests::harness::{Workspace, stderr, stdout};
+
+const SCHEMA: &str = r#"{"fields": [
+  {"name": "id", "constraints": {"required": true}},
+  {"name": "at", "type": "datetime"},
+  {"name": "rating", "type": "number"}
+], "primaryKey": "id"}"#;
+
+fn workspace(manifest_sinks: &str) -> Workspace {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("schema.json", SCHEMA);
+    ws.write(
+        "exporter.toml",
+        format!("[campaign]\nid = \"hard\"\n[output]\ndir = \"out\"\n{manifest_sinks}"),
+    );
+    ws
+}
+
+const ALL_SINKS: &str = r#"
+[[sinks]]
+type = "csv"
+name = "results"
+schema = "schema.json"
+
+[[sinks]]
+type = "error-log"
+
+[[sinks]]
+type = "proxy-performance"
+
+[[sinks]]
+type = "campaign-summary"
+"#;
+
+fn summary(ws: &Workspace) -> serde_json::Value {
+    serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap()
+}
+
+/// A valid RFC 3339 date-time whose UTC form leaves years 0000-9999 is a value the excel
+/// dialect cannot write: the record is rejected, the error event's time is written as given,
+/// and nothing panics.
+#[test]
+fn date_times_beyond_excel_years_are_rejected_or_written_as_given() {
+    let ws = workspace(ALL_SINKS);
+    ws.write(
+        "in.ndjson",
+        concat!(
+            r#"{"type":"record","data":{"id":"late","at":"9999-12-31T23:59:59-14:00"}}"#,
+            "\n",
+            r#"{"type":"record","data":{"id":"early","at":"0000-01-01T00:00:00+01:00"}}"#,
+            "\n",
+            r#"{"type":"record","data":{"id":"fine","at":"2026-11-26T08:00:00Z"}}"#,
+            "\n",
+            r#"{"type":"error","ts":"9999-12-31T23:59:59-14:00","kind":"K","message":"late"}"#,
+            "\n",
+            r#"{"type":"request","ts":"0000-01-01T00:00:00+01:00","proxy":"http://p:1","status":200,"latency_ms":1}"#,
+            "\n",
+        ),
+    );
+    let out = ws.run(&["run", "-m", "exporter.toml", "in.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(&ws);
+    assert_eq!(s["records"]["written"], 1);
+    assert_eq!(s["records"]["rejected"], 2);
+    let log = ws.read("out/error_log.csv");
+    assert!(
+        log.contains("9999-12-31T23:59:59-14:00,error,K,late"),
+        "{log}"
+    );
+    assert!(log.contains("cannot write this date-time"), "{log}");
+    let check = ws.run(&["check", "-m", "exporter.toml"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+}
+
+/// A number beyond a double in a `number` field is a schema violation of that record, never
+/// a failure of the run.
+#[test]
+fn a_number_beyond_a_double_rejects_its_record_only() {
+    let ws = workspace(ALL_SINKS);
+    ws.write(
+        "in.ndjson",
+        concat!(
+            r#"{"type":"record","data":{"id":"big","rating":1e400}}"#,
+            "\n",
+            r#"{"type":"record","data":{"id":"ok","rating":4.5}}"#,
+            "\n",
+        ),
+    );
+    let out = ws.run(&["run", "-m", "exporter.toml", "in.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(&ws);
+    assert_eq!(s["records"]["written"], 1);
+    assert_eq!(s["records"]["rejected_by_rule"]["type"], 1);
+    assert!(
+        ws.read("out/error_log.csv")
+            .contains("beyond the range of a number")
+    );
+}
