@@ -100,3 +100,92 @@ fn a_number_beyond_a_double_rejects_its_record_only() {
             .contains("beyond the range of a number")
     );
 }
+
+/// Passwords in every form the passes found leaking: scheme-less, with `/`, `#`, `?`, a
+/// space, a backslash or quotes in a `proxy` or `url` field, in lists without spaces, with
+/// JSON's escaped slashes in a bad line, and where a cut of the raw line or of a message
+/// excerpt falls just before the `@`. None reaches a file, standard output or error.
+#[test]
+fn no_password_form_reaches_any_output() {
+    let ws = workspace(ALL_SINKS);
+    let passwords = [
+        "S3cretA",
+        "S3c/retB",
+        "p#ssC",
+        "p?ssD",
+        "p ssE",
+        r"p\\ssF",
+        r#"p\"ssG"#,
+        "p'ssH",
+    ];
+    let mut lines = Vec::new();
+    for (i, pw) in passwords.iter().enumerate() {
+        for proxy in [
+            format!("user{i}:{pw}@10.0.0.{i}:8080"),
+            format!("http://user{i}:{pw}@10.0.1.{i}:8080"),
+        ] {
+            lines.push(format!(
+                r#"{{"type":"request","ts":"2026-11-26T08:00:0{}Z","proxy":"{proxy}","url":"{proxy}/x","status":200,"latency_ms":12.5}}"#,
+                i % 10
+            ));
+            lines.push(format!(
+                r#"{{"type":"error","ts":"2026-11-26T08:00:00Z","kind":"ProxyError","message":"failed","proxy":"{proxy}","url":"https://u:{pw}@example.com/a"}}"#
+            ));
+        }
+    }
+    // lists, escaped slashes, and cuts just before the `@`
+    lines.push(r#"{"type":"error","ts":"2026-11-26T08:00:00Z","kind":"K","message":"pool http://a:ListOneX@h1:1,http://b:ListTwoX@h2:2;c:ListThreeX@h3:3"}"#.to_string());
+    lines.push(r#"{"type":"error","ts":"2026-11-26T08:00:00Z","kind":"K","message":"x","context":{"via":"http:\/\/u:EscapedX@h\/x"}}"#.to_string());
+    let pad = "y".repeat(16 * 1024 - 60);
+    lines.push(format!(
+        r#"{{"type":"oops","pad":"{pad}","p":"http://u:CutRaw{}@h"}}"#,
+        "Z".repeat(60)
+    ));
+    lines.push(format!(
+        r#"{{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"p","latency_ms":"http://user:CutExcerpt{}@h"}}"#, "Z".repeat(60)
+    ));
+    lines.push(
+        r#"{"type":"record","data":{"id":"r1","rating":"http://u:RecordMessageX@h"}}"#.to_string(),
+    );
+    ws.write("in.ndjson", lines.join("\n") + "\n");
+    let out = ws.run(&["-v", "run", "-m", "exporter.toml", "in.ndjson"]);
+    let check = ws.run(&["check", "-m", "exporter.toml", "--format", "json"]);
+    let mut everything = String::new();
+    for o in [&out, &check] {
+        everything.push_str(&stdout(o));
+        everything.push_str(&stderr(o));
+    }
+    for f in ws.files() {
+        if f.starts_with("out/") {
+            everything.push_str(&String::from_utf8_lossy(
+                &std::fs::read(ws.path().join(&f)).unwrap(),
+            ));
+        }
+    }
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(check.status.success(), "{}", stdout(&check));
+    for secret in [
+        "S3cret",
+        "S3c/ret",
+        "p#ss",
+        "p?ss",
+        "p ss",
+        "ssF",
+        "ssG",
+        "p'ss",
+        "ListOne",
+        "ListTwo",
+        "ListThree",
+        "Escaped",
+        "CutRaw",
+        "CutExcerpt",
+        "RecordMessage",
+    ] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+    // and the user names stay, so proxies are still told apart
+    assert!(
+        ws.read("out/proxy_performance.json")
+            .contains("user3:***@10.0.0.3:8080")
+    );
+}

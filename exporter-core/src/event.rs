@@ -410,14 +410,14 @@ impl ErrorEvent {
     /// assert_eq!(e.message, "via http://u:***@h failed");
     /// ```
     pub fn redact(&mut self) {
-        use crate::redact::{redact_in_place, redact_json};
+        use crate::redact::{redact_address_in_place, redact_in_place, redact_json};
         redact_in_place(&mut self.kind);
         redact_in_place(&mut self.message);
         if let Some(url) = &mut self.url {
-            redact_in_place(url);
+            redact_address_in_place(url);
         }
         if let Some(proxy) = &mut self.proxy {
-            redact_in_place(proxy);
+            redact_address_in_place(proxy);
         }
         if let Some(ctx) = &mut self.context {
             redact_json(ctx);

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::ExportError;
 use crate::event::ErrorEvent;
 use crate::input::{Line, Location, ParsedEvent, Spares, bad_input_event, parse_line_into};
-use crate::redact::redact_in_place;
+use crate::redact::{redact_address_in_place, redact_in_place};
 
 /// Lines per batch.
 const BATCH_LINES: usize = 1024;
@@ -50,9 +50,12 @@ pub(crate) fn redact_event(event: &mut ParsedEvent) {
         ParsedEvent::Campaign(c) => c.redact(),
         ParsedEvent::Record(_) => {} // the user's data, written as given
         ParsedEvent::Request(r) => {
-            redact_in_place(&mut r.proxy);
-            for field in [&mut r.url, &mut r.error].into_iter().flatten() {
-                redact_in_place(field);
+            redact_address_in_place(&mut r.proxy);
+            if let Some(url) = &mut r.url {
+                redact_address_in_place(url);
+            }
+            if let Some(error) = &mut r.error {
+                redact_in_place(error);
             }
         }
         ParsedEvent::Error(e) => e.redact(),

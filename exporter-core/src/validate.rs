@@ -93,14 +93,23 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding about a whole file.
+    /// A finding about a whole file. Proxy passwords in the message are masked: findings are
+    /// printed, logged and kept in reports, and a validator may quote the file it checks.
+    ///
+    /// ```
+    /// use exporter_core::{Finding, FindingCode};
+    /// let f = Finding::new(FindingCode::SchemaError, "p.json", "\"http://u:pw@h\" is not valid");
+    /// assert_eq!(f.message, "\"http://u:***@h\" is not valid");
+    /// ```
     pub fn new(code: FindingCode, file: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut message = message.into();
+        crate::redact::redact_in_place(&mut message);
         Finding {
             code,
             file: file.into(),
             row: None,
             field: None,
-            message: message.into(),
+            message,
         }
     }
 
@@ -110,9 +119,11 @@ impl Finding {
         self
     }
 
-    /// Sets the field.
+    /// Sets the field (passwords masked, like the message).
     pub fn at_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        let mut field = field.into();
+        crate::redact::redact_in_place(&mut field);
+        self.field = Some(field);
         self
     }
 }
@@ -126,7 +137,9 @@ impl fmt::Display for Finding {
             (None, Some(field)) => write!(f, "field {field:?}: ")?,
             (None, None) => {}
         }
-        write!(f, "{}: {}", self.code.as_str(), self.message)
+        // masked again: the fields are public, and a finding may have been built by hand
+        let message = crate::redact::redact(&self.message);
+        write!(f, "{}: {message}", self.code.as_str())
     }
 }
 

@@ -141,7 +141,9 @@ pub const RAW_LINE_LIMIT: usize = 16 * 1024;
 /// assert_eq!(e.context.as_ref().unwrap()["raw_bytes"], 5);
 /// ```
 pub fn bad_input_event(at: &Location, bad: &BadLine, raw: &[u8]) -> ErrorEvent {
-    let text = String::from_utf8_lossy(raw);
+    let lossy = String::from_utf8_lossy(raw);
+    // masked before it is cut: a cut before an `@` would keep the password it ends
+    let text = crate::redact::redact(&lossy);
     let mut cut = text.len().min(RAW_LINE_LIMIT);
     while !text.is_char_boundary(cut) {
         cut -= 1;
@@ -267,7 +269,8 @@ fn json_type(raw: &RawValue) -> &'static str {
 }
 
 fn shown(raw: &RawValue) -> String {
-    let s = raw.get();
+    // masked before it is cut, so a cut cannot keep half of a password
+    let s = crate::redact::redact(raw.get());
     if s.len() > 60 {
         let mut cut = 57;
         while !s.is_char_boundary(cut) {

@@ -7,7 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use exporter_core::redact::{has_password, redact, redact_json};
+use exporter_core::redact::{has_password, redact, redact_address, redact_json};
 use exporter_core::serde_json;
 use exporter_core::tabular::{self, BOM, Delimiter, Dialect};
 use exporter_core::{AppendFile, ErrorEvent, FileReport, Fsync, Severity};
@@ -363,8 +363,8 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         redact(&e.kind),
         redact(&e.message),
         Cow::Borrowed(campaign_id.as_deref().unwrap_or("")),
-        redact(e.url.as_deref().unwrap_or("")),
-        redact(e.proxy.as_deref().unwrap_or("")),
+        redact_address(e.url.as_deref().unwrap_or("")),
+        redact_address(e.proxy.as_deref().unwrap_or("")),
         context,
     ];
     let mut guarded = 0;
