@@ -189,3 +189,70 @@ fn no_password_form_reaches_any_output() {
             .contains("user3:***@10.0.0.3:8080")
     );
 }
+
+/// A UTF-8 byte order mark at the start of an input file, or of standard input, is skipped:
+/// the first event is not lost.
+#[test]
+fn a_byte_order_mark_before_the_first_event_is_skipped() {
+    let ws = workspace(ALL_SINKS);
+    let events = "\u{feff}{\"type\":\"record\",\"data\":{\"id\":\"first\"}}\n{\"type\":\"record\",\"data\":{\"id\":\"second\"}}\n";
+    ws.write("bom.ndjson", events);
+    let out = ws.run(&["run", "-m", "exporter.toml", "bom.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(&ws)["input"]["bad_lines"], 0);
+    assert_eq!(summary(&ws)["records"]["written"], 2);
+    let out = ws
+        .command()
+        .args(["run", "-m", "exporter.toml", "-"])
+        .write_stdin(events)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(summary(&ws)["input"]["bad_lines"], 0);
+    assert_eq!(summary(&ws)["records"]["written"], 2);
+}
+
+/// Latencies keep their precision at every scale (a 1.531 ms response is not 1.5), in both
+/// reports; a latency no request can have is bad input; the error log has its name in the
+/// summary's outputs.
+#[test]
+fn latencies_are_precise_and_every_output_has_its_sink() {
+    let ws = workspace(ALL_SINKS);
+    ws.write(
+        "in.ndjson",
+        concat!(
+            r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"http://fast:1","status":200,"latency_ms":1.531}"#,
+            "\n",
+            r#"{"type":"request","ts":"2026-11-26T08:00:01Z","proxy":"http://fast:1","status":200,"latency_ms":0.0123}"#,
+            "\n",
+            r#"{"type":"request","ts":"2026-11-26T08:00:02Z","proxy":"http://fast:1","status":200,"latency_ms":1e300}"#,
+            "\n",
+        ),
+    );
+    let out = ws.run(&["run", "-m", "exporter.toml", "in.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(&ws);
+    assert_eq!(s["input"]["bad_by_reason"]["wrong_type"], 1);
+    assert_eq!(s["requests"]["latency_ms"]["min"], 0.0123);
+    assert_eq!(s["requests"]["latency_ms"]["max"], 1.531);
+    let pp: serde_json::Value =
+        serde_json::from_str(&ws.read("out/proxy_performance.json")).unwrap();
+    let latency = &pp["proxies"][0]["latency_ms"];
+    assert_eq!(latency["min"], 0.0123);
+    assert_eq!(latency["max"], 1.531);
+    for p in ["p50", "p90", "p99"] {
+        let v = latency[p].as_f64().unwrap();
+        assert!((0.0123..=1.531).contains(&v), "{p} = {v}");
+    }
+    let outputs = s["outputs"].as_array().unwrap();
+    let log = outputs
+        .iter()
+        .find(|o| o["path"] == "error_log.csv")
+        .unwrap();
+    assert_eq!(log["sink"], "error-log");
+    assert!(
+        outputs
+            .iter()
+            .all(|o| !o["sink"].as_str().unwrap().is_empty())
+    );
+}

@@ -535,6 +535,8 @@ fn finish_slot(
                 });
             }
             Written::Appended(mut report) => {
+                // the file is the sink's, whatever name the sink wrote into its report
+                report.sink.clone_from(&spec.name);
                 let path = out.dir().join(&report.path);
                 let findings = run_validators(
                     &validators,

@@ -14,6 +14,9 @@ use crate::event::ErrorEvent;
 use crate::input::{Line, Location, ParsedEvent, Spares, bad_input_event, parse_line_into};
 use crate::redact::{redact_address_in_place, redact_in_place};
 
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Lines per batch.
 const BATCH_LINES: usize = 1024;
 /// Raw batches queued for the parsers.
@@ -120,7 +123,20 @@ struct ParsedBatch {
 /// buffers of input with `memchr`, and the bytes copied once, into batches sized like the
 /// last one (so memory in flight stays what the lines need).
 fn cut_batches(mut reader: impl BufRead, tx: SyncSender<RawBatch>) -> std::io::Result<()> {
-    let mut read = 0u64; // bytes consumed before the current buffer
+    // one UTF-8 byte order mark at the start (Windows tools write one) is no part of line 1
+    let mut head = Vec::with_capacity(BOM.len());
+    while head.len() < BOM.len() {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let take = buf.len().min(BOM.len() - head.len());
+        head.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+    }
+    let skipped = if head == BOM { head.len() } else { 0 };
+    let mut reader = std::io::Read::chain(std::io::Cursor::new(head.split_off(skipped)), reader);
+    let mut read = skipped as u64; // bytes consumed before the current buffer
     let mut batch = RawBatch::starting(0, 1, 0);
     loop {
         let chunk = reader.fill_buf()?;
@@ -278,6 +294,36 @@ pub(crate) fn read_parallel(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped() {
+        for (input, want) in [
+            (
+                &b"\xEF\xBB\xBF{\"type\":\"record\",\"data\":{}}\n"[..],
+                "event",
+            ),
+            (b"\xEF\xBB\xBF", "none"),
+            (b"\n", "blank"),
+            (b"{", "invalid_json"),
+            (b"\xEF\xBB{", "invalid_utf8"),
+        ] {
+            for capacity in [1, 2, 4096] {
+                let reader = std::io::BufReader::with_capacity(capacity, input);
+                let mut seen = Vec::new();
+                read_parallel(reader, "in", |lines, _| {
+                    seen.extend(lines.iter().map(|l| match &l.item {
+                        Item::Blank => "blank".to_string(),
+                        Item::Bad(bad) => bad.reason.to_string(),
+                        Item::Event(_) => "event".to_string(),
+                    }));
+                    Ok(())
+                })
+                .unwrap();
+                let seen = seen.first().map_or("none", String::as_str).to_string();
+                assert_eq!(seen, want, "{input:?} capacity {capacity}");
+            }
+        }
+    }
 
     #[test]
     fn lines_survive_any_cut_into_buffers_and_batches() {

@@ -10,8 +10,16 @@ use serde_json::{Map, Value, json};
 use crate::event::{Request, Timestamp};
 
 /// Significant figures of the latency histogram: 2 keeps every percentile within 1% (in fact
-/// within 1/128) of the exact value, at about 21 KB per histogram.
+/// within 1/128) of the exact value, at about 14 KB per histogram for latencies up to 10 s.
 pub const LATENCY_SIGFIG: u8 = 2;
+
+/// The longest latency a request may report, in ms (about 11.6 days): beyond it a value is
+/// no latency but a unit mix-up or garbage, and the event is bad input.
+pub const MAX_LATENCY_MS: f64 = 1e9;
+
+/// Latencies are recorded in nanoseconds, so the histogram's relative precision holds down
+/// to the smallest latency a stream reports.
+const NANOS_PER_MS: f64 = 1e6;
 
 /// Statistics of a set of requests (one proxy's, or all of them).
 ///
@@ -75,6 +83,27 @@ impl Default for RequestStats {
     }
 }
 
+/// A latency as the reports print it: to the microsecond, and to at least four significant
+/// digits below 1 ms, so a printed latency is within 0.05% of the value at any scale.
+///
+/// ```
+/// use exporter_core::stats::report_latency;
+/// assert_eq!(report_latency(312.5), 312.5);
+/// assert_eq!(report_latency(1.5314), 1.531);
+/// assert_eq!(report_latency(0.012345), 0.01235);
+/// assert_eq!(report_latency(0.0), 0.0);
+/// ```
+pub fn report_latency(ms: f64) -> f64 {
+    if ms == 0.0 || !ms.is_finite() {
+        return ms;
+    }
+    let magnitude = ms.abs().log10().floor() as i32;
+    if magnitude < -12 {
+        return ms; // far below a nanosecond: nothing to round
+    }
+    round(ms, 3.max(3 - magnitude))
+}
+
 /// Rounds to `digits` decimals, so reports carry no float noise.
 ///
 /// ```
@@ -111,7 +140,9 @@ impl RequestStats {
         if r.error.as_deref() == Some("Timeout") {
             self.timeouts += 1;
         }
-        self.bytes += r.bytes.unwrap_or(0);
+        // saturates rather than wraps: a sum past u64::MAX bytes is garbage either way, but
+        // never a small number that looks right
+        self.bytes = self.bytes.saturating_add(r.bytes.unwrap_or(0));
         if let Some(s) = r.status {
             *self.status_codes.entry(s).or_default() += 1;
         }
@@ -126,10 +157,11 @@ impl RequestStats {
         self.first = Some(self.first.map_or(r.ts, |f| f.min(r.ts)));
         self.last = Some(self.last.map_or(r.ts, |l| l.max(r.ts)));
         if let (true, Some(ms)) = (r.has_response(), r.latency_ms) {
-            let micros = (ms * 1000.0).round() as u64;
-            // `record` grows the histogram as needed; only a value beyond u64 range saturates
-            if self.latency.record(micros).is_err() {
-                self.latency.saturating_record(micros);
+            // the reader refuses latencies above MAX_LATENCY_MS; the cast saturates for any
+            // value pushed from Rust beyond u64 nanoseconds
+            let nanos = (ms * NANOS_PER_MS).round() as u64;
+            if self.latency.record(nanos).is_err() {
+                self.latency.saturating_record(nanos);
             }
             self.latency_sum_ms += ms;
             self.latency_min_ms = self.latency_min_ms.min(ms);
@@ -144,7 +176,7 @@ impl RequestStats {
         self.failed += other.failed;
         self.blocked += other.blocked;
         self.timeouts += other.timeouts;
-        self.bytes += other.bytes;
+        self.bytes = self.bytes.saturating_add(other.bytes);
         for (k, v) in &other.status_codes {
             *self.status_codes.entry(*k).or_default() += v;
         }
@@ -182,26 +214,31 @@ impl RequestStats {
         (self.requests > 0).then(|| self.blocked as f64 / self.requests as f64)
     }
 
-    /// The latency at quantile `q` (0..=1), in ms; within 1% of the exact value.
+    /// The latency at quantile `q` (0..=1), in ms; within 1% of the exact value, and never
+    /// outside the exact minimum and maximum (a histogram bucket may reach past them).
     pub fn latency_quantile(&self, q: f64) -> Option<f64> {
-        (!self.latency.is_empty()).then(|| self.latency.value_at_quantile(q) as f64 / 1000.0)
+        (!self.latency.is_empty()).then(|| {
+            (self.latency.value_at_quantile(q) as f64 / NANOS_PER_MS)
+                .clamp(self.latency_min_ms, self.latency_max_ms)
+        })
     }
 
-    /// `{min, mean, p50, p90, p95, p99, max}` in ms (0.1 ms precision), nulls when no request
-    /// got a response. min, mean and max are exact; percentiles come from the histogram.
+    /// `{min, mean, p50, p90, p95, p99, max}` in ms (see [`report_latency`] for the
+    /// precision), nulls when no request got a response. min, mean and max are exact;
+    /// percentiles come from the histogram, within 1%.
     pub fn latency_summary(&self) -> Value {
         if self.latency.is_empty() {
             return json!({"min": null, "mean": null, "p50": null, "p90": null, "p95": null, "p99": null, "max": null});
         }
-        let q = |q: f64| round(self.latency_quantile(q).unwrap_or(0.0), 1);
+        let q = |q: f64| report_latency(self.latency_quantile(q).unwrap_or(0.0));
         json!({
-            "min": round(self.latency_min_ms, 1),
-            "mean": round(self.latency_sum_ms / self.latency.len() as f64, 1),
+            "min": report_latency(self.latency_min_ms),
+            "mean": report_latency(self.latency_sum_ms / self.latency.len() as f64),
             "p50": q(0.50),
             "p90": q(0.90),
             "p95": q(0.95),
             "p99": q(0.99),
-            "max": round(self.latency_max_ms, 1),
+            "max": report_latency(self.latency_max_ms),
         })
     }
 
@@ -377,6 +414,65 @@ mod tests {
         assert_eq!(a.errors, whole.errors);
         assert_eq!((a.first, a.last), (whole.first, whole.last));
         assert_eq!(a.latency_summary(), whole.latency_summary());
+    }
+
+    #[test]
+    fn every_reported_latency_is_within_one_percent_at_any_scale() {
+        for scale in [0.001, 0.0137, 1.0, 1.531, 250.0, 73_000.0] {
+            let mut s = RequestStats::default();
+            let mut exact: Vec<f64> = Vec::new();
+            for i in 0..5_000u64 {
+                let ms = scale * (1.0 + ((i * 7919) % 1000) as f64 / 97.0);
+                s.add(&Request {
+                    status: Some(200),
+                    latency_ms: Some(ms),
+                    ..req(1)
+                });
+                exact.push(ms);
+            }
+            exact.sort_by(f64::total_cmp);
+            let summary = s.latency_summary();
+            let within = |key: &str, want: f64| {
+                let got = summary[key].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() / want <= 0.01,
+                    "scale {scale}: {key} {got} vs {want}"
+                );
+            };
+            within("min", exact[0]);
+            within("max", exact[exact.len() - 1]);
+            within("mean", exact.iter().sum::<f64>() / exact.len() as f64);
+            for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)] {
+                let want = exact[((q * exact.len() as f64).ceil() as usize).max(1) - 1];
+                within(key, want);
+                let got = summary[key].as_f64().unwrap();
+                assert!(
+                    got >= summary["min"].as_f64().unwrap()
+                        && got <= summary["max"].as_f64().unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn percentiles_stay_within_min_and_max_and_sums_saturate() {
+        let mut s = RequestStats::default();
+        for (ms, bytes) in [(1e9, u64::MAX), (1e9, 5), (0.5, 1)] {
+            s.add(&Request {
+                status: Some(200),
+                latency_ms: Some(ms),
+                bytes: Some(bytes),
+                ..req(1)
+            });
+        }
+        assert_eq!(s.bytes, u64::MAX);
+        for q in [0.5, 0.99, 1.0] {
+            let p = s.latency_quantile(q).unwrap();
+            assert!((0.5..=1e9).contains(&p), "{q}: {p}");
+        }
+        let mut merged = s.clone();
+        merged.merge(&s);
+        assert_eq!(merged.bytes, u64::MAX);
     }
 
     #[test]

@@ -304,7 +304,7 @@ impl FastLine<'_> {
             "request" => {
                 if self
                     .latency_ms
-                    .is_some_and(|l| !(l >= 0.0 && l.is_finite()))
+                    .is_some_and(|l| !(0.0..=crate::stats::MAX_LATENCY_MS).contains(&l))
                 {
                     return None;
                 }

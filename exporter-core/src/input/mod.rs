@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::BufRead;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -215,46 +215,58 @@ pub(crate) fn parse_line_into(bytes: &[u8], spares: &mut Spares) -> Line {
     }
 }
 
-#[derive(Deserialize)]
+/// The fields of a line, each as its raw JSON text. A key written twice keeps its last
+/// value, as inside `data` (JSON readers agree on that, and so a line means what it means
+/// to them).
 struct RawLine<'a> {
-    #[serde(rename = "type", borrow)]
     ty: Option<&'a RawValue>,
-    #[serde(borrow)]
     id: Option<&'a RawValue>,
-    #[serde(borrow)]
     name: Option<&'a RawValue>,
-    #[serde(borrow)]
     started_at: Option<&'a RawValue>,
-    #[serde(borrow)]
     finished_at: Option<&'a RawValue>,
-    #[serde(borrow)]
     data: Option<&'a RawValue>,
-    #[serde(borrow)]
     ts: Option<&'a RawValue>,
-    #[serde(borrow)]
     proxy: Option<&'a RawValue>,
-    #[serde(borrow)]
     url: Option<&'a RawValue>,
-    #[serde(borrow)]
     status: Option<&'a RawValue>,
-    #[serde(borrow)]
     latency_ms: Option<&'a RawValue>,
-    #[serde(borrow)]
     bytes: Option<&'a RawValue>,
-    #[serde(borrow)]
     ok: Option<&'a RawValue>,
-    #[serde(borrow)]
     error: Option<&'a RawValue>,
-    #[serde(borrow)]
     blocked: Option<&'a RawValue>,
-    #[serde(borrow)]
     severity: Option<&'a RawValue>,
-    #[serde(borrow)]
     kind: Option<&'a RawValue>,
-    #[serde(borrow)]
     message: Option<&'a RawValue>,
-    #[serde(borrow)]
     context: Option<&'a RawValue>,
+}
+
+impl<'a> RawLine<'a> {
+    fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        let members: std::collections::HashMap<String, &'a RawValue> = serde_json::from_str(text)?;
+        // a null field is an absent one
+        let get = |key: &str| members.get(key).copied().filter(|raw| raw.get() != "null");
+        Ok(RawLine {
+            ty: get("type"),
+            id: get("id"),
+            name: get("name"),
+            started_at: get("started_at"),
+            finished_at: get("finished_at"),
+            data: get("data"),
+            ts: get("ts"),
+            proxy: get("proxy"),
+            url: get("url"),
+            status: get("status"),
+            latency_ms: get("latency_ms"),
+            bytes: get("bytes"),
+            ok: get("ok"),
+            error: get("error"),
+            blocked: get("blocked"),
+            severity: get("severity"),
+            kind: get("kind"),
+            message: get("message"),
+            context: get("context"),
+        })
+    }
 }
 
 fn json_type(raw: &RawValue) -> &'static str {
@@ -341,7 +353,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
             Err(e) => BadLine::new(BadReason::InvalidJson, format!("not valid JSON: {e}")),
         });
     }
-    let line: RawLine<'_> = serde_json::from_str(text)
+    let line = RawLine::parse(text)
         .map_err(|e| BadLine::new(BadReason::InvalidJson, format!("not valid JSON: {e}")))?;
     let ty: Option<String> = opt(line.ty, "type", "a string")?;
     let Some(ty) = ty else {
@@ -387,12 +399,12 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
             let proxy: String = required(line.proxy, "request", "proxy", "a string")?;
             let latency_ms: Option<f64> = opt(line.latency_ms, "latency_ms", "a number >= 0")?;
             if let (Some(l), Some(raw)) = (latency_ms, line.latency_ms)
-                && !(l >= 0.0 && l.is_finite())
+                && !(0.0..=crate::stats::MAX_LATENCY_MS).contains(&l)
             {
                 return Err(BadLine::new(
                     BadReason::WrongType,
                     format!(
-                        "field `latency_ms`: expected a number >= 0, found {}",
+                        "field `latency_ms`: expected a number from 0 to 1e9 (ms), found {}",
                         shown(raw)
                     ),
                 ));
@@ -544,6 +556,10 @@ mod tests {
                 WrongType,
             ),
             (
+                format!(r#"{{"type":"request","ts":"{ts}","proxy":"p","latency_ms":1e300}}"#),
+                WrongType,
+            ),
+            (
                 format!(r#"{{"type":"request","ts":"{ts}","proxy":"p","bytes":20480.5}}"#),
                 WrongType,
             ),
@@ -576,6 +592,10 @@ mod tests {
                 WrongType,
             ),
             (r#"{"type":"record","place_id":"x"}"#.into(), MissingField),
+            (
+                r#"{"type":"record","data":{},"type":"heartbeat"}"#.into(),
+                UnknownType,
+            ),
             (r#"{"type":"record","data":[{"a":1}]}"#.into(), WrongType),
             (r#"{"type":"record","data":"{}"}"#.into(), WrongType),
             (
@@ -646,6 +666,13 @@ mod tests {
         };
         let data = data.to_map();
         assert_eq!(data["a"], 2, "last repeated key wins");
+        // at the top level too
+        let Line::Event(ParsedEvent::Record(again)) =
+            parse_line(br#"{"type":"record","data":{"a":1},"data":{"a":2}}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(again.to_map()["a"], 2);
         assert_eq!(data["big"].to_string(), "9007199254740993");
         let Line::Event(ParsedEvent::Request(r)) = &parsed[2] else {
             panic!()

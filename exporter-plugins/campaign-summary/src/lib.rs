@@ -9,7 +9,7 @@
 //! `records` comes from the first sink that writes records (the `csv` sink); `proxies` takes
 //! the health counts of a `proxy-performance` sink when there is one (so the two reports
 //! agree), and otherwise classifies with the default thresholds. Rates are rounded to 4
-//! decimals, latencies to 0.1 ms; `write_ms` to 0.001 ms, and written as 0 when
+//! decimals, latencies as `exporter_core::stats::report_latency` says; `write_ms` to 0.001 ms, and written as 0 when
 //! `SOURCE_DATE_EPOCH` asks for a byte-reproducible report.
 
 use std::collections::BTreeMap;

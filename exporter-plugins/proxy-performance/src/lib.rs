@@ -18,7 +18,7 @@
 //! `healthy_min_success` (0.85) and the block rate at most `healthy_max_block` (0.05);
 //! `degraded` otherwise.
 //!
-//! Rates are rounded to 4 decimals, latencies to 0.1 ms.
+//! Rates are rounded to 4 decimals, latencies as [`exporter_core::stats::report_latency`] says.
 
 use std::path::PathBuf;
 
