@@ -65,6 +65,10 @@ pub enum Command {
         /// No progress bar even on a terminal.
         #[arg(long)]
         no_progress: bool,
+        /// Fail at once (exit 1) when another run holds the output directory, instead of
+        /// waiting for it.
+        #[arg(long)]
+        no_wait: bool,
         /// NDJSON event files; `-` (or none) reads standard input.
         #[arg(value_name = "INPUT")]
         inputs: Vec<PathBuf>,

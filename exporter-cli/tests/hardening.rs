@@ -36,6 +36,17 @@ type = "proxy-performance"
 type = "campaign-summary"
 "#;
 
+/// The binary started in the workspace, its standard error piped.
+fn spawn(ws: &Workspace, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_exporter"))
+        .args(args)
+        .current_dir(ws.path())
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn summary(ws: &Workspace) -> serde_json::Value {
     serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap()
 }
@@ -254,5 +265,69 @@ fn latencies_are_precise_and_every_output_has_its_sink() {
         outputs
             .iter()
             .all(|o| !o["sink"].as_str().unwrap().is_empty())
+    );
+}
+
+/// Two runs into one output directory never mix their files: the second waits for the first
+/// and says so (or, with `--no-wait`, fails at once naming the holder), and the set committed
+/// is one run's, its summary describing its own files.
+#[test]
+fn runs_into_one_directory_take_turns() {
+    use std::fmt::Write;
+    let ws = workspace(ALL_SINKS);
+    let mut a = String::new();
+    let mut b = String::new();
+    for i in 0..20_000 {
+        writeln!(a, r#"{{"type":"record","data":{{"id":"a{i}"}}}}"#).unwrap();
+        writeln!(b, r#"{{"type":"record","data":{{"id":"b{i}"}}}}"#).unwrap();
+    }
+    ws.write("a.ndjson", a);
+    ws.write("b.ndjson", b);
+    std::fs::create_dir_all(ws.path().join("out")).unwrap();
+    // the lock held by this process stands for a run in progress
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.path().join("out/.exporter.lock"))
+        .unwrap();
+    held.lock().unwrap();
+    std::fs::write(ws.path().join("out/.exporter.lock"), "4242").unwrap();
+    let out = ws.run(&["run", "-m", "exporter.toml", "--no-wait", "a.ndjson"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("locked by pid 4242"),
+        "{}",
+        stderr(&out)
+    );
+    let waiting = spawn(&ws, &["run", "-m", "exporter.toml", "a.ndjson"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        !ws.exists("out/results.csv"),
+        "the waiting run has not written"
+    );
+    drop(held);
+    let out = waiting.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("waiting for the lock on") && stderr(&out).contains("4242"),
+        "{}",
+        stderr(&out)
+    );
+    // two runs at once: whichever commits last, the set is its own
+    let runs: Vec<_> = ["a.ndjson", "b.ndjson"]
+        .iter()
+        .map(|input| spawn(&ws, &["run", "-m", "exporter.toml", input]))
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let check = ws.run(&["check", "-m", "exporter.toml"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let results = ws.read("out/results.csv");
+    assert!(
+        results.contains("a19999") != results.contains("b19999"),
+        "one run's rows"
     );
 }

@@ -116,6 +116,14 @@ pub enum ExportError {
         /// The I/O error.
         source: io::Error,
     },
+    /// The output directory could not be created or locked.
+    #[error("output directory {}: {source}", .dir.display())]
+    OutputDir {
+        /// The directory.
+        dir: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
     /// A sink failed.
     #[error("sink {sink:?} failed: {error}")]
     Sink {

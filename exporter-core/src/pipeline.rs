@@ -11,7 +11,7 @@ use crate::error::{ExportError, RejectedFile, SinkError};
 use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
 use crate::input::{InputStats, Location, ParsedEvent, Spares};
 use crate::manifest::{Manifest, NamedValidator, SinkSpec};
-use crate::output::{FileReport, OutputFiles, PendingFile};
+use crate::output::{DirLock, FileReport, OutputFiles, PendingFile};
 use crate::reader::{BadItem, Item, prepare, redact_event};
 use crate::registry;
 use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
@@ -36,6 +36,9 @@ pub struct RunOptions {
     /// Byte-reproducible reports: timings in files are written as 0. Defaults to whether
     /// `SOURCE_DATE_EPOCH` is set.
     pub reproducible: bool,
+    /// When another run holds the output directory: wait for it (the default), or fail at
+    /// once.
+    pub wait_for_lock: bool,
 }
 
 impl Default for RunOptions {
@@ -46,6 +49,7 @@ impl Default for RunOptions {
             strict: false,
             now: crate::clock::run_timestamp(),
             reproducible: std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
+            wait_for_lock: true,
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct Pipeline {
     warned_unrouted: bool,
     /// Events [`Pipeline::push_line`] is done with, filled again by the next line.
     spares: Spares,
+    /// The output directory's lock, released when the run ends.
+    _lock: DirLock,
 }
 
 /// How deep failures raised while handling failures may nest before the run is stopped.
@@ -118,10 +124,13 @@ impl Pipeline {
             campaign.id.clone_from(&opts.campaign_id);
         }
         campaign.redact();
-        std::fs::create_dir_all(&out_dir).map_err(|e| ExportError::Sink {
-            sink: "output".into(),
-            error: SinkError::io(e, &out_dir).at(&out_dir),
-        })?;
+        let dir_error = |source| ExportError::OutputDir {
+            dir: out_dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&out_dir).map_err(dir_error)?;
+        // held until the run's files are committed (or given up): one run at a time
+        let lock = DirLock::acquire(&out_dir, opts.wait_for_lock).map_err(dir_error)?;
         let mut slots = Vec::with_capacity(manifest.sinks.len());
         for spec in &manifest.sinks {
             let sink = manifest.build_sink(spec)?;
@@ -163,6 +172,7 @@ impl Pipeline {
             raised: Vec::new(),
             warned_unrouted: false,
             spares: Spares::keeping(1),
+            _lock: lock,
         })
     }
 
@@ -390,6 +400,7 @@ impl Pipeline {
             out_dir,
             now,
             reproducible,
+            _lock: lock,
             ..
         } = self;
         let (last, first): (Vec<Slot>, Vec<Slot>) =
@@ -435,6 +446,7 @@ impl Pipeline {
                 error: SinkError::io(e, &target),
             })?;
         }
+        drop(lock); // the set is committed: another run may start
         reports.sort_by_key(|(i, _)| *i);
         let sinks: Vec<SinkReport> = reports.into_iter().map(|(_, r)| r).collect();
         for report in &sinks {

@@ -216,8 +216,11 @@ impl Kit {
             .map(|f| PathBuf::from(&f.path))
             .collect();
         for f in files_under(run.root.path()) {
-            if f == Path::new("exporter.toml") || f == Path::new("events.ndjson") {
-                continue;
+            if f == Path::new("exporter.toml")
+                || f == Path::new("events.ndjson")
+                || f == Path::new("out").join(crate::output::LOCK_FILE)
+            {
+                continue; // the kit's own, and the run's lock
             }
             let Ok(inside) = f.strip_prefix("out") else {
                 return Err(format!(

@@ -123,6 +123,16 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             Err(e) => return report_error(&exporter_core::ExportError::Manifest(e)),
         },
     };
+    // a run committing meanwhile would show half of one set and half of another
+    let _lock = match dir.is_dir() {
+        true => match exporter_core::output::DirLock::acquire(&dir, true) {
+            Ok(lock) => Some(lock),
+            Err(source) => {
+                return report_error(&exporter_core::ExportError::OutputDir { dir, source });
+            }
+        },
+        false => None,
+    };
     let mut findings: Vec<Finding> = Vec::new();
     let recorded = recorded_outputs(&manifest, &dir, &mut findings);
     let mut checked: Vec<String> = Vec::new();

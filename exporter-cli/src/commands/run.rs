@@ -11,7 +11,13 @@ use super::{load, report_error};
 use crate::cli::ManifestArgs;
 use crate::{EXIT_OK, logging};
 
-pub(crate) fn run(args: &ManifestArgs, strict: bool, no_progress: bool, inputs: &[PathBuf]) -> u8 {
+pub(crate) fn run(
+    args: &ManifestArgs,
+    strict: bool,
+    no_progress: bool,
+    no_wait: bool,
+    inputs: &[PathBuf],
+) -> u8 {
     let manifest = match load(args) {
         Ok(m) => m,
         Err(code) => return code,
@@ -20,6 +26,7 @@ pub(crate) fn run(args: &ManifestArgs, strict: bool, no_progress: bool, inputs: 
         campaign_id: args.campaign_id.clone(),
         out_dir: args.out_dir.clone(),
         strict,
+        wait_for_lock: !no_wait,
         ..RunOptions::default()
     };
     let mut pipeline = match Pipeline::new(&manifest, opts) {
