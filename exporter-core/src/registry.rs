@@ -51,6 +51,7 @@ pub type BuildSink =
 ///         example: "type = \"markdown\"\npath = \"results.md\"\n",
 ///         options: &[],
 ///         default_validators: &["exists"],
+///         numbered_parts: false,
 ///         output_schema: None,
 ///         build,
 ///     }
@@ -70,6 +71,10 @@ pub struct SinkPlugin {
     pub options: &'static [OptionDoc],
     /// Validators run when the manifest sets no `validate`.
     pub default_validators: &'static [&'static str],
+    /// Whether it may continue its file in numbered parts (`NAME-0002.EXT`, ...; see
+    /// [`crate::output::part_path`]): the manifest check then keeps other sinks off those
+    /// names, and a run removes parts an earlier run left beyond its own.
+    pub numbered_parts: bool,
     /// JSON Schema (draft 2020-12) of the file it writes, if it is JSON.
     pub output_schema: Option<&'static str>,
     /// The constructor.

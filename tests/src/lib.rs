@@ -166,6 +166,7 @@ exporter_core::inventory::submit! {
             exporter_core::OptionDoc { key: "fail_after", ty: "integer", default: "none", doc: "fail after N lines" },
         ],
         default_validators: &["exists", "test-jsonl-lines"],
+        numbered_parts: false,
         output_schema: None,
         build,
     }

@@ -153,3 +153,103 @@ fn a_missing_manifest_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn every_error_of_one_sink_table_is_reported() {
+    let err = error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\nfail_aftr = 1\nfail_after = \"three\"\nbogus = true\nevents = [\"nope\"]\n",
+    );
+    for at in [
+        "exporter.toml:9:1:",
+        "exporter.toml:10:14:",
+        "exporter.toml:11:1:",
+        "exporter.toml:12:",
+    ] {
+        assert!(err.contains(at), "{at} in {err}");
+    }
+    assert!(err.ends_with("4 errors in the manifest\n"), "{err}");
+}
+
+#[test]
+fn paths_no_file_system_can_hold_are_refused() {
+    for (path, says) in [
+        ("a\\u0000b.jsonl", "NUL byte"),
+        ("sub/", "names a folder"),
+        (&format!("{}.jsonl", "x".repeat(250)), "at most 200"),
+    ] {
+        let err = error_of(&format!(
+            "[[sinks]]\ntype = \"test-jsonl\"\npath = \"{path}\"\n"
+        ));
+        assert!(
+            err.contains(says) && err.contains("key `path`"),
+            "{path}: {err}"
+        );
+    }
+    let ws = workspace();
+    ws.write(
+        "exporter.toml",
+        format!("{HEAD}[[sinks]]\ntype = \"test-jsonl\"\n"),
+    );
+    let long = "c".repeat(300);
+    for command in ["validate", "run"] {
+        let out = ws.run(
+            &[
+                command,
+                "-m",
+                "exporter.toml",
+                "--campaign-id",
+                &long,
+                "/dev/null",
+            ][..if command == "run" { 6 } else { 5 }],
+        );
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(stderr(&out).contains("255"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn two_names_for_one_file_are_one_file() {
+    for (a, b) in [
+        ("same.jsonl", "./same.jsonl"),
+        ("same.jsonl", "x/../same.jsonl"),
+        ("d/same.jsonl", "d/./e/../same.jsonl"),
+    ] {
+        let err = error_of(&format!(
+            "[[sinks]]\ntype = \"test-jsonl\"\nname = \"a\"\npath = \"{a}\"\n\n[[sinks]]\ntype = \"test-jsonl\"\nname = \"b\"\npath = \"{b}\"\n"
+        ));
+        assert!(err.contains("both write"), "{a} {b}: {err}");
+    }
+}
+
+#[test]
+fn a_path_named_like_a_numbered_part_of_a_table_is_refused() {
+    let ws = workspace(); // its binary links the built-in plugins too
+    ws.write("s.json", r#"{"fields": [{"name": "id"}]}"#);
+    for log in [
+        "results-0002.csv",
+        "./results-0003.csv",
+        "x/../results-12345.csv",
+    ] {
+        ws.write(
+            "exporter.toml",
+            format!("{HEAD}[[sinks]]\ntype = \"csv\"\npath = \"results.csv\"\nschema = \"s.json\"\n\n[[sinks]]\ntype = \"error-log\"\npath = \"{log}\"\n"),
+        );
+        let out = ws.run(&["validate", "-m", "exporter.toml"]);
+        assert_eq!(out.status.code(), Some(2), "{log}");
+        assert!(stderr(&out).contains("numbered parts"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("in sinks[1] \"error-log\", key `path`"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // a name that is no part of it is fine
+    ws.write(
+        "exporter.toml",
+        format!("{HEAD}[[sinks]]\ntype = \"csv\"\npath = \"results.csv\"\nschema = \"s.json\"\n\n[[sinks]]\ntype = \"error-log\"\npath = \"results-log.csv\"\n"),
+    );
+    assert_eq!(
+        ws.run(&["validate", "-m", "exporter.toml"]).status.code(),
+        Some(0)
+    );
+}

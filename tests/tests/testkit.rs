@@ -98,6 +98,7 @@ macro_rules! broken {
                 example: $example,
                 options: &[],
                 default_validators: $validators,
+                numbered_parts: false,
                 output_schema: None,
                 build: $build,
             }

@@ -70,6 +70,7 @@ exporter_core::inventory::submit! {
         example: "type = \"jsonl\"\npath = \"records.jsonl\"\n",
         options: &[],
         default_validators: &["exists", "jsonl-lines"],
+        numbered_parts: false,
         output_schema: None,
         build,
     }

@@ -50,6 +50,9 @@ pub struct SinkSpec {
     pub fsync: Fsync,
     /// The plugin's own keys, as JSON (for validators).
     pub config: Json,
+    /// The plugin's own keys, as parsed: what its constructor deserializes at each run (the
+    /// manifest text is parsed once).
+    own: toml::Value,
 }
 
 /// A `validate` entry split into the validator's name and its argument (`name:argument`).
@@ -245,27 +248,32 @@ impl Manifest {
         }
     }
 
-    /// Builds the sink of `spec` (a fresh instance each call).
+    /// Builds the sink of `spec` (a fresh instance each call), from its table as parsed when
+    /// the manifest was loaded (which also checked that it builds).
     pub fn build_sink(&self, spec: &SinkSpec) -> Result<Box<dyn Sink>, ManifestErrors> {
-        let src = Source {
-            name: &self.name,
-            text: &self.text,
-        };
-        let doc = DeTable::parse(&self.text).map_err(|e| {
+        let cx = SinkContext::new(
+            spec.name.clone(),
+            spec.plugin.name,
+            &self.base_dir,
+            spec.path.clone(),
+        );
+        let mut erased = <dyn erased_serde::Deserializer>::erase(spec.own.clone());
+        (spec.plugin.build)(&mut erased, &cx).map_err(|e| {
+            let src = Source {
+                name: &self.name,
+                text: &self.text,
+            };
+            let sink = SinkRef {
+                index: spec.index,
+                name: spec.name.clone(),
+            };
             ManifestErrors(vec![src.error(
-                e.span(),
                 None,
-                None,
-                e.message().to_string(),
+                Some(&sink),
+                e.key.as_deref(),
+                e.message,
             )])
-        })?;
-        let item = doc
-            .get_ref()
-            .get("sinks")
-            .and_then(|s| s.get_ref().as_array())
-            .and_then(|a| a.get(spec.index))
-            .expect("checked manifest keeps its sinks");
-        build_plugin(&src, spec, item, &self.base_dir).map_err(|e| ManifestErrors(vec![e]))
+        })
     }
 
     /// The output directory: `[output].dir` with `{campaign_id}` and `{date}` expanded,
@@ -308,8 +316,59 @@ impl Manifest {
                 &format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
             );
         }
+        // a file system refuses longer names, but only once a run is under way
+        if let Some(long) = Path::new(&dir)
+            .components()
+            .find(|c| c.as_os_str().len() > 255)
+        {
+            let len = long.as_os_str().len();
+            return Err(ManifestErrors(vec![src.error(
+                self.output_dir_span.clone(),
+                None,
+                Some("output.dir"),
+                format!(
+                    "the output directory has a name of {len} bytes once expanded (file systems allow 255); use a shorter --campaign-id or [campaign].id"
+                ),
+            )]));
+        }
         Ok(self.base_dir.join(dir))
     }
+}
+
+/// Longest file name a sink path may end in: the file system's 255 bytes, less what the
+/// staging name (`.NAME.PID-N.tmp`) and a kept rejected file (`NAME.rejected`) add.
+pub const MAX_FILE_NAME: usize = 200;
+
+/// Checks that a sink path names a file a file system can hold: no NUL byte, not a folder
+/// (`sub/`), no name longer than [`MAX_FILE_NAME`] bytes.
+///
+/// ```
+/// use exporter_core::manifest::check_file_name;
+/// assert!(check_file_name("reports/a.json".as_ref()).is_ok());
+/// assert!(check_file_name("sub/".as_ref()).is_err());
+/// assert!(check_file_name("a\0b.csv".as_ref()).is_err());
+/// assert!(check_file_name("x".repeat(201).as_ref()).is_err());
+/// ```
+pub fn check_file_name(path: &Path) -> Result<(), String> {
+    let text = path.to_string_lossy();
+    if text.contains('\0') {
+        return Err(format!("path {text:?} holds a NUL byte"));
+    }
+    if text.ends_with('/') || text.ends_with("/.") || text.ends_with("/..") {
+        return Err(format!(
+            "path {text:?} names a folder; name the file (e.g. \"{}results.csv\")",
+            text.trim_end_matches(['/', '.']).to_string() + "/"
+        ));
+    }
+    for part in path.components() {
+        let name = part.as_os_str().len();
+        if name > MAX_FILE_NAME {
+            return Err(format!(
+                "a name in path {text:?} is {name} bytes long; names may have at most {MAX_FILE_NAME}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Makes a campaign id safe as one path component: characters other than letters, digits,
@@ -608,7 +667,12 @@ fn check_sink(
             .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
             .collect(),
     );
-    let spec = SinkSpec {
+    if path_span.is_some()
+        && let Err(msg) = check_file_name(&path)
+    {
+        errors.push(src.error(path_span.clone(), Some(&sink), Some("path"), msg));
+    }
+    let mut spec = SinkSpec {
         index,
         name: sink.name.clone(),
         plugin,
@@ -617,9 +681,11 @@ fn check_sink(
         allow_outside,
         fsync,
         config,
+        own: toml::Value::Table(toml::Table::new()),
     };
-    if let Err(e) = build_plugin(src, &spec, item, base_dir) {
-        errors.push(e);
+    match build_plugin(src, &spec, item, base_dir) {
+        Ok(own) => spec.own = own,
+        Err(mut all) => errors.append(&mut all),
     }
     if errors.is_empty() {
         Ok(spec)
@@ -668,13 +734,18 @@ fn deserialize_located<T: DeserializeOwned>(
 }
 
 /// Runs the plugin's constructor on its own keys, through an erased deserializer that tracks
-/// the path of any error.
+/// the path of any error; gives back the keys as parsed, for the runs to build from.
+///
+/// serde stops at a config's first error, so every error is found by building again without
+/// the key at fault, until the config builds or an error names no key of the table (a
+/// missing key is reported only when the user left it out, not when it was taken away here).
 fn build_plugin(
     src: &Source<'_>,
     spec: &SinkSpec,
     item: &Spanned<DeValue<'_>>,
     base_dir: &Path,
-) -> Result<Box<dyn Sink>, ManifestError> {
+) -> Result<toml::Value, Vec<ManifestError>> {
+    const MAX_ERRORS: usize = 32;
     let sink = SinkRef {
         index: spec.index,
         name: spec.name.clone(),
@@ -686,26 +757,68 @@ fn build_plugin(
             own.insert(k.clone(), v.clone());
         }
     }
-    let own = Spanned::new(item.span(), DeValue::Table(own));
     let cx = SinkContext::new(
         spec.name.clone(),
         spec.plugin.name,
         base_dir,
         spec.path.clone(),
     );
-    let mut track = serde_path_to_error::Track::new();
-    let result = {
-        let tracked = serde_path_to_error::Deserializer::new(
-            ValueDeserializer::from(own.clone()),
-            &mut track,
+    let mut errors = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    loop {
+        let spanned = Spanned::new(item.span(), DeValue::Table(own.clone()));
+        let mut track = serde_path_to_error::Track::new();
+        let result = {
+            let tracked = serde_path_to_error::Deserializer::new(
+                ValueDeserializer::from(spanned.clone()),
+                &mut track,
+            );
+            let mut erased = <dyn erased_serde::Deserializer>::erase(tracked);
+            (spec.plugin.build)(&mut erased, &cx)
+        };
+        let BuildError { key, message } = match result {
+            Ok(_) if errors.is_empty() => {
+                return toml::Value::deserialize(ValueDeserializer::from(spanned)).map_err(|e| {
+                    vec![src.error(
+                        Some(item.span()),
+                        Some(&sink),
+                        None,
+                        e.message().to_string(),
+                    )]
+                });
+            }
+            Ok(_) => return Err(errors),
+            Err(e) => e,
+        };
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next());
+        if missing.is_some_and(|m| removed.iter().any(|r| r == m)) {
+            return Err(errors); // it was taken away here, after its own error
+        }
+        let error = locate(
+            src,
+            &spanned,
+            Some(&sink),
+            "",
+            &track.path(),
+            key.as_deref(),
+            &message,
         );
-        let mut erased = <dyn erased_serde::Deserializer>::erase(tracked);
-        (spec.plugin.build)(&mut erased, &cx)
-    };
-    result.map_err(|BuildError { key, message }| {
-        let path = track.path();
-        locate(src, &own, Some(&sink), "", &path, key.as_deref(), &message)
-    })
+        let at_fault = error
+            .key
+            .as_deref()
+            .map(|k| k.split(['.', '[']).next().unwrap_or(k).to_string())
+            .filter(|k| own.contains_key(k.as_str()));
+        errors.push(error);
+        match at_fault {
+            Some(k) if errors.len() < MAX_ERRORS => {
+                own.remove(k.as_str());
+                removed.push(k);
+            }
+            _ => return Err(errors),
+        }
+    }
 }
 
 /// Finds the span for an error at `path` (or at the plugin-given `key`) inside `root`.
@@ -860,7 +973,8 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
         return;
     };
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    let mut paths: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut paths: BTreeMap<PathBuf, (usize, bool)> = BTreeMap::new();
+    let mut spans = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let Some(table) = item.get_ref().as_table() else {
             continue;
@@ -888,14 +1002,13 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
         } else {
             names.insert(name, index);
         }
-        let default = ty
-            .as_ref()
-            .and_then(|(t, _)| registry::sink_plugin(t))
-            .and_then(|p| p.default_path);
+        let plugin = ty.as_ref().and_then(|(t, _)| registry::sink_plugin(t));
+        let default = plugin.and_then(|p| p.default_path);
         let path = text("path").or_else(|| default.map(|d| (d.to_string(), item.span())));
         if let Some((path, span)) = path {
-            let path = PathBuf::from(path);
-            if let Some(first) = paths.get(&path) {
+            // two spellings of one file are one file
+            let path = crate::output::normalize(Path::new(&path));
+            if let Some((first, _)) = paths.get(&path) {
                 errors.push(src.error(
                     Some(span),
                     Some(&me),
@@ -906,8 +1019,110 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
                     ),
                 ));
             } else {
-                paths.insert(path, index);
+                let parts = plugin.is_some_and(|p| p.numbered_parts);
+                paths.insert(path.clone(), (index, parts));
+                spans.push((index, path, span, me));
             }
+        }
+    }
+    // a file named like a numbered part of another sink's file is overwritten (or removed)
+    // when that sink rolls over
+    for (index, path, span, me) in &spans {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+            continue;
+        };
+        for (base, (owner, parts)) in &paths {
+            if !parts || owner == index || base.parent() != path.parent() {
+                continue;
+            }
+            if let Some(n) = crate::output::part_number(base, &name) {
+                errors.push(src.error(
+                    Some(span.clone()),
+                    Some(me),
+                    Some("path"),
+                    format!(
+                        "{} is the name of part {n} of sinks[{owner}]'s {} (it continues in numbered parts); choose another `path`",
+                        path.display(),
+                        base.display()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EventContext, Interests, OutputFiles, SinkOutput};
+
+    /// A sink with one required key, registered for these tests only.
+    struct Probe;
+
+    impl Sink for Probe {
+        fn interests(&self) -> Interests {
+            Interests::NONE
+        }
+        fn open(&mut self, _: &OutputFiles) -> Result<(), crate::SinkError> {
+            Ok(())
+        }
+        fn event(
+            &mut self,
+            _: &crate::Event<'_>,
+            _: &mut EventContext<'_>,
+        ) -> Result<(), crate::SinkError> {
+            Ok(())
+        }
+        fn finish(
+            self: Box<Self>,
+            _: &crate::FinishContext<'_>,
+        ) -> Result<SinkOutput, crate::SinkError> {
+            Ok(SinkOutput::default())
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ProbeConfig {
+        #[allow(dead_code)]
+        level: u8,
+    }
+
+    fn build_probe(
+        d: &mut dyn erased_serde::Deserializer<'_>,
+        _: &SinkContext,
+    ) -> Result<Box<dyn Sink>, BuildError> {
+        let _: ProbeConfig = crate::config(d)?;
+        Ok(Box::new(Probe))
+    }
+
+    inventory::submit! {
+        SinkPlugin {
+            name: "manifest-test-probe",
+            description: "TEST ONLY",
+            default_path: Some("probe.txt"),
+            example: "level = 1\n",
+            options: &[],
+            default_validators: &[],
+            numbered_parts: false,
+            output_schema: None,
+            build: build_probe,
+        }
+    }
+
+    #[test]
+    fn a_run_builds_its_sinks_from_the_tables_parsed_once() {
+        let mut text = format!("# {}\n[output]\ndir = \"out\"\n", "x".repeat(100_000));
+        for i in 0..50 {
+            text.push_str(&format!(
+                "[[sinks]]\ntype = \"manifest-test-probe\"\nname = \"p{i}\"\npath = \"p{i}.txt\"\nlevel = {i}\n"
+            ));
+        }
+        let mut manifest = Manifest::parse(&text, "m.toml", Path::new(".")).unwrap();
+        // what a run builds from is what was parsed: the text is not read again
+        manifest.text = "[[[ no longer TOML".to_string();
+        for spec in &manifest.sinks {
+            assert!(manifest.build_sink(spec).is_ok(), "{}", spec.name);
         }
     }
 }

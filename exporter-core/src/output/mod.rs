@@ -257,6 +257,83 @@ pub fn check_inside(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A path with `.` removed and `..` applied to the names before it, as the file system would
+/// resolve it without links: how two spellings of one file (`same.csv`, `./same.csv`,
+/// `x/../same.csv`) are told to be one.
+///
+/// ```
+/// use exporter_core::output::normalize;
+/// assert_eq!(normalize("x/../same.csv".as_ref()), normalize("./same.csv".as_ref()));
+/// assert_eq!(normalize("a/./b/../c.csv".as_ref()), std::path::Path::new("a/c.csv"));
+/// ```
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The path of part `n` (1-based) of a file written in numbered parts: the first keeps its
+/// name, then `results-0002.csv`, `results-0003.csv`, ...
+///
+/// ```
+/// use exporter_core::output::part_path;
+/// use std::path::Path;
+/// assert_eq!(part_path(Path::new("results.csv"), 1), Path::new("results.csv"));
+/// assert_eq!(part_path(Path::new("sub/results.csv"), 2), Path::new("sub/results-0002.csv"));
+/// assert_eq!(part_path(Path::new("table"), 12), Path::new("table-0012"));
+/// ```
+pub fn part_path(base: &Path, n: usize) -> PathBuf {
+    if n == 1 {
+        return base.to_path_buf();
+    }
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match base.extension() {
+        Some(ext) => format!("{stem}-{n:04}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n:04}"),
+    };
+    base.with_file_name(name)
+}
+
+/// Which part (2 or more) of `base` the file name `candidate` is, if it is one: the inverse
+/// of [`part_path`], for finding parts left by earlier runs and names that clash with them.
+///
+/// ```
+/// use exporter_core::output::part_number;
+/// use std::path::Path;
+/// assert_eq!(part_number(Path::new("results.csv"), "results-0002.csv"), Some(2));
+/// assert_eq!(part_number(Path::new("results.csv"), "results-12345.csv"), Some(12345));
+/// assert_eq!(part_number(Path::new("results.csv"), "results-0001.csv"), None);
+/// assert_eq!(part_number(Path::new("results.csv"), "results-x.csv"), None);
+/// ```
+pub fn part_number(base: &Path, candidate: &str) -> Option<usize> {
+    let stem = base.file_stem()?.to_string_lossy();
+    let rest = candidate.strip_prefix(&*stem)?.strip_prefix('-')?;
+    let digits = match base.extension() {
+        Some(ext) => rest
+            .strip_suffix(&*ext.to_string_lossy())?
+            .strip_suffix('.')?,
+        None => rest,
+    };
+    if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: usize = digits.parse().ok()?;
+    (n >= 2 && part_path(base, n).file_name()? == candidate).then_some(n)
+}
+
 /// Refuses a path whose existing components below `root` include a symbolic link: it could
 /// point anywhere.
 fn check_no_symlinks(root: &Path, rel: &Path) -> Result<(), SinkError> {

@@ -228,6 +228,7 @@ exporter_core::inventory::submit! {
         example: "type = \"campaign-summary\"\npath = \"campaign_summary.json\"\n",
         options: &[],
         default_validators: &["exists", "json-schema"],
+        numbered_parts: false,
         output_schema: Some(OUTPUT_SCHEMA),
         build,
     }

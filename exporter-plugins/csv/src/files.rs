@@ -22,20 +22,7 @@ pub struct TableFiles {
 }
 
 /// The path of the `n`th file (1-based): `results.csv`, `results-0002.csv`, ...
-pub fn rollover_path(base: &Path, n: usize) -> PathBuf {
-    if n == 1 {
-        return base.to_path_buf();
-    }
-    let stem = base
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match base.extension() {
-        Some(ext) => format!("{stem}-{n:04}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{n:04}"),
-    };
-    base.with_file_name(name)
-}
+pub use exporter_core::output::part_path as rollover_path;
 
 impl TableFiles {
     /// Prepares the table at `base`; the first file is created at once so that an empty run
@@ -109,26 +96,5 @@ impl TableFiles {
             self.done.push(file);
         }
         Ok(std::mem::take(&mut self.done))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rollover_names() {
-        assert_eq!(
-            rollover_path(Path::new("results.csv"), 1),
-            Path::new("results.csv")
-        );
-        assert_eq!(
-            rollover_path(Path::new("sub/results.csv"), 2),
-            Path::new("sub/results-0002.csv")
-        );
-        assert_eq!(
-            rollover_path(Path::new("table"), 12),
-            Path::new("table-0012")
-        );
     }
 }

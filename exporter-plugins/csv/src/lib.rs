@@ -535,6 +535,7 @@ exporter_core::inventory::submit! {
             OptionDoc { key: "on_overflow", ty: "string", default: "\"truncate\"", doc: "truncate | reject cells over the cell limit" },
         ],
         default_validators: &["exists", "csv-table-schema"],
+        numbered_parts: true,
         output_schema: None,
         build,
     }

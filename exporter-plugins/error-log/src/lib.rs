@@ -156,6 +156,7 @@ exporter_core::inventory::submit! {
             OptionDoc { key: "min_severity", ty: "string", default: "\"debug\"", doc: "debug | info | warning | error | critical" },
         ],
         default_validators: &["exists"],
+        numbered_parts: false,
         output_schema: None,
         build,
     }

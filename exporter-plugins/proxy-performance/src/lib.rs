@@ -319,6 +319,7 @@ exporter_core::inventory::submit! {
             OptionDoc { key: "score", ty: "table", default: "see example", doc: "score weights (sum 1) and latency bounds" },
         ],
         default_validators: &["exists", "json-schema"],
+        numbered_parts: false,
         output_schema: Some(OUTPUT_SCHEMA),
         build,
     }
