@@ -331,3 +331,88 @@ fn runs_into_one_directory_take_turns() {
         "one run's rows"
     );
 }
+
+/// A run that rolls over fewer times than the one before removes the parts it did not
+/// write, in the same commit: `results*.csv` is always one run's table.
+#[test]
+fn parts_of_an_earlier_run_are_removed() {
+    let ws = workspace(&ALL_SINKS.replace(
+        "schema = \"schema.json\"",
+        "schema = \"schema.json\"\nmax_rows_per_file = 2",
+    ));
+    let records = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("{{\"type\":\"record\",\"data\":{{\"id\":\"r{i}\"}}}}\n"))
+            .collect()
+    };
+    ws.write("many.ndjson", records(7));
+    ws.write("few.ndjson", records(3));
+    let out = ws.run(&["run", "-m", "exporter.toml", "many.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(ws.exists("out/results-0004.csv"));
+    let out = ws.run(&["run", "-m", "exporter.toml", "few.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(ws.exists("out/results-0002.csv"));
+    assert!(!ws.exists("out/results-0003.csv") && !ws.exists("out/results-0004.csv"));
+    let check = ws.run(&["check", "-m", "exporter.toml"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+}
+
+/// Past a file-size limit, wherever the limit strikes (a table, a report, the error log's
+/// append), the run fails naming the file, leaves no staging file (and so no space taken),
+/// and no torn row in the error log.
+#[cfg(unix)]
+#[test]
+fn a_file_size_limit_leaves_no_staging_file_and_no_torn_row() {
+    let ws = workspace(ALL_SINKS);
+    let mut events = String::new();
+    for i in 0..3000 {
+        events.push_str(&format!(
+            "{{\"type\":\"record\",\"data\":{{\"id\":\"r{i}\",\"rating\":\"bad {i}\"}}}}\n"
+        ));
+        events.push_str(&format!(
+            "{{\"type\":\"request\",\"ts\":\"2026-11-26T08:00:00Z\",\"proxy\":\"http://p{}:1\",\"status\":200,\"latency_ms\":{i}}}\n",
+            i % 300
+        ));
+    }
+    ws.write("in.ndjson", events);
+    let mut failed = 0;
+    for blocks in [1, 2, 4, 8, 16, 32, 64, 128] {
+        let out = std::process::Command::new("sh")
+            .current_dir(ws.path())
+            .args([
+                "-c",
+                &format!("ulimit -f {blocks} && exec \"$0\" run -m exporter.toml in.ndjson"),
+                env!("CARGO_BIN_EXE_exporter"),
+            ])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        if out.status.success() {
+            continue; // the limit was high enough
+        }
+        failed += 1;
+        assert_eq!(out.status.code(), Some(1), "{blocks}: {err}");
+        assert!(err.contains("File too large"), "{blocks}: {err}");
+        assert!(
+            ws.staging_files().is_empty(),
+            "{blocks}: {:?}",
+            ws.staging_files()
+        );
+        if let Ok(log) = std::fs::read(ws.path().join("out/error_log.csv")) {
+            assert!(
+                log.is_empty() || log.ends_with(b"\r\n"),
+                "{blocks}: a torn row"
+            );
+            let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&log[3.min(log.len())..])
+                .records()
+                .map(|r| r.unwrap())
+                .collect();
+            assert!(
+                rows.iter().all(|r| r.len() == 8),
+                "{blocks}: every row whole"
+            );
+        }
+    }
+    assert!(failed >= 4, "the limit struck in {failed} runs only");
+}

@@ -407,8 +407,13 @@ impl Pipeline {
             slots.into_iter().partition(|s| s.sink.runs_last());
         let mut reports: Vec<(usize, SinkReport)> = Vec::new();
         let mut pending: Vec<Staged> = Vec::new();
+        // tables written in numbered parts, with their sink's index
+        let mut numbered: Vec<(PathBuf, usize)> = Vec::new();
         for slot in first.into_iter().chain(last) {
             let index = slot.spec.index;
+            if slot.spec.plugin.numbered_parts {
+                numbered.push((slot.files.dir().join(&slot.spec.path), index));
+            }
             let earlier: Vec<SinkReport> = reports.iter().map(|(_, r)| r.clone()).collect();
             let cx = FinishContext {
                 campaign: &campaign,
@@ -445,6 +450,25 @@ impl Pipeline {
                 sink: staged.sink.clone(),
                 error: SinkError::io(e, &target),
             })?;
+        }
+        // parts an earlier run wrote beyond this run's are no longer part of the table
+        for (base, index) in numbered {
+            let parts = reports
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map_or(0, |(_, r)| r.files.len());
+            let stale =
+                crate::output::stale_parts(&base, parts).map_err(|e| ExportError::OutputDir {
+                    dir: out_dir.clone(),
+                    source: e,
+                })?;
+            for part in stale {
+                std::fs::remove_file(&part).map_err(|e| ExportError::OutputDir {
+                    dir: out_dir.clone(),
+                    source: e,
+                })?;
+                tracing::info!(path = %part.display(), "removed a part of an earlier run");
+            }
         }
         drop(lock); // the set is committed: another run may start
         reports.sort_by_key(|(i, _)| *i);

@@ -81,7 +81,13 @@ impl AppendFile {
         }
         let fsync = self.fsync;
         self.locked(|file| {
-            file.write_all(batch)?;
+            // under the lock no other writer appends: what this write leaves of a batch that
+            // failed part-way (EFBIG, ENOSPC) is cut away again, so no torn row stays behind
+            let before = file.metadata()?.len();
+            if let Err(e) = file.write_all(batch) {
+                let _ = file.set_len(before);
+                return Err(e);
+            }
             if fsync == Fsync::OnCommit {
                 file.sync_data()?;
             }

@@ -169,6 +169,13 @@ impl OutputFiles {
     /// the final name until the pipeline commits it.
     pub fn stage(&self, path: impl AsRef<Path>) -> Result<StagedFile, SinkError> {
         let target = self.resolve(path)?;
+        if target.is_dir() {
+            // found now, not when the run's work is done and the rename fails
+            return Err(SinkError::new(
+                "a folder has this name; the file cannot be written over it",
+            )
+            .at(&target));
+        }
         let mut file =
             StagedFile::create(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))?;
         let name = self.display_path(&target);
@@ -332,6 +339,36 @@ pub fn part_number(base: &Path, candidate: &str) -> Option<usize> {
     }
     let n: usize = digits.parse().ok()?;
     (n >= 2 && part_path(base, n).file_name()? == candidate).then_some(n)
+}
+
+/// The numbered parts of `base` beyond the first `keep` files that are on disk: what an
+/// earlier run wrote when it rolled over more often. A run that commits fewer parts removes
+/// them, so nobody reading `results*.csv` reads stale rows.
+///
+/// ```
+/// use exporter_core::output::stale_parts;
+/// let dir = tempfile::tempdir().unwrap();
+/// for name in ["r.csv", "r-0002.csv", "r-0003.csv", "r-log.csv"] {
+///     std::fs::write(dir.path().join(name), "x").unwrap();
+/// }
+/// let stale = stale_parts(&dir.path().join("r.csv"), 2).unwrap();
+/// assert_eq!(stale, [dir.path().join("r-0003.csv")]);
+/// ```
+pub fn stale_parts(base: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
+    let dir = match base.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if part_number(base, &name.to_string_lossy()).is_some_and(|n| n > keep) {
+            stale.push(base.with_file_name(name));
+        }
+    }
+    stale.sort();
+    Ok(stale)
 }
 
 /// Refuses a path whose existing components below `root` include a symbolic link: it could

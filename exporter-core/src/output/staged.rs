@@ -186,10 +186,21 @@ impl StagedFile {
     /// Flushes and (per [`Fsync`]) syncs the data; the file is then ready for validation.
     pub fn finish(mut self) -> io::Result<PendingFile> {
         let writer = self.writer.take().expect("finish called once");
-        let inner = writer.finish()?;
-        if self.fsync == Fsync::OnCommit {
-            inner.file.sync_all()?;
-        }
+        let synced = writer.finish().and_then(|inner| {
+            if self.fsync == Fsync::OnCommit {
+                inner.file.sync_all()?;
+            }
+            Ok(inner)
+        });
+        let inner = match synced {
+            Ok(inner) => inner,
+            Err(e) => {
+                // the last bytes did not reach the disk (EFBIG, ENOSPC): the staging file goes,
+                // and with it the space it took
+                let _ = fs::remove_file(&self.staging);
+                return Err(e);
+            }
+        };
         self.progress.complete(self.rows);
         let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         Ok(PendingFile {
@@ -298,8 +309,9 @@ impl PendingFile {
     /// Renames the staging file over the target atomically, then syncs the directory (per
     /// [`Fsync`]).
     pub fn commit(mut self) -> io::Result<FileReport> {
-        let staging = self.staging.take().expect("pending");
-        fs::rename(&staging, &self.target)?;
+        let staging = self.staging.as_deref().expect("pending");
+        fs::rename(staging, &self.target)?; // on failure, dropping removes the staging file
+        self.staging = None;
         if self.fsync == Fsync::OnCommit
             && let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty())
         {
