@@ -11,7 +11,7 @@ use exporter_proxy_performance as _;
 pub const BUILTIN_SINKS: &[&str] = &["campaign-summary", "csv", "error-log", "proxy-performance"];
 
 /// Names of the built-in validator plugins.
-pub const BUILTIN_VALIDATORS: &[&str] = &["csv-table-schema", "exists", "json-schema"];
+pub const BUILTIN_VALIDATORS: &[&str] = &["csv-table-schema", "error-log", "exists", "json-schema"];
 
 /// Referenced from `main` so this module, and the crates it names, are linked.
 pub(crate) fn link() {}

@@ -416,3 +416,81 @@ fn a_file_size_limit_leaves_no_staging_file_and_no_torn_row() {
     }
     assert!(failed >= 4, "the limit struck in {failed} runs only");
 }
+
+/// `exporter check` reads the error log too (a torn tail, a flipped byte, a cut log, each
+/// found; rows appended later by other writers are fine) and holds the summary's record count
+/// to the files it lists (a part missing with its entry, a part too many, each found).
+#[test]
+fn check_finds_a_damaged_error_log_and_parts_that_do_not_add_up() {
+    let ws = workspace(&ALL_SINKS.replace(
+        "schema = \"schema.json\"",
+        "schema = \"schema.json\"\nmax_rows_per_file = 2",
+    ));
+    let mut events = String::new();
+    for i in 0..5 {
+        events.push_str(&format!(
+            "{{\"type\":\"record\",\"data\":{{\"id\":\"r{i}\"}}}}\n"
+        ));
+        events.push_str(&format!(
+            "{{\"type\":\"error\",\"ts\":\"2026-11-26T08:00:00Z\",\"kind\":\"Timeout\",\"message\":\"m{i}\",\"context\":{{\"n\":{i}}}}}\n"
+        ));
+    }
+    ws.write("in.ndjson", events);
+    let out = ws.run(&["run", "-m", "exporter.toml", "in.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let check = || ws.run(&["check", "-m", "exporter.toml"]);
+    assert!(check().status.success(), "{}", stdout(&check()));
+    let log_path = ws.path().join("out/error_log.csv");
+    let log = std::fs::read(&log_path).unwrap();
+    // appended to later, by another writer: still fine
+    let mut later = log.clone();
+    later.extend_from_slice(b"2026-11-26 09:00:00,error,K,later,hard,,,\r\n");
+    std::fs::write(&log_path, &later).unwrap();
+    assert!(check().status.success(), "{}", stdout(&check()));
+    let text = String::from_utf8(log.clone()).unwrap();
+    for (what, bytes) in [
+        ("torn tail", [&log[..], b"2026-11-26 09:00:00,err"].concat()),
+        ("flipped byte", text.replacen("m3", "m4", 1).into_bytes()),
+        ("cut", log[..log.len() - 10].to_vec()),
+    ] {
+        std::fs::write(&log_path, &bytes).unwrap();
+        let out = check();
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains("error_log.csv"),
+            "{what}: {}",
+            stdout(&out)
+        );
+    }
+    std::fs::write(&log_path, &log).unwrap();
+    assert!(check().status.success());
+    // the last part gone, and its entry with it
+    let summary_path = ws.path().join("out/campaign_summary.json");
+    let original = std::fs::read_to_string(&summary_path).unwrap();
+    let mut s: serde_json::Value = serde_json::from_str(&original).unwrap();
+    s["outputs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["path"] != "results-0003.csv");
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&s).unwrap()).unwrap();
+    let part = std::fs::read(ws.path().join("out/results-0003.csv")).unwrap();
+    std::fs::remove_file(ws.path().join("out/results-0003.csv")).unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("records.written is 5"),
+        "{}",
+        stdout(&out)
+    );
+    // a part too many
+    std::fs::write(&summary_path, &original).unwrap();
+    std::fs::write(ws.path().join("out/results-0003.csv"), &part).unwrap();
+    std::fs::write(ws.path().join("out/results-0004.csv"), &part).unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("results-0004.csv: extra-file"),
+        "{}",
+        stdout(&out)
+    );
+}

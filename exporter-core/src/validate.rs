@@ -21,6 +21,8 @@ use crate::output::GrowingFile;
 pub enum FindingCode {
     /// The file that should exist does not.
     MissingFile,
+    /// A file is there that should not be (a part the summary does not list).
+    ExtraFile,
     /// A header label is missing.
     MissingLabel,
     /// A header label is not expected.
@@ -52,6 +54,7 @@ impl FindingCode {
     pub fn as_str(self) -> &'static str {
         match self {
             FindingCode::MissingFile => "missing-file",
+            FindingCode::ExtraFile => "extra-file",
             FindingCode::MissingLabel => "missing-label",
             FindingCode::ExtraLabel => "extra-label",
             FindingCode::ExtraCell => "extra-cell",

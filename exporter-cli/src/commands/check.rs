@@ -18,14 +18,21 @@ struct Recorded {
     rows: Option<u64>,
     bytes: Option<u64>,
     sha256: Option<String>,
+    /// Appended across runs: later writers may have extended it since.
+    appended: bool,
 }
 
-/// The summary's `outputs`, when the manifest has a summary sink and its file is readable.
-fn recorded_outputs(
-    manifest: &Manifest,
-    dir: &Path,
-    findings: &mut Vec<Finding>,
-) -> Option<Vec<Recorded>> {
+/// What the summary says of the records and the files it lists.
+struct Summary {
+    name: String,
+    outputs: Vec<Recorded>,
+    /// `records.sink`, `records.written` and `records.files`.
+    records: Option<(String, u64, u64)>,
+}
+
+/// The summary's `outputs` and record counts, when the manifest has a summary sink and its
+/// file is readable.
+fn read_summary(manifest: &Manifest, dir: &Path, findings: &mut Vec<Finding>) -> Option<Summary> {
     let spec = manifest
         .sinks
         .iter()
@@ -54,8 +61,10 @@ fn recorded_outputs(
         }
     };
     let outputs = summary.get("outputs").and_then(Value::as_array)?;
-    Some(
-        outputs
+    let records = &summary["records"];
+    Some(Summary {
+        name,
+        outputs: outputs
             .iter()
             .map(|o| Recorded {
                 sink: o["sink"].as_str().unwrap_or_default().to_string(),
@@ -63,9 +72,75 @@ fn recorded_outputs(
                 rows: o["rows"].as_u64(),
                 bytes: o["bytes"].as_u64(),
                 sha256: o["sha256"].as_str().map(str::to_string),
+                appended: o["appended"].as_bool().unwrap_or(false),
             })
             .collect(),
-    )
+        records: match (
+            records["sink"].as_str(),
+            records["written"].as_u64(),
+            records["files"].as_u64(),
+        ) {
+            (Some(sink), Some(written), Some(files)) => Some((sink.to_string(), written, files)),
+            _ => None,
+        },
+    })
+}
+
+/// The records the summary counts as written are the rows of the files it lists for the
+/// records sink, in as many files as it says; and no part of a numbered table lies on disk
+/// beyond those it lists (a run that wrote fewer parts removed them).
+fn compare_records(manifest: &Manifest, dir: &Path, summary: &Summary) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some((sink, written, files)) = &summary.records {
+        let listed: Vec<&Recorded> = summary.outputs.iter().filter(|o| &o.sink == sink).collect();
+        let rows: u64 = listed.iter().filter_map(|o| o.rows).sum();
+        if rows != *written {
+            findings.push(Finding::new(
+                FindingCode::RowCount,
+                &summary.name,
+                format!(
+                    "records.written is {written}, the files it lists for {sink:?} hold {rows} rows"
+                ),
+            ));
+        }
+        if listed.len() as u64 != *files {
+            findings.push(Finding::new(
+                FindingCode::RowCount,
+                &summary.name,
+                format!(
+                    "records.files is {files}, the summary lists {} files of {sink:?}",
+                    listed.len()
+                ),
+            ));
+        }
+    }
+    for spec in manifest.sinks.iter().filter(|s| s.plugin.numbered_parts) {
+        let listed = summary
+            .outputs
+            .iter()
+            .filter(|o| o.sink == spec.name)
+            .count();
+        if listed == 0 {
+            continue;
+        }
+        let base = dir.join(&spec.path);
+        for part in exporter_core::output::stale_parts(&base, listed).unwrap_or_default() {
+            let name = part
+                .strip_prefix(dir)
+                .unwrap_or(&part)
+                .to_string_lossy()
+                .into_owned();
+            findings.push(Finding::new(
+                FindingCode::ExtraFile,
+                name,
+                format!(
+                    "a part of {:?}'s table that the summary does not list",
+                    spec.name
+                ),
+            ));
+        }
+    }
+    findings
 }
 
 fn validate_file(
@@ -86,10 +161,30 @@ fn validate_file(
 }
 
 fn compare(recorded: &Recorded, path: &Path) -> Vec<Finding> {
+    use std::io::Read;
     let mut findings = Vec::new();
-    let (bytes, sha) = match std::fs::File::open(path).and_then(exporter_core::output::digest) {
-        Ok(d) => d,
-        Err(_) => return findings, // the validators report the missing file
+    let Ok(file) = std::fs::File::open(path) else {
+        return findings; // the validators report the missing file
+    };
+    let digest = match (recorded.appended, recorded.bytes) {
+        // appended since by others, maybe: what the run left is the file's first bytes
+        (true, Some(len)) => {
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if size < len {
+                findings.push(Finding::new(
+                    FindingCode::ByteCount,
+                    &recorded.path,
+                    format!("{size} bytes, shorter than the {len} the summary recorded"),
+                ));
+                return findings;
+            }
+            let _ = file.lock_shared();
+            exporter_core::output::digest(file.take(len))
+        }
+        _ => exporter_core::output::digest(file),
+    };
+    let Ok((bytes, sha)) = digest else {
+        return findings;
     };
     if let Some(want) = recorded.bytes.filter(|b| *b != bytes) {
         findings.push(Finding::new(
@@ -134,7 +229,11 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
         false => None,
     };
     let mut findings: Vec<Finding> = Vec::new();
-    let recorded = recorded_outputs(&manifest, &dir, &mut findings);
+    let summary = read_summary(&manifest, &dir, &mut findings);
+    if let Some(summary) = &summary {
+        findings.extend(compare_records(&manifest, &dir, summary));
+    }
+    let recorded = summary.map(|s| s.outputs);
     let mut checked: Vec<String> = Vec::new();
     for spec in &manifest.sinks {
         let files: Vec<(PathBuf, String, Option<&Recorded>)> = match recorded

@@ -118,6 +118,7 @@ impl AppendFile {
             sha256,
             write_ms,
             validated: false,
+            appended: true,
         })
     }
 }

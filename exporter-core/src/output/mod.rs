@@ -50,7 +50,7 @@ pub enum Fsync {
 /// ```
 /// let r = exporter_core::FileReport {
 ///     sink: "results".into(), path: "results.csv".into(), rows: 2, bytes: 30,
-///     sha256: "00".repeat(32), write_ms: 1.5, validated: true,
+///     sha256: "00".repeat(32), write_ms: 1.5, validated: true, appended: false,
 /// };
 /// assert_eq!(serde_json::to_value(&r).unwrap()["rows"], 2);
 /// ```
@@ -70,6 +70,9 @@ pub struct FileReport {
     pub write_ms: f64,
     /// Whether validators ran on it and all passed.
     pub validated: bool,
+    /// Whether the file is appended to across runs (an error log): `bytes` and `sha256`
+    /// then describe the file as this run left it, which later writers extend.
+    pub appended: bool,
 }
 
 /// Where one sink may create files: the run's output directory, plus the sink's own settings.

@@ -303,6 +303,7 @@ impl PendingFile {
             sha256: self.sha256.clone(),
             write_ms: self.write_ms,
             validated: false,
+            appended: false,
         }
     }
 

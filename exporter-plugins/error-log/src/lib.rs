@@ -8,10 +8,12 @@
 //!
 //! Applications can also log directly through [`ErrorLog`], a cloneable `Send + Sync` handle.
 
+mod integrity;
 mod log;
 
 use std::path::PathBuf;
 
+pub use integrity::LogIntegrity;
 pub use log::{BATCH_BYTES, COLUMNS, ErrorLog, LogCounts, OpenError, Options};
 
 use exporter_core::serde_json::{Map, Value};
@@ -38,6 +40,19 @@ fn lowest() -> Severity {
     Severity::Debug
 }
 
+impl Config {
+    /// How the log is written with this config.
+    fn options(&self) -> Options {
+        Options {
+            dialect: self.dialect,
+            delimiter: self.delimiter,
+            formula_guard: self.formula_guard.unwrap_or(self.dialect.guards_formulas()),
+            min_severity: self.min_severity,
+            fsync: exporter_core::Fsync::OnCommit,
+        }
+    }
+}
+
 struct ErrorLogSink {
     config: Config,
     path: PathBuf,
@@ -62,16 +77,7 @@ impl Sink for ErrorLogSink {
 
     fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
         let file = files.append(&self.path)?;
-        let options = Options {
-            dialect: self.config.dialect,
-            delimiter: self.config.delimiter,
-            formula_guard: self
-                .config
-                .formula_guard
-                .unwrap_or(self.config.dialect.guards_formulas()),
-            min_severity: self.config.min_severity,
-            fsync: exporter_core::Fsync::OnCommit,
-        };
+        let options = self.config.options();
         let target = files.resolve(&self.path)?;
         let log = ErrorLog::from_append_file(file, options)
             .map_err(|e| SinkError::new(e.to_string()).at(&target))?;
@@ -155,7 +161,7 @@ exporter_core::inventory::submit! {
             OptionDoc { key: "formula_guard", ty: "boolean", default: "per dialect", doc: "prefix ' to cells a spreadsheet would run" },
             OptionDoc { key: "min_severity", ty: "string", default: "\"debug\"", doc: "debug | info | warning | error | critical" },
         ],
-        default_validators: &["exists"],
+        default_validators: &["exists", "error-log"],
         numbered_parts: false,
         output_schema: None,
         build,

@@ -160,14 +160,18 @@ impl ErrorLog {
         let header = header_line(&options);
         let mut created = false;
         let mut repaired = 0;
+        let mut first = Vec::new();
+        if options.dialect.bom() {
+            first.extend_from_slice(BOM);
+        }
+        first.extend_from_slice(&header);
         let mismatch = file.locked(|f| {
             let len = f.metadata()?.len();
-            if len == 0 {
-                let mut first = Vec::new();
-                if options.dialect.bom() {
-                    first.extend_from_slice(BOM);
-                }
-                first.extend_from_slice(&header);
+            let tail = last_row_end(f)?;
+            if tail.complete_rows_end == 0 && starts_header(f, len, &first)? {
+                // new, or only a header that a killed writer left without its line end (or
+                // cut short): written whole, so rows never follow a missing header
+                f.set_len(0)?;
                 f.write_all(&first)?;
                 created = true;
                 return Ok(None);
@@ -177,7 +181,7 @@ impl ErrorLog {
             if found != expected {
                 return Ok(Some(OpenError::HeaderMismatch { found, expected }));
             }
-            repaired = repair_torn_tail(f, len)?;
+            repaired = repair_torn_tail(f, len, tail, &options)?;
             Ok(None)
         })?;
         if let Some(e) = mismatch {
@@ -271,7 +275,8 @@ impl Drop for State {
     }
 }
 
-fn header_line(options: &Options) -> Vec<u8> {
+/// The header row (with its line end) of a log written with `options`.
+pub(crate) fn header_line(options: &Options) -> Vec<u8> {
     let mut line = Vec::new();
     options
         .dialect
@@ -297,9 +302,13 @@ fn read_header(f: &mut File) -> io::Result<String> {
     Ok(String::from_utf8_lossy(trim_line_end(line)).into_owned())
 }
 
-/// Finds where the last complete row ends (a line feed outside quotes) and cuts anything after
-/// it: the remains of a row whose writer died mid-write. Returns the bytes removed.
-fn repair_torn_tail(f: &mut File, len: u64) -> io::Result<u64> {
+/// Where the complete rows of a log end (just past a line feed outside quotes).
+#[derive(Clone, Copy)]
+struct Tail {
+    complete_rows_end: u64,
+}
+
+fn last_row_end(f: &mut File) -> io::Result<Tail> {
     f.seek(SeekFrom::Start(0))?;
     let mut in_quotes = false;
     let mut last_end = 0u64;
@@ -319,12 +328,88 @@ fn repair_torn_tail(f: &mut File, len: u64) -> io::Result<u64> {
             }
         }
     }
-    if last_end < len {
-        f.set_len(last_end)?;
-        f.sync_data()?;
-        return Ok(len - last_end);
+    Ok(Tail {
+        complete_rows_end: last_end,
+    })
+}
+
+/// Whether the file's `len` bytes are the start of `first` (BOM and header line): a file
+/// with no complete line that a writer of this log began.
+fn starts_header(f: &mut File, len: u64, first: &[u8]) -> io::Result<bool> {
+    if len > first.len() as u64 {
+        return Ok(false);
     }
-    Ok(0)
+    let mut bytes = Vec::new();
+    f.seek(SeekFrom::Start(0))?;
+    f.take(len).read_to_end(&mut bytes)?;
+    Ok(first.starts_with(&bytes))
+}
+
+/// Repairs what follows the last complete row: a row a killed writer left whole but for its
+/// line end gets its line end; anything else (a row cut short) is cut away. Returns the bytes
+/// removed.
+fn repair_torn_tail(f: &mut File, len: u64, tail: Tail, options: &Options) -> io::Result<u64> {
+    let end = tail.complete_rows_end;
+    if end >= len {
+        return Ok(0);
+    }
+    let mut rest = Vec::new();
+    f.seek(SeekFrom::Start(end))?;
+    f.take(len - end).read_to_end(&mut rest)?;
+    if let Some(missing) = missing_line_end(&rest, options) {
+        f.write_all(missing)?; // the file is in append mode: this goes at the end
+        f.sync_data()?;
+        exporter_core::tracing::warn!(
+            "completed the last row of the error log, which lacked its line end"
+        );
+        return Ok(0);
+    }
+    f.set_len(end)?;
+    f.sync_data()?;
+    Ok(len - end)
+}
+
+/// What a row lacking only its line end needs appended: the whole line end, or the LF after
+/// a CR that made it; `None` for a row cut short. A row is whole when its quotes balance, it
+/// has every column, and its last column (`context`) is empty or whole JSON.
+fn missing_line_end(row: &[u8], options: &Options) -> Option<&'static [u8]> {
+    let line_end = options.dialect.line_end();
+    let delimiter = options.delimiter.byte();
+    let mut in_quotes = false;
+    let mut cells = 1;
+    let mut last_cell = 0;
+    for (i, &b) in row.iter().enumerate() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            _ if b == delimiter && !in_quotes => {
+                cells += 1;
+                last_cell = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if in_quotes || cells != COLUMNS.len() {
+        return None;
+    }
+    let (row, missing) = match row.strip_suffix(b"\r") {
+        Some(row) if line_end == b"\r\n" => (row, &b"\n"[..]),
+        _ => (row, line_end),
+    };
+    let context = &row[last_cell.min(row.len())..];
+    let context = match context
+        .strip_prefix(b"\"")
+        .and_then(|c| c.strip_suffix(b"\""))
+    {
+        Some(quoted) => Cow::Owned(
+            String::from_utf8_lossy(quoted)
+                .replace("\"\"", "\"")
+                .into_bytes(),
+        ),
+        None => Cow::Borrowed(context),
+    };
+    let whole =
+        context.is_empty() || serde_json::from_slice::<serde::de::IgnoredAny>(&context).is_ok();
+    whole.then_some(missing)
 }
 
 /// Encodes one row into the batch, masking proxy passwords in every column. Allocates only
@@ -452,6 +537,44 @@ mod tests {
         };
         let err = ErrorLog::open(&path, semicolon).err().unwrap();
         assert!(err.to_string().contains("\"timestamp;severity"), "{err}");
+    }
+
+    #[test]
+    fn a_header_or_row_lacking_only_its_line_end_is_completed_not_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        let header = "\u{feff}timestamp,severity,kind,message,campaign_id,url,proxy,context";
+        let row = "2026-11-26 08:00:02.500,error,A,m,,,,\"{\"\"n\"\":1}\"";
+        let reopened = |bytes: &str| {
+            std::fs::write(&path, bytes).unwrap();
+            let log = ErrorLog::open(&path, Options::default()).unwrap();
+            log.log(&event("B", "after")).unwrap();
+            let counts = log.counts();
+            drop(log);
+            (std::fs::read_to_string(&path).unwrap(), counts)
+        };
+        let after = "2026-11-26 08:00:02.500,error,B,after,,,,\r\n";
+        // a header without its line end, or cut short (a BOM alone, half a header)
+        for torn in [header, "\u{feff}", &header[..20]] {
+            let (text, counts) = reopened(torn);
+            assert_eq!(text, format!("{header}\r\n{after}"), "{torn:?}");
+            assert!(counts.created);
+        }
+        // a whole row without its CRLF, or without its LF
+        for ending in ["", "\r"] {
+            let (text, counts) = reopened(&format!("{header}\r\n{row}{ending}"));
+            assert_eq!(text, format!("{header}\r\n{row}\r\n{after}"), "{ending:?}");
+            assert_eq!(counts.repaired_bytes, 0);
+        }
+        // a row cut inside its context, or short of columns: cut away
+        for torn in [
+            &row[..row.len() - 3],
+            "2026-11-26 08:00:02.500,error,A,m,,,",
+        ] {
+            let (text, counts) = reopened(&format!("{header}\r\n{torn}"));
+            assert_eq!(text, format!("{header}\r\n{after}"), "{torn:?}");
+            assert_eq!(counts.repaired_bytes, torn.len() as u64);
+        }
     }
 
     #[test]
