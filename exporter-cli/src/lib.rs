@@ -18,6 +18,7 @@
 mod builtin;
 mod cli;
 mod commands;
+mod console;
 mod logging;
 
 use std::process::ExitCode;
@@ -43,8 +44,13 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            // `--help` and `--version` print to standard output, which may be closed
+            let code = match (e.print(), e.use_stderr()) {
+                (_, true) => EXIT_USAGE,
+                (Ok(()), false) => EXIT_OK,
+                (Err(_), false) => EXIT_FAILED,
+            };
+            return ExitCode::from(code);
         }
     };
     ExitCode::from(run(cli))
@@ -64,9 +70,16 @@ fn ignore_file_size_signal() {
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
     logging::init(cli.verbose, cli.log_format);
+    console::set_format(cli.log_format);
     if let Err(e) = exporter_core::registry::check_unique_names() {
-        eprintln!("error: {e}");
+        console::error(&e);
         return EXIT_FAILED;
+    }
+    // reproducible-builds tools refuse a SOURCE_DATE_EPOCH they cannot read, and so do we:
+    // a run that silently used the clock would not be the reproducible run asked for
+    if let Err(e) = exporter_core::clock::source_date_epoch() {
+        console::error(&e);
+        return EXIT_USAGE;
     }
     commands::dispatch(cli.command)
 }

@@ -494,3 +494,137 @@ fn check_finds_a_damaged_error_log_and_parts_that_do_not_add_up() {
         stdout(&out)
     );
 }
+
+/// The binary run through `sh`, so a test can point a stream at `/dev/full`.
+#[cfg(unix)]
+fn shell(ws: &Workspace, script: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .current_dir(ws.path())
+        .env("EXPORTER", env!("CARGO_BIN_EXE_exporter"))
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(["-c", script])
+        .output()
+        .unwrap()
+}
+
+/// Writing to a full standard output or error is a failure of the command (exit 1, with a
+/// message where the other stream still works), never a panic.
+#[cfg(unix)]
+#[test]
+fn a_full_standard_output_or_error_fails_the_command_without_a_panic() {
+    let ws = workspace(ALL_SINKS);
+    ws.write(
+        "in.ndjson",
+        "{\"type\":\"record\",\"data\":{\"id\":\"r1\"}}\n",
+    );
+    let out = shell(&ws, "\"$EXPORTER\" run -m exporter.toml in.ndjson");
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (script, says) in [
+        ("\"$EXPORTER\" check -m exporter.toml > /dev/full", true),
+        (
+            "\"$EXPORTER\" check -m exporter.toml --format json > /dev/full",
+            true,
+        ),
+        ("\"$EXPORTER\" schema campaign-summary > /dev/full", true),
+        ("\"$EXPORTER\" plugins > /dev/full", true),
+        ("\"$EXPORTER\" validate -m exporter.toml > /dev/full", true),
+        ("\"$EXPORTER\" --help > /dev/full", false),
+        (
+            "\"$EXPORTER\" run -m exporter.toml in.ndjson 2> /dev/full",
+            false,
+        ),
+    ] {
+        let out = shell(&ws, script);
+        assert_eq!(out.status.code(), Some(1), "{script}: {}", stderr(&out));
+        if says {
+            assert!(
+                stderr(&out).contains("cannot write to standard output"),
+                "{script}: {}",
+                stderr(&out)
+            );
+        }
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{script}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// A `SOURCE_DATE_EPOCH` that is not a non-negative integer is refused (exit 2), as
+/// reproducible-builds tools refuse it.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_source_date_epoch_is_refused() {
+    let ws = workspace(ALL_SINKS);
+    ws.write("in.ndjson", "");
+    for bad in ["abc", "1.5", "-1", ""] {
+        for command in [
+            "run -m exporter.toml in.ndjson",
+            "validate -m exporter.toml",
+        ] {
+            let out = shell(
+                &ws,
+                &format!("SOURCE_DATE_EPOCH='{bad}' \"$EXPORTER\" {command}"),
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{bad:?} {command}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).contains("SOURCE_DATE_EPOCH"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    let out = shell(
+        &ws,
+        "SOURCE_DATE_EPOCH=1764144000 \"$EXPORTER\" run -m exporter.toml in.ndjson",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        ws.read("out/campaign_summary.json")
+            .contains("\"generated_at\": \"2025-11-26T08:00:00Z\"")
+    );
+}
+
+/// With `--log-format json` every line on standard error is JSON, errors included; a run
+/// with no input named, on a terminal, says it reads standard input.
+#[cfg(unix)]
+#[test]
+fn json_logs_carry_errors_too_and_a_terminal_is_told_what_is_read() {
+    let ws = workspace(ALL_SINKS);
+    ws.write(
+        "in.ndjson",
+        "{\"type\":\"record\",\"data\":{\"id\":\"r1\"}}\n",
+    );
+    for args in [
+        "run -m missing.toml in.ndjson",
+        "run -m exporter.toml nope.ndjson",
+        "schema nope",
+        "-v run -m exporter.toml in.ndjson",
+    ] {
+        let out = shell(&ws, &format!("\"$EXPORTER\" --log-format json {args}"));
+        let err = stderr(&out);
+        assert!(!err.trim().is_empty(), "{args}");
+        for line in err.lines() {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{args}: not JSON ({e}): {line}"));
+            assert!(
+                v["level"].is_string() && v["fields"]["message"].is_string(),
+                "{line}"
+            );
+        }
+    }
+    // `script` gives the run a terminal for standard input; nothing is typed, so the run
+    // waits until `timeout` ends it
+    let out = shell(
+        &ws,
+        "timeout 2 script -qec '\"$EXPORTER\" run -m exporter.toml' /dev/null < /dev/null",
+    );
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(all.contains("reading events from standard input"), "{all}");
+}

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::{load, report_error};
 use crate::cli::{Format, ManifestArgs};
+use crate::console::{self, say};
 use crate::{EXIT_FAILED, EXIT_OK};
 
 /// One file the summary recorded.
@@ -255,7 +256,7 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             match validate_file(&manifest, spec, &path, &name, rec.and_then(|r| r.rows)) {
                 Ok(f) => findings.extend(f),
                 Err(m) => {
-                    eprintln!("error: {m}");
+                    console::error(&m);
                     return EXIT_FAILED;
                 }
             }
@@ -265,24 +266,35 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             checked.push(name);
         }
     }
+    let mut out = String::new();
     match format {
         Format::Json => {
-            let out = serde_json::json!({
+            let report = serde_json::json!({
                 "ok": findings.is_empty(),
                 "dir": dir.display().to_string(),
                 "files": checked,
                 "findings": findings,
             });
-            println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+            say!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report).expect("JSON")
+            );
         }
         Format::Text => {
             for f in &findings {
-                println!("{f}");
+                say!(out, "{f}");
             }
             if findings.is_empty() {
-                println!("ok: {} file(s) in {} checked", checked.len(), dir.display());
+                say!(
+                    out,
+                    "ok: {} file(s) in {} checked",
+                    checked.len(),
+                    dir.display()
+                );
             } else {
-                println!(
+                say!(
+                    out,
                     "{} finding(s) in {} file(s) checked",
                     findings.len(),
                     checked.len()
@@ -290,9 +302,12 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             }
         }
     }
-    if findings.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
+    console::print(
+        &out,
+        if findings.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_FAILED
+        },
+    )
 }

@@ -9,6 +9,7 @@ use exporter_core::manifest::Manifest;
 use exporter_core::redact::redact;
 
 use crate::cli::{Command, ManifestArgs};
+use crate::console::{self, say};
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 pub(crate) fn dispatch(command: Command) -> u8 {
@@ -31,20 +32,11 @@ pub(crate) fn dispatch(command: Command) -> u8 {
 /// Prints an error (passwords masked, whatever its origin) and maps it to an exit code.
 pub(crate) fn report_error(e: &ExportError) -> u8 {
     let text = e.to_string();
-    let text = redact(&text);
+    console::error(&redact(&text));
     match e {
-        ExportError::Manifest(_) => {
-            eprintln!("{text}");
-            EXIT_USAGE
-        }
-        ExportError::BadInput { .. } => {
-            eprintln!("error: {text}");
-            EXIT_BAD_INPUT
-        }
-        _ => {
-            eprintln!("error: {text}");
-            EXIT_FAILED
-        }
+        ExportError::Manifest(_) => EXIT_USAGE,
+        ExportError::BadInput { .. } => EXIT_BAD_INPUT,
+        _ => EXIT_FAILED,
     }
 }
 
@@ -65,14 +57,17 @@ fn validate(args: &ManifestArgs) -> u8 {
             Err(e) => return report_error(&ExportError::Manifest(e)),
         },
     };
-    println!(
+    let mut out = String::new();
+    say!(
+        out,
         "{}: ok ({} sinks, output directory {})",
         manifest.name,
         manifest.sinks.len(),
         dir.display()
     );
     for s in &manifest.sinks {
-        println!(
+        say!(
+            out,
             "  {} ({}) -> {}  validate: [{}]",
             s.name,
             s.plugin.name,
@@ -80,5 +75,5 @@ fn validate(args: &ManifestArgs) -> u8 {
             s.validate.join(", ")
         );
     }
-    EXIT_OK
+    console::print(&out, EXIT_OK)
 }

@@ -6,14 +6,16 @@ use exporter_core::registry::{sink_plugin, sink_plugins, validator_plugins};
 use serde_json::json;
 
 use crate::cli::Format;
+use crate::console::{self, say};
 use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 pub(crate) fn list(format: Format) -> u8 {
+    let mut out = String::new();
     let sinks = sink_plugins();
     let validators = validator_plugins();
     match format {
         Format::Json => {
-            let out = json!({
+            let listing = json!({
                 "sinks": sinks.iter().map(|p| json!({
                     "name": p.name,
                     "description": p.description,
@@ -25,40 +27,49 @@ pub(crate) fn list(format: Format) -> u8 {
                 })).collect::<Vec<_>>(),
                 "validators": validators.iter().map(|v| json!({"name": v.name, "description": v.description})).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+            say!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&listing).expect("JSON")
+            );
         }
         Format::Text => {
-            println!("Sinks ({}):", sinks.len());
+            say!(out, "Sinks ({}):", sinks.len());
             for p in &sinks {
-                println!("\n  {} - {}", p.name, p.description);
+                say!(out, "\n  {} - {}", p.name, p.description);
                 if let Some(path) = p.default_path {
-                    println!("    default path: {path}");
+                    say!(out, "    default path: {path}");
                 }
-                println!("    validators:   {}", p.default_validators.join(", "));
+                say!(out, "    validators:   {}", p.default_validators.join(", "));
                 if !p.options.is_empty() {
-                    println!("    options:");
+                    say!(out, "    options:");
                     for o in p.options {
-                        println!(
+                        say!(
+                            out,
                             "      {:<18} {:<18} default {:<12} {}",
-                            o.key, o.ty, o.default, o.doc
+                            o.key,
+                            o.ty,
+                            o.default,
+                            o.doc
                         );
                     }
                 }
-                println!("    example:");
+                say!(out, "    example:");
                 for line in example_table(p.name, p.example).lines() {
-                    println!("      {line}");
+                    say!(out, "      {line}");
                 }
             }
-            println!("\nValidators ({}):", validators.len());
+            say!(out, "\nValidators ({}):", validators.len());
             for v in &validators {
-                println!("  {:<18} {}", v.name, v.description);
+                say!(out, "  {:<18} {}", v.name, v.description);
             }
-            println!(
+            say!(
+                out,
                 "\nCommon sink keys: type, name, path, validate, allow_outside, fsync (\"on_commit\" | \"never\")."
             );
         }
     }
-    EXIT_OK
+    console::print(&out, EXIT_OK)
 }
 
 /// The plugin's example as a complete `[[sinks]]` table.
@@ -74,14 +85,11 @@ fn example_table(name: &str, body: &str) -> String {
 pub(crate) fn schema(sink_type: &str) -> u8 {
     match sink_plugin(sink_type) {
         Some(p) => match p.output_schema {
-            Some(s) => {
-                println!("{}", s.trim_end());
-                EXIT_OK
-            }
+            Some(s) => console::print(&format!("{}\n", s.trim_end()), EXIT_OK),
             None => {
-                eprintln!(
-                    "error: sink type {sink_type:?} writes no JSON and ships no output schema"
-                );
+                console::error(&format!(
+                    "sink type {sink_type:?} writes no JSON and ships no output schema"
+                ));
                 EXIT_USAGE
             }
         },
@@ -90,10 +98,10 @@ pub(crate) fn schema(sink_type: &str) -> u8 {
             let hint = exporter_core::registry::closest(sink_type, names.iter().copied())
                 .map(|s| format!("; did you mean {s:?}?"))
                 .unwrap_or_default();
-            eprintln!(
-                "error: unknown sink type {sink_type:?}; known types: {}{hint}",
+            console::error(&format!(
+                "unknown sink type {sink_type:?}; known types: {}{hint}",
                 names.join(", ")
-            );
+            ));
             EXIT_USAGE
         }
     }
@@ -122,23 +130,23 @@ pub(crate) fn starter_manifest() -> String {
 
 pub(crate) fn init(output: &Path, force: bool) -> u8 {
     if output.exists() && !force {
-        eprintln!(
-            "error: {} exists; pass --force to overwrite it",
+        console::error(&format!(
+            "{} exists; pass --force to overwrite it",
             output.display()
-        );
+        ));
         return EXIT_USAGE;
     }
     match std::fs::write(output, starter_manifest()) {
-        Ok(()) => {
-            println!(
-                "wrote {}; check it with: exporter validate -m {}",
+        Ok(()) => console::print(
+            &format!(
+                "wrote {}; check it with: exporter validate -m {}\n",
                 output.display(),
                 output.display()
-            );
-            EXIT_OK
-        }
+            ),
+            EXIT_OK,
+        ),
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", output.display());
+            console::error(&format!("cannot write {}: {e}", output.display()));
             EXIT_FAILED
         }
     }

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{load, report_error};
 use crate::cli::ManifestArgs;
-use crate::{EXIT_OK, logging};
+use crate::{EXIT_FAILED, EXIT_OK, console, logging};
 
 pub(crate) fn run(
     args: &ManifestArgs,
@@ -58,6 +58,13 @@ pub(crate) fn run(
     let mut done_before = 0;
     for input in inputs {
         let name = input.display().to_string();
+        if name == "-" && std::io::stdin().is_terminal() {
+            // no file named and nothing piped in: say so, or the run seems to hang
+            console::info(
+                "reading events from standard input (end with Ctrl-D; name NDJSON files to read them instead)",
+                serde_json::json!({}),
+            );
+        }
         let result = if name == "-" {
             let stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
             pipeline.read_with_progress(stdin, "-", |n| bar.set_position(done_before + n))
@@ -82,36 +89,44 @@ pub(crate) fn run(
     }
     bar.finish_and_clear();
     match pipeline.finish() {
-        Ok(report) => {
-            print_report(&report);
-            EXIT_OK
-        }
+        // the files are committed; a report that cannot be shown is still a failure to do
+        // what was asked (exit 1), not a panic
+        Ok(report) if print_report(&report) => EXIT_OK,
+        Ok(_) => EXIT_FAILED,
         Err(e) => report_error(&e),
     }
 }
 
-fn print_report(report: &RunReport) {
+/// The run's report on standard error; whether it got there.
+fn print_report(report: &RunReport) -> bool {
     let input = &report.input;
-    eprintln!(
-        "read {} lines from {} input(s): {} records, {} requests, {} errors, {} bad, {} blank",
-        input.lines,
-        input.files.len(),
-        report.events.records,
-        report.events.requests,
-        report.events.errors,
-        input.bad_lines,
-        input.blank_lines
+    let mut shown = console::info(
+        &format!(
+            "read {} lines from {} input(s): {} records, {} requests, {} errors, {} bad, {} blank",
+            input.lines,
+            input.files.len(),
+            report.events.records,
+            report.events.requests,
+            report.events.errors,
+            input.bad_lines,
+            input.blank_lines
+        ),
+        serde_json::json!({"input": input, "events": report.events}),
     );
     for sink in &report.sinks {
         for f in &sink.files {
-            eprintln!(
-                "  {:<20} {} ({} rows, {} bytes{})",
-                sink.name,
-                report.out_dir.join(&f.path).display(),
-                f.rows,
-                f.bytes,
-                if f.validated { ", validated" } else { "" }
+            shown &= console::info(
+                &format!(
+                    "  {:<20} {} ({} rows, {} bytes{})",
+                    sink.name,
+                    report.out_dir.join(&f.path).display(),
+                    f.rows,
+                    f.bytes,
+                    if f.validated { ", validated" } else { "" }
+                ),
+                serde_json::json!({"file": f}),
             );
         }
     }
+    shown
 }
