@@ -628,3 +628,59 @@ fn json_logs_carry_errors_too_and_a_terminal_is_told_what_is_read() {
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(all.contains("reading events from standard input"), "{all}");
 }
+
+/// Keys only the formula guard tells apart (`=x` and `'=x`) stay two keys, and records
+/// missing their dedupe key are all written (not collapsed into one), counted as unkeyed.
+#[test]
+fn guarded_keys_stay_apart_and_records_without_a_key_are_not_collapsed() {
+    let ws = workspace(
+        r#"
+[[sinks]]
+type = "csv"
+name = "results"
+dedupe_on = ["code"]
+[sinks.schema]
+[[sinks.schema.fields]]
+name = "code"
+constraints = { unique = false }
+[[sinks.schema.fields]]
+name = "n"
+type = "integer"
+
+[[sinks]]
+type = "error-log"
+
+[[sinks]]
+type = "campaign-summary"
+"#,
+    );
+    ws.write(
+        "in.ndjson",
+        concat!(
+            r#"{"type":"record","data":{"code":"=x","n":1}}"#,
+            "\n",
+            r#"{"type":"record","data":{"code":"'=x","n":2}}"#,
+            "\n",
+            r#"{"type":"record","data":{"code":"=x","n":3}}"#,
+            "\n",
+            r#"{"type":"record","data":{"n":4}}"#,
+            "\n",
+            r#"{"type":"record","data":{"code":null,"n":5}}"#,
+            "\n",
+            r#"{"type":"record","data":{"code":"","n":6}}"#,
+            "\n",
+        ),
+    );
+    let out = ws.run(&["run", "-m", "exporter.toml", "in.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(&ws);
+    assert_eq!(s["records"]["written"], 5);
+    assert_eq!(s["records"]["duplicates"], 1);
+    let results = ws.read("out/results.csv");
+    assert!(
+        results.contains("\r\n'=x,1\r\n''=x,2\r\n,4\r\n,5\r\n,6\r\n"),
+        "{results}"
+    );
+    let check = ws.run(&["check", "-m", "exporter.toml"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+}
