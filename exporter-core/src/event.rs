@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-pub use crate::json_object::JsonObject;
+pub use exporter_json::JsonObject;
 use time::format_description::well_known::Rfc3339;
 
 /// An instant from the event stream, parsed from RFC 3339 text.

@@ -22,8 +22,6 @@ pub mod clock;
 mod error;
 pub mod event;
 pub mod input;
-mod json_cursor;
-mod json_object;
 pub mod manifest;
 pub mod output;
 mod pipeline;

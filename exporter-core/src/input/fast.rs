@@ -6,8 +6,7 @@ use std::borrow::Cow;
 
 use super::ParsedEvent;
 use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
-use crate::json_cursor::Cursor;
-use crate::json_object::Member;
+use exporter_json::Cursor;
 
 /// Storage from events the sinks are done with, for the reader to fill again: a record's text
 /// and member list and a request's strings keep their capacity, so reading a record or a
@@ -176,7 +175,7 @@ impl<'a> FastLine<'a> {
                         crate::prefetch::record(next);
                     }
                     let before = c.surrogate_escapes();
-                    read_members(&mut c, data.members_mut())?;
+                    data.index_members(&mut c)?;
                     fields.data = Some(data);
                     fields.data_has_surrogates = c.surrogate_escapes() > before;
                 }
@@ -243,32 +242,6 @@ fn float(c: &mut Cursor<'_>) -> Option<Option<f64>> {
     }
     let (text, _) = c.number()?;
     serde_json::from_str(text).ok().map(Some)
-}
-
-/// Reads an object, indexing each member's key and value as spans of the cursor's text.
-fn read_members(c: &mut Cursor<'_>, members: &mut Vec<Member>) -> Option<()> {
-    members.clear();
-    c.eat(b'{')?;
-    if c.peek()? == b'}' {
-        return c.eat(b'}');
-    }
-    loop {
-        c.peek()?;
-        let key_at = c.at() as u32;
-        let (key, _) = c.member_key()?;
-        let key_end = key_at + key.len() as u32 + 2; // with its quotes
-        let value = c.value()?;
-        let value_end = c.at() as u32;
-        members.push(Member {
-            key: (key_at, key_end),
-            value: (value_end - value.len() as u32, value_end),
-        });
-        match c.peek()? {
-            b',' => c.eat(b',')?,
-            b'}' => return c.eat(b'}'),
-            _ => return None,
-        }
-    }
 }
 
 impl FastLine<'_> {

@@ -505,7 +505,7 @@ impl<R: BufRead> LineReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json_object::has_surrogate_escape;
+    use exporter_json::has_surrogate_escape;
 
     /// Lines of every kind, with the fields that take each path of the fast parse.
     const EDGE_LINES: [&str; 9] = [

@@ -8,7 +8,7 @@
 /// How deep arrays and objects may nest. Below serde_json's limit when it builds values (128
 /// levels, counting the record's own object), so whatever passes here passes there too; and
 /// far from the depth at which code that walks a value recursively would run out of stack.
-pub(crate) const MAX_DEPTH: u32 = 100;
+pub const MAX_DEPTH: u32 = 100;
 
 /// Where the first byte that ends a run of plain string text is in `bytes`: a quote, a
 /// backslash, or a control character (which JSON strings must escape; the text is UTF-8
@@ -88,8 +88,20 @@ fn special_byte_swar(bytes: &[u8]) -> Option<usize> {
 
 /// A position in JSON text; each method reads one piece of grammar at the position (after any
 /// whitespace) and moves past it, or returns `None` when the text does not follow it.
+///
+/// ```
+/// use exporter_json::Cursor;
+/// let mut c = Cursor::new(r#"{"n": -1.5e3, "s": "a\"b"}"#);
+/// c.eat(b'{').unwrap();
+/// assert_eq!(c.member_key(), Some(("n", false)));
+/// assert_eq!(c.number(), Some(("-1.5e3", false)));
+/// c.eat(b',').unwrap();
+/// assert_eq!(c.member_key(), Some(("s", false)));
+/// assert_eq!(c.string(), Some((r#"a\"b"#, true)));
+/// assert!(c.eat(b'}').is_some() && c.at_end());
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct Cursor<'a> {
+pub struct Cursor<'a> {
     text: &'a str,
     at: usize,
     /// `\uD800`-`\uDFFF` escapes read so far: halves of surrogate pairs, which only a
@@ -98,7 +110,8 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
+    /// A cursor at the start of `text`.
+    pub fn new(text: &'a str) -> Self {
         Cursor {
             text,
             at: 0,
@@ -107,13 +120,13 @@ impl<'a> Cursor<'a> {
     }
 
     /// The byte offset reached.
-    pub(crate) fn at(&self) -> usize {
+    pub fn at(&self) -> usize {
         self.at
     }
 
     /// How many `\uD800`-`\uDFFF` escapes (halves of surrogate pairs) the strings read so far
     /// had: the grammar says nothing of whether they pair up.
-    pub(crate) fn surrogate_escapes(&self) -> u32 {
+    pub fn surrogate_escapes(&self) -> u32 {
         self.surrogates
     }
 
@@ -122,7 +135,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips whitespace, then gives the next byte without reading it.
-    pub(crate) fn peek(&mut self) -> Option<u8> {
+    pub fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.at) {
             self.at += 1;
@@ -131,18 +144,18 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads the byte `b`.
-    pub(crate) fn eat(&mut self, b: u8) -> Option<()> {
+    pub fn eat(&mut self, b: u8) -> Option<()> {
         (self.peek()? == b).then(|| self.at += 1)
     }
 
     /// Whether only whitespace is left.
-    pub(crate) fn at_end(&mut self) -> bool {
+    pub fn at_end(&mut self) -> bool {
         self.peek().is_none()
     }
 
     /// Reads a string: its text between the quotes (escapes as written), and whether it has
     /// any escape.
-    pub(crate) fn string(&mut self) -> Option<(&'a str, bool)> {
+    pub fn string(&mut self) -> Option<(&'a str, bool)> {
         self.eat(b'"')?;
         let bytes = self.bytes();
         let start = self.at;
@@ -182,7 +195,7 @@ impl<'a> Cursor<'a> {
     /// Reads a number: its text, checked against the grammar
     /// (`-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`), and whether it is an integer
     /// (no fraction, no exponent).
-    pub(crate) fn number(&mut self) -> Option<(&'a str, bool)> {
+    pub fn number(&mut self) -> Option<(&'a str, bool)> {
         self.peek()?;
         let bytes = self.bytes();
         let start = self.at;
@@ -231,7 +244,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads `true`, `false` or `null`: `Some(Some(bool))`, or `Some(None)` for null.
-    pub(crate) fn literal(&mut self) -> Option<Option<bool>> {
+    pub fn literal(&mut self) -> Option<Option<bool>> {
         let (value, word): (Option<bool>, &[u8]) = match self.peek()? {
             b't' => (Some(true), b"true"),
             b'f' => (Some(false), b"false"),
@@ -246,7 +259,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads any value, checking all of it: its text.
-    pub(crate) fn value(&mut self) -> Option<&'a str> {
+    pub fn value(&mut self) -> Option<&'a str> {
         let start = {
             self.peek()?;
             self.at
@@ -312,7 +325,7 @@ impl<'a> Cursor<'a> {
 
     /// Reads a member's key and the colon after it: the key's text between its quotes, and
     /// whether it has escapes.
-    pub(crate) fn member_key(&mut self) -> Option<(&'a str, bool)> {
+    pub fn member_key(&mut self) -> Option<(&'a str, bool)> {
         let key = self.string()?;
         self.eat(b':')?;
         Some(key)

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::json_cursor::Scan;
+use crate::cursor::{Cursor, Scan};
 
 use serde_json::{Map, Value};
 
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 /// escapes is borrowed as it is).
 ///
 /// ```
-/// use exporter_core::JsonObject;
+/// use exporter_json::JsonObject;
 /// let data = JsonObject::parse(r#"{"place_id": "p1", "rating": 4.50, "tags": ["a"]}"#).unwrap();
 /// let members: Vec<_> = data.members().collect();
 /// assert_eq!(members[0], ("place_id".into(), r#""p1""#));
@@ -33,11 +33,12 @@ pub struct JsonObject {
     members: Vec<Member>,
 }
 
-/// Byte ranges into the text: the key with its quotes, and the value.
+/// Where one member of a [`JsonObject`] is: byte ranges into its text of the key (with its
+/// quotes) and of the value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Member {
-    pub(crate) key: (u32, u32),
-    pub(crate) value: (u32, u32),
+pub struct Member {
+    key: (u32, u32),
+    value: (u32, u32),
 }
 
 impl JsonObject {
@@ -56,8 +57,26 @@ impl JsonObject {
         Ok(Self::from_pairs(text, &members))
     }
 
-    /// An object with no text and no members, to be filled by [`JsonObject::refill`].
-    pub(crate) fn spare() -> Self {
+    /// An object with no text and no members, to be filled by
+    /// [`JsonObject::index_members`] and [`JsonObject::refill`]: how a reader reuses the
+    /// storage of objects it is done with.
+    ///
+    /// ```
+    /// use exporter_json::{Cursor, JsonObject};
+    /// let line = r#"{"type":"record","data":{"a":1,"b":[2]}}"#;
+    /// let mut c = Cursor::new(line);
+    /// c.eat(b'{').unwrap();
+    /// c.member_key().unwrap(); // "type"
+    /// c.value().unwrap();
+    /// c.eat(b',').unwrap();
+    /// c.member_key().unwrap(); // "data"
+    /// let mut data = JsonObject::spare();
+    /// data.index_members(&mut c).unwrap();
+    /// assert!(data.refill(line));
+    /// assert_eq!(data.as_str(), r#"{"a":1,"b":[2]}"#);
+    /// assert_eq!(data.members().count(), 2);
+    /// ```
+    pub fn spare() -> Self {
         JsonObject {
             text: String::new(),
             members: Vec::new(),
@@ -66,21 +85,45 @@ impl JsonObject {
 
     /// Frees the text's storage when it holds more than `bytes` (the next
     /// [`JsonObject::refill`] takes what it needs).
-    pub(crate) fn let_go_beyond(&mut self, bytes: usize) {
+    pub fn let_go_beyond(&mut self, bytes: usize) {
         if self.text.capacity() > bytes {
             self.text = String::new();
         }
     }
 
     /// How many bytes the text's storage holds.
-    #[cfg(test)]
-    pub(crate) fn text_capacity(&self) -> usize {
+    pub fn text_capacity(&self) -> usize {
         self.text.capacity()
     }
 
-    /// The member list, for the reader to fill.
-    pub(crate) fn members_mut(&mut self) -> &mut Vec<Member> {
-        &mut self.members
+    /// Reads the object at the cursor, checking it, and indexes its members (as spans of the
+    /// cursor's text) into this object's member list; [`JsonObject::refill`] then takes its
+    /// text. `None` when the text there is no object (what the grammar refuses, or nesting
+    /// deeper than [`crate::MAX_DEPTH`]).
+    pub fn index_members(&mut self, c: &mut Cursor<'_>) -> Option<()> {
+        let members = &mut self.members;
+        members.clear();
+        c.eat(b'{')?;
+        if c.peek()? == b'}' {
+            return c.eat(b'}');
+        }
+        loop {
+            c.peek()?;
+            let key_at = c.at() as u32;
+            let (key, _) = c.member_key()?;
+            let key_end = key_at + key.len() as u32 + 2; // with its quotes
+            let value = c.value()?;
+            let value_end = c.at() as u32;
+            members.push(Member {
+                key: (key_at, key_end),
+                value: (value_end - value.len() as u32, value_end),
+            });
+            match c.peek()? {
+                b',' => c.eat(b',')?,
+                b'}' => return c.eat(b'}'),
+                _ => return None,
+            }
+        }
     }
 
     /// Takes the object whose members were indexed (into this object's own member list, as
@@ -88,7 +131,7 @@ impl JsonObject {
     /// first member to the `}` after the last. `false` without members (the object cannot be
     /// placed) or for an object over 4 GiB. How the reader indexes `data` in the same pass
     /// that reads the rest of the line, into storage it reuses.
-    pub(crate) fn refill(&mut self, source: &str) -> bool {
+    pub fn refill(&mut self, source: &str) -> bool {
         const WS: [char; 4] = [' ', '\t', '\r', '\n'];
         let (Some(first), Some(last)) = (self.members.first(), self.members.last()) else {
             return false;
@@ -146,7 +189,7 @@ impl JsonObject {
     /// (never a panic).
     ///
     /// ```
-    /// use exporter_core::JsonObject;
+    /// use exporter_json::JsonObject;
     /// let members: Vec<_> = JsonObject::members_of(r#" {"a": [1, "]"], "b\n": null} "#).collect();
     /// assert_eq!(members, [(r#""a""#, r#"[1, "]"]"#), (r#""b\n""#, "null")]);
     /// assert_eq!(JsonObject::members_of("[1]").count(), 0);
@@ -159,7 +202,7 @@ impl JsonObject {
     /// [`JsonObject::members_of`], for checked JSON.
     ///
     /// ```
-    /// use exporter_core::JsonObject;
+    /// use exporter_json::JsonObject;
     /// let items: Vec<_> = JsonObject::items_of(r#"[1.50, "a,\"]", {"b": [2]}, null]"#).collect();
     /// assert_eq!(items, ["1.50", r#""a,\"]""#, r#"{"b": [2]}"#, "null"]);
     /// assert_eq!(JsonObject::items_of("[ ]").count(), 0);
@@ -168,15 +211,15 @@ impl JsonObject {
         JsonItems(Scan::inside(text, b'['))
     }
 
-    /// The member index, as laid out in memory (for prefetching).
-    pub(crate) fn member_index(&self) -> &[Member] {
+    /// The member index, as laid out in memory (for hinting it into the cache).
+    pub fn member_index(&self) -> &[Member] {
         &self.members
     }
 
     /// The object's JSON text, as it was read.
     ///
     /// ```
-    /// let data = exporter_core::JsonObject::parse(r#"{"a":1}"#).unwrap();
+    /// let data = exporter_json::JsonObject::parse(r#"{"a":1}"#).unwrap();
     /// assert_eq!(data.as_str(), r#"{"a":1}"#);
     /// ```
     pub fn as_str(&self) -> &str {
@@ -188,7 +231,7 @@ impl JsonObject {
     /// value JSON readers keep.
     ///
     /// ```
-    /// let data = exporter_core::JsonObject::parse(r#"{"caf\u00e9": null, "a": 1, "a": 2}"#).unwrap();
+    /// let data = exporter_json::JsonObject::parse(r#"{"caf\u00e9": null, "a": 1, "a": 2}"#).unwrap();
     /// let keys: Vec<_> = data.members().map(|(k, _)| k.into_owned()).collect();
     /// assert_eq!(keys, ["café", "a", "a"]);
     /// ```
@@ -203,7 +246,7 @@ impl JsonObject {
     /// (so it decodes): borrowed unless it has escapes.
     ///
     /// ```
-    /// use exporter_core::JsonObject;
+    /// use exporter_json::JsonObject;
     /// assert_eq!(JsonObject::unquote(r#""plain""#), "plain");
     /// assert_eq!(JsonObject::unquote(r#""caf\u00e9 \"x\"""#), "café \"x\"");
     /// ```
@@ -224,7 +267,7 @@ impl JsonObject {
     ///
     /// ```
     /// let mut out = String::from("> ");
-    /// exporter_core::JsonObject::unquote_into(r#""a\tb \ud83d\ude00""#, &mut out);
+    /// exporter_json::JsonObject::unquote_into(r#""a\tb \ud83d\ude00""#, &mut out);
     /// assert_eq!(out, "> a\tb \u{1F600}");
     /// ```
     pub fn unquote_into(text: &str, out: &mut String) {
@@ -236,7 +279,7 @@ impl JsonObject {
     ///
     /// ```
     /// let mut out = String::new();
-    /// exporter_core::JsonObject::quote_into("a \"b\"\n\u{1}é", &mut out);
+    /// exporter_json::JsonObject::quote_into("a \"b\"\n\u{1}é", &mut out);
     /// assert_eq!(out, r#""a \"b\"\n\u0001é""#);
     /// ```
     pub fn quote_into(value: &str, out: &mut String) {
@@ -251,7 +294,7 @@ impl JsonObject {
     ///
     /// ```
     /// let mut out = String::new();
-    /// exporter_core::JsonObject::requote_into(r#""caf\u00e9 \/ \"x\"""#, &mut out);
+    /// exporter_json::JsonObject::requote_into(r#""caf\u00e9 \/ \"x\"""#, &mut out);
     /// assert_eq!(out, r#""café / \"x\"""#);
     /// ```
     pub fn requote_into(text: &str, out: &mut String) {
@@ -265,7 +308,7 @@ impl JsonObject {
     /// (skipping does not check that escapes pair up).
     ///
     /// ```
-    /// use exporter_core::JsonObject;
+    /// use exporter_json::JsonObject;
     /// assert!(JsonObject::is_object(r#"{"a": [1, {"b": "\ud83d\ude00"}]}"#));
     /// assert!(!JsonObject::is_object(r#"{"a": "\ud800"}"#));
     /// assert!(!JsonObject::is_object("[1]"));
@@ -281,7 +324,7 @@ impl JsonObject {
         }
         // read without allocating; serde_json decides only what the cursor refuses (nesting
         // deeper than it reads, or text that is no JSON at all)
-        let mut c = crate::json_cursor::Cursor::new(text);
+        let mut c = Cursor::new(text);
         (c.value().is_some() && c.at_end())
             || serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
     }
@@ -289,7 +332,7 @@ impl JsonObject {
     /// The object as a map (copies; a repeated key keeps its last value).
     ///
     /// ```
-    /// let data = exporter_core::JsonObject::parse(r#"{"a": 1, "a": 2}"#).unwrap();
+    /// let data = exporter_json::JsonObject::parse(r#"{"a": 1, "a": 2}"#).unwrap();
     /// assert_eq!(data.to_map()["a"], 2);
     /// ```
     pub fn to_map(&self) -> Map<String, Value> {
@@ -381,8 +424,14 @@ fn escape_into(value: &str, out: &mut String) {
     out.push_str(&value[from..]);
 }
 
-/// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair).
-pub(crate) fn has_surrogate_escape(text: &str) -> bool {
+/// Whether `text` may hold a `\uD800`-`\uDFFF` escape (half of a surrogate pair): what the
+/// grammar alone cannot tell is valid, so such text gets serde_json's full parse.
+///
+/// ```
+/// assert!(exporter_json::has_surrogate_escape(r#""\ud83d\ude00""#));
+/// assert!(!exporter_json::has_surrogate_escape(r#""\u00e9""#));
+/// ```
+pub fn has_surrogate_escape(text: &str) -> bool {
     // a backslash is found with memchr; most text has none
     text.match_indices('\\').any(|(i, _)| {
         matches!(
@@ -454,7 +503,7 @@ impl<'de, 's> Visitor<'de> for MemberSpans<'s> {
 /// The members of an object's text: see [`JsonObject::members_of`].
 ///
 /// ```
-/// let mut members = exporter_core::JsonObject::members_of(r#"{"a": 1}"#);
+/// let mut members = exporter_json::JsonObject::members_of(r#"{"a": 1}"#);
 /// assert_eq!(members.next(), Some((r#""a""#, "1")));
 /// assert_eq!(members.next(), None);
 /// ```
@@ -475,7 +524,7 @@ impl<'a> Iterator for JsonMembers<'a> {
 /// The items of an array's text: see [`JsonObject::items_of`].
 ///
 /// ```
-/// let mut items = exporter_core::JsonObject::items_of("[true]");
+/// let mut items = exporter_json::JsonObject::items_of("[true]");
 /// assert_eq!(items.next(), Some("true"));
 /// assert_eq!(items.next(), None);
 /// ```
@@ -551,7 +600,7 @@ mod tests {
         /// The scanner splits checked JSON exactly where serde_json does, however it is
         /// spaced and whatever its strings hold.
         #[test]
-        fn the_scanner_splits_like_serde(value in crate::json_cursor::tests::json_value(), pretty: bool) {
+        fn the_scanner_splits_like_serde(value in crate::cursor::tests::json_value(), pretty: bool) {
             let text = if pretty {
                 serde_json::to_string_pretty(&value).unwrap()
             } else {
