@@ -31,7 +31,6 @@ pub mod redact;
 pub mod registry;
 pub mod sink;
 pub mod stats;
-pub mod tabular;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;

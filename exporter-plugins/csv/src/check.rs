@@ -264,7 +264,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             let b = match bound {
                 Bound::Number(b) => {
                     let mut text = String::new();
-                    exporter_core::tabular::write_number(&b.to_string(), &mut text);
+                    exporter_tabular::write_number(&b.to_string(), &mut text);
                     text
                 }
                 Bound::Text(t) => t.clone(),

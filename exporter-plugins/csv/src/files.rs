@@ -3,15 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use exporter_core::tabular::{BOM, Dialect};
 use exporter_core::{OutputFiles, SinkError, StagedFile};
+use exporter_tabular::{BOM, Dialect, RowWriter};
 
 /// The staged files of one table.
 pub struct TableFiles {
     out: OutputFiles,
     base: PathBuf,
     dialect: Dialect,
-    delimiter: u8,
+    writer: RowWriter,
     header: Vec<String>,
     max_rows: Option<u64>,
     current: Option<StagedFile>,
@@ -40,7 +40,7 @@ impl TableFiles {
             // errors name the file as the user finds it: inside the output directory
             base: out.dir().join(base),
             dialect,
-            delimiter,
+            writer: RowWriter::new(dialect, delimiter),
             header,
             max_rows,
             current: None,
@@ -61,8 +61,7 @@ impl TableFiles {
             std::io::Write::write_all(&mut file, BOM).map_err(|e| SinkError::io(e, &path))?;
         }
         self.row.clear();
-        self.dialect
-            .write_row(self.delimiter, &self.header, &mut self.row);
+        self.writer.write_row(&self.header, &mut self.row);
         std::io::Write::write_all(&mut file, &self.row).map_err(|e| SinkError::io(e, &path))?;
         if let Some(mut previous) = self.current.replace(file) {
             previous.add_rows(self.rows_in_current);
@@ -82,7 +81,7 @@ impl TableFiles {
             self.start_file()?;
         }
         self.row.clear();
-        self.dialect.write_row(self.delimiter, cells, &mut self.row);
+        self.writer.write_row(cells, &mut self.row);
         let file = self.current.as_mut().expect("a file is open");
         std::io::Write::write_all(file, &self.row).map_err(|e| SinkError::io(e, &self.base))?;
         self.rows_in_current += 1;

@@ -12,7 +12,6 @@ mod dedupe;
 mod files;
 mod pattern;
 mod render;
-mod rows;
 mod schema;
 mod validate;
 mod value;
@@ -21,11 +20,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use exporter_core::serde_json::{self, Map, Value, json};
-use exporter_core::tabular::{Delimiter, Dialect};
 use exporter_core::{
     BuildError, ErrorEvent, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles,
     Record, RecordTally, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
 };
+use exporter_tabular::{Delimiter, Dialect};
 use serde::Deserialize;
 
 pub use check::Violation;
@@ -374,7 +373,7 @@ impl Sink for CsvSink {
             .iter()
             .map(|f| {
                 if self.style.guard {
-                    exporter_core::tabular::guard(&f.name).into_owned()
+                    exporter_tabular::guard(&f.name).into_owned()
                 } else {
                     f.name.clone()
                 }

@@ -4,7 +4,7 @@
 use exporter_core::JsonObject;
 use exporter_core::Timestamp;
 use exporter_core::serde_json::Value;
-use exporter_core::tabular::{self, Dialect};
+use exporter_tabular::{self as tabular, Dialect};
 
 use crate::schema::{Field, FieldType};
 use crate::value::FieldValue;
@@ -58,7 +58,7 @@ pub fn render(
             match (field.ty, style.dialect) {
                 (FieldType::Datetime, Dialect::Excel) => match Timestamp::parse(s) {
                     Ok(ts) => {
-                        if !style.dialect.write_datetime(&ts, out) {
+                        if !style.dialect.write_datetime(&ts.as_offset_datetime(), out) {
                             return CellEffects {
                                 unwritable: true,
                                 ..CellEffects::default()

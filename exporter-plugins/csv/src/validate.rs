@@ -4,21 +4,20 @@
 //! collected (up to a cap per file), each with its row and field.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use exporter_core::serde_json::{self, Map, Value};
-use exporter_core::tabular::{self, BOM, Dialect};
 use exporter_core::{
     FileUnderCheck, Finding, FindingCode, GrowingFile, JsonObject, Validator, ValidatorContext,
     ValidatorPlugin,
 };
+use exporter_tabular::{self as tabular, BOM, Dialect};
 
 use crate::check::{check_one, is_date, is_integral};
 use crate::dedupe::KeySet;
-use crate::rows::{FramingReport, Row, RowReader};
 use crate::schema::{Field, FieldType, TableSchema};
 use crate::value::FieldValue;
 use crate::{Config, load_schema};
+use exporter_tabular::{FramingReport, Row, RowReader, cut_points};
 
 /// Findings reported per file before the rest are only counted.
 const MAX_FINDINGS: usize = 200;
@@ -320,44 +319,6 @@ impl Keys {
         keys.sort_unstable();
         keys.windows(2).any(|pair| pair[0] == pair[1])
     }
-}
-
-/// Where to cut a table into `parts` stretches: after a line feed outside quotes, near equal
-/// sizes. Counting quotes before each cut is a light pass (vectorized byte counting).
-fn cut_points(path: &std::path::Path, size: u64, parts: u64) -> std::io::Result<Vec<u64>> {
-    use std::io::Read;
-    let mut file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-    let mut cuts = vec![0];
-    let (mut pos, mut quotes) = (0u64, 0u64);
-    for k in 1..parts {
-        let target = size * k / parts;
-        // parity up to the target
-        while pos < target {
-            let buf = file.fill_buf()?;
-            if buf.is_empty() {
-                break;
-            }
-            let take = buf.len().min((target - pos) as usize);
-            quotes += buf[..take].iter().filter(|&&b| b == b'"').count() as u64;
-            file.consume(take);
-            pos += take as u64;
-        }
-        // then to the next record end
-        let mut byte = [0u8; 1];
-        loop {
-            if file.read(&mut byte)? == 0 {
-                return Ok(cuts); // no record end after the target: fewer stretches
-            }
-            pos += 1;
-            match byte[0] {
-                b'"' => quotes += 1,
-                b'\n' if quotes % 2 == 0 => break,
-                _ => {}
-            }
-        }
-        cuts.push(pos);
-    }
-    Ok(cuts)
 }
 
 impl TableValidator {

@@ -111,7 +111,7 @@ proptest! {
         let back = read(&dir.path().join("out/results.csv"));
         prop_assert_eq!(back.len(), rows.len());
         let guarded = matches!(dialect, "excel" | "sheets");
-        let expect = |s: &str| if guarded && exporter_core::tabular::needs_guard(s) { format!("'{s}") } else { s.to_string() };
+        let expect = |s: &str| if guarded && exporter_tabular::needs_guard(s) { format!("'{s}") } else { s.to_string() };
         let (t, f) = if guarded { ("TRUE", "FALSE") } else { ("true", "false") };
         for (row, cells) in rows.iter().zip(&back) {
             prop_assert_eq!(&cells[0], row.id.as_str());

@@ -7,10 +7,10 @@
 use std::io::Read;
 
 use exporter_core::serde_json;
-use exporter_core::tabular::{self, BOM};
 use exporter_core::{
     FileUnderCheck, Finding, FindingCode, Severity, Validator, ValidatorContext, ValidatorPlugin,
 };
+use exporter_tabular::{self as tabular, BOM};
 
 use crate::log::{COLUMNS, Options, header_line};
 

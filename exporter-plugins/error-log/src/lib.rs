@@ -17,11 +17,11 @@ pub use integrity::LogIntegrity;
 pub use log::{BATCH_BYTES, COLUMNS, ErrorLog, LogCounts, OpenError, Options};
 
 use exporter_core::serde_json::{Map, Value};
-use exporter_core::tabular::{Delimiter, Dialect};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Severity,
     Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, Written,
 };
+use exporter_tabular::{Delimiter, Dialect};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

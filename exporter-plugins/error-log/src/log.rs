@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use exporter_core::redact::{has_password, redact, redact_address, redact_json};
 use exporter_core::serde_json;
-use exporter_core::tabular::{self, BOM, Delimiter, Dialect};
 use exporter_core::{AppendFile, ErrorEvent, FileReport, Fsync, Severity};
+use exporter_tabular::{self as tabular, BOM, Delimiter, Dialect, RowWriter};
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 8] = [
@@ -31,7 +31,7 @@ pub const BATCH_BYTES: usize = 64 * 1024;
 ///
 /// ```
 /// let o = exporter_error_log::Options::default();
-/// assert_eq!(o.dialect, exporter_core::tabular::Dialect::Excel);
+/// assert_eq!(o.dialect, exporter_tabular::Dialect::Excel);
 /// assert!(o.formula_guard);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +80,7 @@ pub struct LogCounts {
 struct State {
     file: Option<AppendFile>,
     options: Options,
+    writer: RowWriter,
     buf: Vec<u8>,
     /// A row's timestamp and context, written here row after row.
     ts: String,
@@ -191,6 +192,7 @@ impl ErrorLog {
             state: Arc::new(Mutex::new(State {
                 file: Some(file),
                 options,
+                writer: RowWriter::new(options.dialect, options.delimiter.byte()),
                 buf: Vec::with_capacity(BATCH_BYTES + 4096),
                 ts: String::new(),
                 context: Vec::new(),
@@ -278,9 +280,7 @@ impl Drop for State {
 /// The header row (with its line end) of a log written with `options`.
 pub(crate) fn header_line(options: &Options) -> Vec<u8> {
     let mut line = Vec::new();
-    options
-        .dialect
-        .write_row(options.delimiter.byte(), COLUMNS, &mut line);
+    RowWriter::new(options.dialect, options.delimiter.byte()).write_row(COLUMNS, &mut line);
     line
 }
 
@@ -420,13 +420,17 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         ts,
         context,
         buf,
+        writer,
         campaign_id,
         pending_rows,
         counts,
         ..
     } = &mut *state;
     ts.clear();
-    if !options.dialect.write_datetime(&e.ts, ts) {
+    if !options
+        .dialect
+        .write_datetime(&e.ts.as_offset_datetime(), ts)
+    {
         // an instant the dialect cannot show (its UTC year leaves 0000-9999): as given
         use std::fmt::Write;
         let _ = write!(ts, "{}", e.ts);
@@ -472,8 +476,7 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         let kept = kept.len();
         *slot = (guarded_cell, kept);
     }
-    options.dialect.write_row(
-        options.delimiter.byte(),
+    writer.write_row(
         record.iter().map(|(cell, kept)| &cell.as_bytes()[..*kept]),
         buf,
     );
