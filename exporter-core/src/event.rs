@@ -7,7 +7,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use exporter_json::JsonObject;
@@ -425,107 +425,63 @@ impl ErrorEvent {
     }
 }
 
-/// A result record: a JSON object from the stream (as text or as a map) or any typed
-/// `Serialize` value pushed from Rust. Sinks read it through `Serialize` (one way for all), or
-/// take a fast path with [`Record::as_text`] or [`Record::as_json`].
+/// A result record: its `data` object, kept as its JSON text with an index of its members
+/// ([`JsonObject`]). The one form every record takes, however it arrived: read from NDJSON (the
+/// reader checks and indexes the text on a parser thread) or pushed from Rust (serialized once
+/// into the same form). A sink reads its values from [`Record::members`] as raw JSON text,
+/// without any map being built.
 ///
 /// ```
-/// use exporter_core::Record;
-/// #[derive(serde::Serialize)]
-/// struct Lead { place_id: &'static str, rating: f64 }
-/// let lead = Lead { place_id: "p1", rating: 4.5 };
-/// let record = Record::typed(&lead);
-/// assert_eq!(record.to_json()["place_id"], "p1");
-/// assert!(record.as_json().is_none());
+/// use exporter_core::{JsonObject, Record};
+/// let data = JsonObject::parse(r#"{"place_id": "p1", "rating": 4.50}"#).unwrap();
+/// let record = Record::new(&data);
+/// let members: Vec<_> = record.members().map(|(k, v)| (k.into_owned(), v)).collect();
+/// assert_eq!(members, [("place_id".to_string(), r#""p1""#), ("rating".to_string(), "4.50")]);
+/// assert_eq!(record.to_json()["rating"], 4.5);
+/// assert_eq!(record.as_str(), r#"{"place_id": "p1", "rating": 4.50}"#);
 /// ```
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
-    data: RecordData<'a>,
-}
-
-#[derive(Clone, Copy)]
-enum RecordData<'a> {
-    Json(&'a Map<String, Value>),
-    Text(&'a JsonObject),
-    Typed(&'a (dyn erased_serde::Serialize + Sync + 'a)),
+    data: &'a JsonObject,
 }
 
 impl<'a> Record<'a> {
-    /// A record read from JSON.
-    ///
-    /// ```
-    /// let data = serde_json::json!({"place_id": "p1"});
-    /// let record = exporter_core::Record::json(data.as_object().unwrap());
-    /// assert!(record.as_json().is_some());
-    /// ```
-    pub fn json(data: &'a Map<String, Value>) -> Self {
-        Record {
-            data: RecordData::Json(data),
-        }
+    /// The record whose `data` is `data`.
+    pub fn new(data: &'a JsonObject) -> Self {
+        Record { data }
     }
 
-    /// A record read from JSON text.
-    ///
-    /// ```
-    /// use exporter_core::{JsonObject, Record};
-    /// let data = JsonObject::parse(r#"{"place_id": "p1"}"#).unwrap();
-    /// let record = Record::text(&data);
-    /// assert_eq!(record.as_text(), Some(&data));
-    /// assert_eq!(record.to_json()["place_id"], "p1");
-    /// ```
-    pub fn text(data: &'a JsonObject) -> Self {
-        Record {
-            data: RecordData::Text(data),
-        }
+    /// The `data` object: its text and member index.
+    pub fn data(&self) -> &'a JsonObject {
+        self.data
     }
 
-    /// A record pushed from Rust as any `Serialize` value (normally a struct or a map).
-    pub fn typed<T: Serialize + Sync>(value: &'a T) -> Self {
-        Record {
-            data: RecordData::Typed(value),
-        }
+    /// Each member in the order written: its key (unescaped) and its value's JSON text. A
+    /// key written twice is listed twice; the last one is the value JSON readers keep.
+    pub fn members(&self) -> impl Iterator<Item = (std::borrow::Cow<'a, str>, &'a str)> + 'a {
+        self.data.members()
     }
 
-    /// The JSON object, when the record came from JSON.
-    pub fn as_json(&self) -> Option<&'a Map<String, Value>> {
-        match self.data {
-            RecordData::Json(map) => Some(map),
-            RecordData::Text(_) | RecordData::Typed(_) => None,
-        }
-    }
-
-    /// The JSON object, when the record was read as text (records from NDJSON are).
-    pub fn as_text(&self) -> Option<&'a JsonObject> {
-        match self.data {
-            RecordData::Text(text) => Some(text),
-            RecordData::Json(_) | RecordData::Typed(_) => None,
-        }
+    /// The object's JSON text (as read, or as `serde_json` wrote a pushed record).
+    pub fn as_str(&self) -> &'a str {
+        self.data.as_str()
     }
 
     /// The record as a JSON value (copies; for error contexts and the like, not the hot path).
     pub fn to_json(&self) -> Value {
-        match self.data {
-            RecordData::Json(map) => Value::Object(map.clone()),
-            RecordData::Text(text) => Value::Object(text.to_map()),
-            RecordData::Typed(v) => serde_json::to_value(v)
-                .unwrap_or_else(|e| Value::String(format!("<record not serializable: {e}>"))),
-        }
+        Value::Object(self.data.to_map())
     }
 }
 
 impl Serialize for Record<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.data {
-            RecordData::Json(map) => map.serialize(s),
-            RecordData::Text(text) => text.to_map().serialize(s),
-            RecordData::Typed(v) => erased_serde::serialize(v, s),
-        }
+        self.data.to_map().serialize(s)
     }
 }
 
 impl fmt::Debug for Record<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Record({})", self.to_json())
+        write!(f, "Record({})", self.as_str())
     }
 }
 
@@ -618,21 +574,5 @@ mod tests {
             ..req(Some(200), None)
         };
         assert!(soft.is_blocked());
-    }
-
-    #[test]
-    fn typed_and_json_records_serialize_alike() {
-        #[derive(Serialize)]
-        struct R {
-            a: u8,
-            b: &'static str,
-        }
-        let typed = Record::typed(&R { a: 1, b: "x" });
-        let v = serde_json::json!({"a": 1, "b": "x"});
-        let json = Record::json(v.as_object().unwrap());
-        assert_eq!(
-            serde_json::to_string(&typed).unwrap(),
-            serde_json::to_string(&json).unwrap()
-        );
     }
 }

@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::error::{ExportError, RejectedFile, SinkError};
-use crate::event::{Campaign, ErrorEvent, Event, Record, Request, Timestamp};
-use crate::input::{InputStats, Location, ParsedEvent, Spares};
+use crate::event::{Campaign, ErrorEvent, Event, JsonObject, Record, Request, Timestamp};
+use crate::input::{
+    BadLine, BadReason, InputStats, Location, ParsedEvent, Spares, bad_input_event,
+};
 use crate::manifest::{Manifest, NamedValidator, SinkSpec};
 use crate::output::{DirLock, FileReport, OutputFiles, PendingFile};
 use crate::reader::{BadItem, Item, prepare, redact_event};
@@ -101,9 +103,16 @@ pub struct Pipeline {
     warned_unrouted: bool,
     /// Events [`Pipeline::push_line`] is done with, filled again by the next line.
     spares: Spares,
+    /// Records pushed from Rust so far, and the storage they are written into.
+    pushed: u64,
+    push_text: Vec<u8>,
+    push_record: JsonObject,
     /// The output directory's lock, released when the run ends.
     _lock: DirLock,
 }
+
+/// The input name of records pushed from Rust ([`Pipeline::record`]), in locations.
+pub const PUSHED: &str = "<pushed>";
 
 /// How deep failures raised while handling failures may nest before the run is stopped.
 const MAX_RAISE_DEPTH: usize = 4;
@@ -172,6 +181,9 @@ impl Pipeline {
             raised: Vec::new(),
             warned_unrouted: false,
             spares: Spares::keeping(1),
+            pushed: 0,
+            push_text: Vec::new(),
+            push_record: JsonObject::spare(),
             _lock: lock,
         })
     }
@@ -238,7 +250,7 @@ impl Pipeline {
             }
             Item::Event(ParsedEvent::Campaign(c)) => self.campaign(c),
             Item::Event(ParsedEvent::Record(data)) => {
-                self.dispatch_record(Record::text(data), Some(at))
+                self.dispatch_record(Record::new(data), Some(at))
             }
             Item::Event(ParsedEvent::Request(r)) => {
                 self.events.requests += 1;
@@ -248,29 +260,33 @@ impl Pipeline {
                 self.events.errors += 1;
                 self.dispatch(Event::Error(e), None)
             }
-            Item::Bad(bad) => {
-                let BadItem {
-                    reason,
-                    detail,
-                    failure,
-                } = &**bad;
-                self.input.bad_lines += 1;
-                *self
-                    .input
-                    .bad_by_reason
-                    .entry(reason.to_string())
-                    .or_default() += 1;
-                if self.strict {
-                    return Err(ExportError::BadInput {
-                        at: at.clone(),
-                        reason,
-                        detail: detail.clone(),
-                    });
-                }
-                self.raised.push(failure.clone());
-                self.drain_raised()
-            }
+            Item::Bad(bad) => self.bad_input(bad, at),
         }
+    }
+
+    /// Counts a bad input line (or pushed record) and routes its failure to the error log;
+    /// under `--strict`, ends the run.
+    fn bad_input(&mut self, bad: &BadItem, at: &Location) -> Result<(), ExportError> {
+        let BadItem {
+            reason,
+            detail,
+            failure,
+        } = bad;
+        self.input.bad_lines += 1;
+        *self
+            .input
+            .bad_by_reason
+            .entry(reason.to_string())
+            .or_default() += 1;
+        if self.strict {
+            return Err(ExportError::BadInput {
+                at: at.clone(),
+                reason,
+                detail: detail.clone(),
+            });
+        }
+        self.raised.push(failure.clone());
+        self.drain_raised()
     }
 
     /// Merges campaign facts and tells the sinks that want to know.
@@ -283,17 +299,51 @@ impl Pipeline {
         self.dispatch(Event::Campaign(&merged), None)
     }
 
-    /// Pushes a typed record (any `Serialize` value), with no JSON round trip.
-    pub fn record<T: Serialize + Sync>(&mut self, record: &T) -> Result<(), ExportError> {
-        self.dispatch_record(Record::typed(record), None)
-    }
-
-    /// Pushes a record that is already a JSON object (the fast path of NDJSON input).
-    pub fn record_json(
-        &mut self,
-        data: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<(), ExportError> {
-        self.dispatch_record(Record::json(data), None)
+    /// Pushes a record: any `Serialize` value that is a JSON object (a struct, a map), written
+    /// once as JSON into the form every record takes. A value that is no object is bad input
+    /// (`not_an_object`), like such a line in a stream, located as `<pushed>:N`.
+    pub fn record<T: Serialize + ?Sized>(&mut self, record: &T) -> Result<(), ExportError> {
+        self.pushed += 1;
+        let at = Location {
+            input: PUSHED.to_string(),
+            line: self.pushed,
+        };
+        self.push_text.clear();
+        let bad = match serde_json::to_writer(&mut self.push_text, record) {
+            Err(e) => BadLine {
+                reason: BadReason::WrongType,
+                detail: format!("the record cannot be written as JSON: {e}"),
+            },
+            Ok(()) => {
+                let text = std::str::from_utf8(&self.push_text).expect("serde_json writes UTF-8");
+                if self.push_record.fill_from(text) {
+                    let data = std::mem::replace(&mut self.push_record, JsonObject::spare());
+                    let done = self.dispatch_record(Record::new(&data), Some(&at));
+                    self.push_record = data;
+                    return done;
+                }
+                // what the cursor leaves (nesting deeper than it reads) serde_json decides
+                match JsonObject::parse(text) {
+                    Ok(data) => return self.dispatch_record(Record::new(&data), Some(&at)),
+                    Err(e) if text.starts_with('{') => BadLine {
+                        reason: BadReason::InvalidJson,
+                        detail: e,
+                    },
+                    Err(_) => BadLine {
+                        reason: BadReason::NotAnObject,
+                        detail: "a record must be a JSON object (a struct or a map)".into(),
+                    },
+                }
+            }
+        };
+        let mut failure = bad_input_event(&at, &bad, &self.push_text);
+        failure.redact();
+        let bad = BadItem {
+            reason: bad.reason.as_str(),
+            detail: crate::redact::redact(&bad.detail).into_owned(),
+            failure,
+        };
+        self.bad_input(&bad, &at)
     }
 
     fn dispatch_record(
@@ -662,8 +712,8 @@ impl Exporter {
         result
     }
 
-    /// Pushes a typed record.
-    pub fn record<T: Serialize + Sync>(&self, record: &T) -> Result<(), ExportError> {
+    /// Pushes a record (any `Serialize` value that is a JSON object).
+    pub fn record<T: Serialize + ?Sized>(&self, record: &T) -> Result<(), ExportError> {
         self.with(|p| p.record(record))
     }
 

@@ -126,6 +126,34 @@ impl JsonObject {
         }
     }
 
+    /// Fills this object with the JSON object `text` (reusing its storage): `false`, leaving
+    /// it empty, when `text` is not one object or nests deeper than [`crate::MAX_DEPTH`]
+    /// (then `JsonObject::parse` decides). How a record written by `serde_json` from a Rust
+    /// value takes the form of one read from a stream.
+    ///
+    /// ```
+    /// use exporter_json::JsonObject;
+    /// let mut data = JsonObject::spare();
+    /// assert!(data.fill_from(r#"{"id":"p1","n":[1,2]}"#));
+    /// assert_eq!(data.members().count(), 2);
+    /// assert!(!data.fill_from("[1]"));
+    /// assert!(!data.fill_from("{}")); // no member to place it by: parse it
+    /// assert!(JsonObject::parse("{}").is_ok());
+    /// ```
+    pub fn fill_from(&mut self, text: &str) -> bool {
+        let mut c = Cursor::new(text);
+        let indexed = self.index_members(&mut c).is_some() && c.at_end() && self.refill(text);
+        if indexed && has_surrogate_escape(text) && Self::parse(text).is_err() {
+            self.members.clear();
+            return false;
+        }
+        if !indexed {
+            self.members.clear();
+            self.text.clear();
+        }
+        indexed
+    }
+
     /// Takes the object whose members were indexed (into this object's own member list, as
     /// spans of `source`) out of `source`: it spans from the `{` before the
     /// first member to the `}` after the last. `false` without members (the object cannot be

@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut p = Pipeline::new(&m, RunOptions::default()).unwrap();
                 for r in &records {
-                    p.record_json(r).unwrap();
+                    p.record(r).unwrap();
                 }
                 p.finish().unwrap()
             })

@@ -1,20 +1,17 @@
 //! # exporter-csv
 //!
-//! The `csv` sink (SPEC section 4.1): the results table people open first. Columns, order and
-//! rules come from a Frictionless Table Schema; every record is checked before it is written
-//! (an invalid record is rejected into the error log, never silently dropped), deduplicated
-//! on a key in bounded memory, rendered for the chosen dialect (Excel, Google Sheets,
-//! RFC 4180, Unix) with the formula guard and cell limits, and rolled over into numbered files
-//! past the row limit. Typed `Serialize` records go straight to cells.
+//! The `csv` sink (docs/contract.md §4.1): the results table people open first. Columns,
+//! order and rules come from a Frictionless Table Schema (the `table-schema` crate); every
+//! record is checked before it is written (an invalid record is rejected into the error log,
+//! never silently dropped), deduplicated on a key in bounded memory, written for the chosen
+//! dialect (Excel, Google Sheets, RFC 4180, Unix; the `exporter-tabular` crate) with the
+//! formula guard and cell limits, and rolled over into numbered files past the row limit.
+//! Its validator, `csv-table-schema`, reads the table back as the schema says.
 
-mod check;
-mod dedupe;
+#![forbid(unsafe_code)]
+
 mod files;
-mod pattern;
-mod render;
-mod schema;
-mod validate;
-mod value;
+mod validator;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,15 +24,13 @@ use exporter_core::{
 use exporter_tabular::{Delimiter, Dialect};
 use serde::Deserialize;
 
-pub use check::Violation;
 pub use files::rollover_path;
-pub use schema::{FieldType, TableSchema};
 
-use check::check;
-use dedupe::KeySet;
 use files::TableFiles;
-use render::{CellStyle, render};
-use value::{RowStorage, Slots, slot_into};
+use table_schema::{
+    CellFormat, FieldType, KeySet, RowStorage, Slots, TableSchema, Violation, check, cut,
+    is_missing,
+};
 
 /// What to do with a record that breaks the schema.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -95,6 +90,50 @@ fn default_separator() -> String {
     "; ".into()
 }
 
+impl Config {
+    /// How cells are written (and read back).
+    fn format(&self) -> CellFormat {
+        CellFormat {
+            dialect: self.dialect,
+            array_separator: self.array_separator.clone(),
+            guard: self.formula_guard.unwrap_or(self.dialect.guards_formulas()),
+        }
+    }
+
+    /// The schema, and the fields of the dedupe key (`dedupe_on`, else `primaryKey`).
+    fn table(
+        &self,
+        manifest_dir: &std::path::Path,
+    ) -> Result<(TableSchema, Vec<usize>), BuildError> {
+        let schema = load_schema(&self.schema, manifest_dir)?;
+        let key_fields = match &self.dedupe_on {
+            Some(names) => names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    schema.field_index(n).ok_or_else(|| {
+                        BuildError::at_key(
+                            format!("dedupe_on[{i}]"),
+                            format!("{n:?} is not a field of the schema"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => schema.primary_key.clone(),
+        };
+        Ok((schema, key_fields))
+    }
+}
+
+/// A violation's message for the error log: the value at fault masked of passwords, then cut
+/// (masked first, so a cut cannot keep half of one).
+fn shown(v: &Violation) -> String {
+    v.message_with(|value| {
+        let clean = exporter_core::redact::redact(value);
+        std::borrow::Cow::Owned(cut(&clean, 80).into_owned())
+    })
+}
+
 /// Loads the `schema` setting: a path (relative to the manifest) or an inline table.
 fn load_schema(value: &Value, manifest_dir: &std::path::Path) -> Result<TableSchema, BuildError> {
     match value {
@@ -141,7 +180,8 @@ fn load_schema(value: &Value, manifest_dir: &std::path::Path) -> Result<TableSch
 
 struct CsvSink {
     schema: TableSchema,
-    style: CellStyle,
+    /// How cells are written, and read back as the table's validator reads them.
+    format: CellFormat,
     delimiter: u8,
     max_rows: Option<u64>,
     on_invalid: OnInvalid,
@@ -154,8 +194,6 @@ struct CsvSink {
     files: Option<TableFiles>,
     tally: RecordTally,
     cells: Vec<String>,
-    /// Reads written cells back as the table's validator does.
-    reader: validate::CellReader,
     /// Per field: whether its written cell may read back otherwise than its value checks
     /// (an array's items joined, an `any` value as text, an Excel date-time to the
     /// millisecond), so the written cell is checked too.
@@ -174,7 +212,7 @@ impl CsvSink {
         cx: &mut EventContext<'_>,
     ) -> Result<(), SinkError> {
         let first = &violations[0];
-        let mut message = first.to_string();
+        let mut message = format!("field {:?}: {} ({})", first.field, shown(first), first.rule);
         if violations.len() > 1 {
             message.push_str(&format!(" (and {} more)", violations.len() - 1));
         }
@@ -198,7 +236,7 @@ impl CsvSink {
             Value::Array(
                 violations
                     .iter()
-                    .map(|v| json!({"field": v.field, "rule": v.rule, "message": v.message}))
+                    .map(|v| json!({"field": v.field, "rule": v.rule, "message": shown(v)}))
                     .collect(),
             ),
         );
@@ -230,17 +268,7 @@ impl CsvSink {
 
     fn record(&mut self, record: &Record<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
         self.tally.received += 1;
-        let slots = match slot_into(record, &self.schema, &mut self.row) {
-            Ok(s) => s,
-            Err(msg) => {
-                let v = Violation {
-                    field: String::new(),
-                    rule: "type",
-                    message: msg,
-                };
-                return self.reject(record, vec![v], cx);
-            }
-        };
+        let slots = self.schema.slot(record.data(), &mut self.row);
         let done = self.slotted(record, &slots, cx);
         self.row.keep(slots.values);
         done
@@ -257,11 +285,14 @@ impl CsvSink {
         if !slots.extra.is_empty() {
             self.tally.extra_fields += 1;
             if self.extra_fields == ExtraFields::Reject {
-                violations.push(Violation {
-                    field: slots.extra[0].clone(),
-                    rule: "extra_field",
-                    message: format!("fields not in the schema: {}", slots.extra.join(", ")),
-                });
+                violations.push(Violation::new(
+                    &slots.extra[0],
+                    "extra_field",
+                    format!(
+                        "fields not in the schema: {}",
+                        cut(&slots.extra.join(", "), 200)
+                    ),
+                ));
             }
         }
         violations.extend(check(&self.schema, &slots.values));
@@ -271,46 +302,42 @@ impl CsvSink {
         let mut truncated = 0;
         for (i, field) in self.schema.fields.iter().enumerate() {
             let value = &slots.values[i];
-            let missing = check::is_missing(&self.schema, value);
-            let effects = render(field, value, missing, &self.style, &mut self.cells[i]);
+            let missing = is_missing(&self.schema, value);
+            let effects = self.format.write(field, value, missing, &mut self.cells[i]);
             guarded += u64::from(effects.guarded);
             truncated += u64::from(effects.truncated);
             if !violations.is_empty() {
                 continue;
             }
-            let dialect = self.style.dialect.as_str();
+            let dialect = self.format.dialect.as_str();
             if effects.unwritable {
-                violations.push(Violation {
-                    field: field.name.clone(),
-                    rule: "type",
-                    message: format!(
+                violations.push(Violation::new(
+                    &field.name,
+                    "type",
+                    format!(
                         "the {dialect} dialect cannot write this date-time: in UTC its year leaves 0000-9999"
                     ),
-                });
+                ));
             } else if effects.truncated && self.on_overflow == OnOverflow::Reject {
-                violations.push(Violation {
-                    field: field.name.clone(),
-                    rule: "cell_limit",
-                    message: format!("longer than the {dialect} dialect's cell limit"),
-                });
+                violations.push(Violation::new(
+                    &field.name,
+                    "cell_limit",
+                    format!("longer than the {dialect} dialect's cell limit"),
+                ));
             } else if (effects.truncated || self.reads_back[i])
-                && let Some((_, rule, message)) =
-                    self.reader.verdict(&self.schema, field, &self.cells[i])
+                && let Some(violation) = self.format.verdict(&self.schema, field, &self.cells[i])
             {
                 violations.push(if effects.truncated {
-                    Violation {
-                        field: field.name.clone(),
-                        rule: "cell_limit",
-                        message: format!(
-                            "cut at the {dialect} dialect's cell limit, the cell breaks `{rule}`: {message}"
+                    let rule = violation.rule;
+                    violation.recast(
+                        "cell_limit",
+                        &format!(
+                            "cut at the {dialect} dialect's cell limit, the cell breaks `{rule}`: "
                         ),
-                    }
+                    )
                 } else {
-                    Violation {
-                        field: field.name.clone(),
-                        rule,
-                        message: format!("as written in the table: {message}"),
-                    }
+                    let rule = violation.rule;
+                    violation.recast(rule, "as written in the table: ")
                 });
             }
         }
@@ -321,11 +348,11 @@ impl CsvSink {
                 continue;
             };
             if self.unique[u].1.contains(key) {
-                violations.push(Violation {
-                    field: self.schema.fields[field].name.clone(),
-                    rule: "unique",
-                    message: "the value repeats an earlier record's".into(),
-                });
+                violations.push(Violation::new(
+                    &self.schema.fields[field].name,
+                    "unique",
+                    "the value repeats an earlier record's",
+                ));
             }
             unique_keys.push((u, key));
         }
@@ -371,18 +398,12 @@ impl Sink for CsvSink {
             .schema
             .fields
             .iter()
-            .map(|f| {
-                if self.style.guard {
-                    exporter_tabular::guard(&f.name).into_owned()
-                } else {
-                    f.name.clone()
-                }
-            })
+            .map(|f| self.format.label(&f.name).into_owned())
             .collect();
         self.files = Some(TableFiles::open(
             out,
             &self.path,
-            self.style.dialect,
+            self.format.dialect,
             self.delimiter,
             header,
             self.max_rows,
@@ -403,7 +424,7 @@ impl Sink for CsvSink {
         let mut details = Map::new();
         details.insert("distinct_keys".into(), Value::from(self.keys.len() as u64));
         details.insert("unkeyed".into(), Value::from(self.unkeyed));
-        details.insert("dialect".into(), Value::from(self.style.dialect.as_str()));
+        details.insert("dialect".into(), Value::from(self.format.dialect.as_str()));
         let mut out = SinkOutput::staged(files);
         out.records = Some(self.tally.clone());
         out.details = details;
@@ -416,7 +437,7 @@ impl Sink for CsvSink {
 /// `[]` as a missing value), an `any` value reads back as text, an Excel date-time to the
 /// millisecond. Strings, numbers, booleans, dates and objects read back as they were checked
 /// (the formula guard reads back one way only), so their cells need no second look.
-fn cell_may_read_back_otherwise(field: &schema::Field, dialect: Dialect) -> bool {
+fn cell_may_read_back_otherwise(field: &table_schema::Field, dialect: Dialect) -> bool {
     let c = &field.constraints;
     let counted = c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some();
     match field.ty {
@@ -440,22 +461,7 @@ fn build(
     cx: &SinkContext,
 ) -> Result<Box<dyn Sink>, BuildError> {
     let config: Config = exporter_core::config(d)?;
-    let schema = load_schema(&config.schema, &cx.manifest_dir)?;
-    let key_fields = match &config.dedupe_on {
-        Some(names) => names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                schema.field_index(n).ok_or_else(|| {
-                    BuildError::at_key(
-                        format!("dedupe_on[{i}]"),
-                        format!("{n:?} is not a field of the schema"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        None => schema.primary_key.clone(),
-    };
+    let (schema, key_fields) = config.table(&cx.manifest_dir)?;
     if config.max_rows_per_file == Some(0) {
         return Err(BuildError::at_key(
             "max_rows_per_file",
@@ -474,27 +480,15 @@ fn build(
         .map(|(i, _)| (i, KeySet::default()))
         .collect();
     let n = schema.fields.len();
-    let guard = config
-        .formula_guard
-        .unwrap_or(config.dialect.guards_formulas());
     let reads_back = schema
         .fields
         .iter()
         .map(|f| cell_may_read_back_otherwise(f, config.dialect))
         .collect();
     Ok(Box::new(CsvSink {
-        reader: validate::CellReader {
-            dialect: config.dialect,
-            guard,
-            separator: config.array_separator.clone(),
-        },
+        format: config.format(),
         reads_back,
         unkeyed: 0,
-        style: CellStyle {
-            dialect: config.dialect,
-            array_separator: config.array_separator,
-            guard,
-        },
         delimiter: config.delimiter.byte(),
         max_rows,
         on_invalid: config.on_invalid,

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use exporter_core::serde_json::{self, Value};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::pattern::Pattern;
 
@@ -375,7 +375,7 @@ fn compile_constraints(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use exporter_core::serde_json::json;
+    use serde_json::json;
 
     #[test]
     fn loads_the_bench_style_schema() {

@@ -4,8 +4,8 @@
 //! `cargo bench -p exporter-csv --bench patterns`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use exporter_core::serde_json::json;
-use exporter_csv::TableSchema;
+use serde_json::json;
+use table_schema::TableSchema;
 
 const CASES: [(&str, &str, &str); 5] = [
     (

@@ -3,21 +3,14 @@
 //! type and constraints, key uniqueness, and the row count the sink reported. Every problem is
 //! collected (up to a cap per file), each with its row and field.
 
-use std::borrow::Cow;
-
-use exporter_core::serde_json::{self, Map, Value};
+use exporter_core::serde_json;
 use exporter_core::{
-    FileUnderCheck, Finding, FindingCode, GrowingFile, JsonObject, Validator, ValidatorContext,
-    ValidatorPlugin,
+    FileUnderCheck, Finding, FindingCode, GrowingFile, Validator, ValidatorContext, ValidatorPlugin,
 };
-use exporter_tabular::{self as tabular, BOM, Dialect};
+use exporter_tabular::{BOM, FramingReport, Row, RowReader, cut_points};
+use table_schema::{CellFormat, KeySet, TableSchema};
 
-use crate::check::{check_one, is_date, is_integral};
-use crate::dedupe::KeySet;
-use crate::schema::{Field, FieldType, TableSchema};
-use crate::value::FieldValue;
-use crate::{Config, load_schema};
-use exporter_tabular::{FramingReport, Row, RowReader, cut_points};
+use crate::Config;
 
 /// Findings reported per file before the rest are only counted.
 const MAX_FINDINGS: usize = 200;
@@ -25,21 +18,9 @@ const MAX_FINDINGS: usize = 200;
 /// A table's expected shape.
 pub struct TableValidator {
     schema: TableSchema,
-    cells: CellReader,
+    cells: CellFormat,
     delimiter: u8,
     key_fields: Vec<usize>,
-}
-
-/// How a cell's text is read back into the value it stands for: what the validator checks,
-/// and what the sink checks the cells it writes against, so the two agree by construction.
-#[derive(Clone, Debug)]
-pub struct CellReader {
-    /// The dialect the table is written in.
-    pub dialect: Dialect,
-    /// Whether string cells were written with the formula guard.
-    pub guard: bool,
-    /// What joins the items of an array cell.
-    pub separator: String,
 }
 
 fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
@@ -50,19 +31,9 @@ fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
         ));
     }
     let config: Config = serde_json::from_value(cx.config.clone()).map_err(|e| e.to_string())?;
-    let schema = load_schema(&config.schema, cx.manifest_dir).map_err(|e| e.message)?;
-    let key_fields = match &config.dedupe_on {
-        Some(names) => schema.key_indexes(names)?,
-        None => schema.primary_key.clone(),
-    };
+    let (schema, key_fields) = config.table(cx.manifest_dir).map_err(|e| e.message)?;
     Ok(Box::new(TableValidator {
-        cells: CellReader {
-            dialect: config.dialect,
-            guard: config
-                .formula_guard
-                .unwrap_or(config.dialect.guards_formulas()),
-            separator: config.array_separator,
-        },
+        cells: config.format(),
         delimiter: config.delimiter.byte(),
         key_fields,
         schema,
@@ -96,115 +67,12 @@ impl Findings<'_> {
     }
 }
 
-impl CellReader {
-    /// The value a cell holds, as the schema checks see it; an error for a type error.
-    pub fn value<'c>(&self, field: &Field, text: &'c str) -> Result<FieldValue<'c>, String> {
-        if text.is_empty() {
-            return Ok(FieldValue::Missing);
-        }
-        let unguarded = if self.guard {
-            tabular::unguard(text)
-        } else {
-            text
-        };
-        let bad = |what: &str| Err(format!("{text:?} is not {what}"));
-        match field.ty {
-            FieldType::String | FieldType::Any => Ok(FieldValue::Str(Cow::Borrowed(unguarded))),
-            FieldType::Integer if is_integral(text) && !text.contains(['.', 'e', 'E']) => {
-                Ok(FieldValue::Num(Cow::Borrowed(text)))
-            }
-            FieldType::Integer => bad("an integer"),
-            FieldType::Number
-                if text.parse::<f64>().is_ok_and(f64::is_finite)
-                    && !text.contains(['e', 'E', 'i', 'n', 'N']) =>
-            {
-                Ok(FieldValue::Num(Cow::Borrowed(text)))
-            }
-            FieldType::Number => bad("a number without exponent"),
-            FieldType::Boolean => {
-                let (t, f) = self.dialect.booleans();
-                match text {
-                    _ if text == t => Ok(FieldValue::Bool(true)),
-                    _ if text == f => Ok(FieldValue::Bool(false)),
-                    _ => bad(&format!("{t} or {f}")),
-                }
-            }
-            FieldType::Date if is_date(unguarded) => Ok(FieldValue::Str(Cow::Borrowed(unguarded))),
-            FieldType::Date => bad("a date (YYYY-MM-DD)"),
-            FieldType::Datetime => match self.dialect {
-                Dialect::Excel => match excel_to_rfc3339(unguarded, &mut [0; 64]) {
-                    // the text is built only for constraints that compare it; otherwise a
-                    // valid date-time (no allocation) stands for the cell in the type check
-                    Some(_) if !compares_value(field) => {
-                        Ok(FieldValue::Str(Cow::Borrowed(VALID_DATETIME)))
-                    }
-                    Some(rfc) => Ok(FieldValue::Str(Cow::Owned(rfc.to_string()))),
-                    None => bad("an Excel date-time (YYYY-MM-DD HH:MM:SS[.fff])"),
-                },
-                _ if exporter_core::Timestamp::parse(unguarded).is_ok() => {
-                    Ok(FieldValue::Str(Cow::Borrowed(unguarded)))
-                }
-                _ => bad("an RFC 3339 date-time"),
-            },
-            // Items are built only for constraints that look at them; otherwise an empty
-            // array or object (no allocation) stands for the cell in the type check.
-            FieldType::Array if !looks_at_items(field) => {
-                Ok(FieldValue::Json(Cow::Owned(Value::Array(Vec::new()))))
-            }
-            FieldType::Array => Ok(FieldValue::Json(Cow::Owned(Value::Array(
-                unguarded
-                    .split(self.separator.as_str())
-                    .map(|p| Value::String(p.to_string()))
-                    .collect(),
-            )))),
-            FieldType::Object if !looks_at_items(field) => {
-                if JsonObject::is_object(unguarded) {
-                    Ok(FieldValue::Json(Cow::Owned(Value::Object(Map::new()))))
-                } else {
-                    bad("a JSON object")
-                }
-            }
-            FieldType::Object => match serde_json::from_str::<Value>(unguarded) {
-                Ok(v @ Value::Object(_)) => Ok(FieldValue::Json(Cow::Owned(v))),
-                _ => bad("a JSON object"),
-            },
-        }
-    }
-
-    /// What is wrong with `text` as the cell of `field`, as the validator reports it: the
-    /// finding code, the rule and a message; `None` for a valid cell.
-    pub fn verdict(
-        &self,
-        schema: &TableSchema,
-        field: &Field,
-        text: &str,
-    ) -> Option<(FindingCode, &'static str, String)> {
-        match self.value(field, text) {
-            Err(msg) => Some((FindingCode::TypeError, "type", msg)),
-            Ok(v) => check_one(schema, field, &v).map(|violation| {
-                let code = if violation.rule == "type" {
-                    FindingCode::TypeError
-                } else {
-                    FindingCode::ConstraintError
-                };
-                (code, violation.rule, violation.message)
-            }),
-        }
-    }
-}
-
 impl TableValidator {
     fn labels(&self) -> Vec<String> {
         self.schema
             .fields
             .iter()
-            .map(|f| {
-                if self.cells.guard {
-                    tabular::guard(&f.name).into_owned()
-                } else {
-                    f.name.clone()
-                }
-            })
+            .map(|f| self.cells.label(&f.name).into_owned())
             .collect()
     }
 
@@ -249,38 +117,6 @@ impl TableValidator {
             ));
         }
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as RFC 3339.
-/// Whether a field's constraints look at an array's or an object's items, not just its type.
-fn looks_at_items(field: &Field) -> bool {
-    let c = &field.constraints;
-    c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some()
-}
-
-/// Whether a field's constraints look at a value beyond its type.
-fn compares_value(field: &Field) -> bool {
-    let c = &field.constraints;
-    looks_at_items(field) || c.minimum.is_some() || c.maximum.is_some() || c.pattern.is_some()
-}
-
-/// Stands for a date-time cell whose value no constraint compares.
-const VALID_DATETIME: &str = "1970-01-01T00:00:00Z";
-
-/// `YYYY-MM-DD HH:MM:SS[.fff]` (UTC) as the RFC 3339 text it stands for, built in `buf` (a
-/// longer cell is no date-time), when that is a valid date-time.
-fn excel_to_rfc3339<'b>(s: &str, buf: &'b mut [u8; 64]) -> Option<&'b str> {
-    let (date, time) = s.split_once(' ')?;
-    let len = date.len() + time.len() + 2;
-    if len > buf.len() {
-        return None;
-    }
-    buf[..date.len()].copy_from_slice(date.as_bytes());
-    buf[date.len()] = b'T';
-    buf[date.len() + 1..len - 1].copy_from_slice(time.as_bytes());
-    buf[len - 1] = b'Z';
-    let rfc = std::str::from_utf8(&buf[..len]).ok()?;
-    exporter_core::Timestamp::parse(rfc).ok().map(|_| rfc)
 }
 
 /// Tables smaller than this are checked on one thread.
@@ -405,8 +241,12 @@ impl TableValidator {
                 }
             };
             for (i, field) in schema.fields.iter().enumerate() {
-                if let Some((code, rule, msg)) = self.cells.verdict(&schema, field, cell(i)) {
-                    let msg = format!("{msg} ({rule})");
+                if let Some(violation) = self.cells.verdict(&schema, field, cell(i)) {
+                    let code = match violation.rule {
+                        "type" => FindingCode::TypeError,
+                        _ => FindingCode::ConstraintError,
+                    };
+                    let msg = format!("{} ({})", crate::shown(&violation), violation.rule);
                     out.push(out.finding(code, msg).at_row(rows).at_field(&field.name));
                 }
             }
@@ -688,11 +528,7 @@ mod tests {
         .unwrap();
         TableValidator {
             schema,
-            cells: CellReader {
-                dialect: Dialect::Excel,
-                guard: true,
-                separator: "; ".into(),
-            },
+            cells: CellFormat::of(exporter_tabular::Dialect::Excel),
             delimiter: b',',
             key_fields: vec![0],
         }
@@ -701,7 +537,7 @@ mod tests {
     /// What the validator makes of `cell` in column `i`: fine, or the rule it breaks.
     fn verdict(v: &TableValidator, i: usize, cell: &str) -> Result<(), &'static str> {
         match v.cells.verdict(&v.schema, &v.schema.fields[i], cell) {
-            Some((_, rule, _)) => Err(rule),
+            Some(violation) => Err(violation.rule),
             None => Ok(()),
         }
     }

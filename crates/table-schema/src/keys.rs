@@ -97,6 +97,11 @@ impl KeySet {
     pub fn len(&self) -> usize {
         self.len
     }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 #[cfg(test)]

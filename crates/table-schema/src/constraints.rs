@@ -1,13 +1,25 @@
-//! Checking a record's values against the schema: types, formats and constraints. Every
-//! violation is collected; the first names the rule the record is counted under.
+//! Checking values against the schema: types, formats and constraints. Every violation is
+//! collected; the first names the rule a record is counted under.
 
-use exporter_core::Timestamp;
-use exporter_core::serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::schema::{Bound, Field, FieldType, StringFormat, TableSchema};
 use crate::value::FieldValue;
 
-/// One broken rule.
+/// One broken rule. Its message may quote the value at fault, which is untrusted text of any
+/// length: [`Violation::message_with`] lets the caller choose how it is shown (cut, masked).
+///
+/// ```
+/// use table_schema::Violation;
+/// let v = Violation::with_value("rating", "maximum", "{value} is above the maximum 5", "7.5");
+/// assert_eq!(v.message(), "7.5 is above the maximum 5");
+/// assert_eq!(v.message_with(|_| "…".into()), "… is above the maximum 5");
+/// assert_eq!(v.to_string(), "field \"rating\": 7.5 is above the maximum 5 (maximum)");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
     /// The field.
@@ -15,8 +27,79 @@ pub struct Violation {
     /// The rule: `required`, `type`, `format`, `enum`, `minLength`, `maxLength`, `minimum`,
     /// `maximum`, `pattern`, `unique`, `extra_field`, `cell_limit`.
     pub rule: &'static str,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong, with [`VALUE`] where the value goes.
+    template: String,
+    /// The value at fault (its JSON text, or a cell's text), when the message quotes it.
+    value: Option<String>,
+}
+
+/// Where a message quotes the value at fault.
+const VALUE: &str = "{value}";
+
+/// How long a value may be when a message quotes it, by default.
+const SHOWN: usize = 80;
+
+impl Violation {
+    /// A violation whose message quotes no value.
+    pub fn new(field: impl Into<String>, rule: &'static str, message: impl Into<String>) -> Self {
+        Violation {
+            field: field.into(),
+            rule,
+            template: message.into(),
+            value: None,
+        }
+    }
+
+    /// A violation whose message quotes `value` where `template` says `{value}`.
+    pub fn with_value(
+        field: impl Into<String>,
+        rule: &'static str,
+        template: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        Violation {
+            field: field.into(),
+            rule,
+            template: template.into(),
+            value: Some(value.into()),
+        }
+    }
+
+    /// The message, the value shown as `excerpt` makes it (it gets the whole value).
+    pub fn message_with(&self, excerpt: impl FnOnce(&str) -> Cow<'_, str>) -> String {
+        match &self.value {
+            Some(value) => self.template.replacen(VALUE, &excerpt(value), 1),
+            None => self.template.clone(),
+        }
+    }
+
+    /// The message, the value cut to 80 characters.
+    pub fn message(&self) -> String {
+        self.message_with(|v| cut(v, SHOWN))
+    }
+
+    /// The same violation, under `rule`, its message led by `prefix` (how the sink says a
+    /// violation concerns the cell it would write, not the value it got).
+    pub fn recast(mut self, rule: &'static str, prefix: &str) -> Self {
+        self.template.insert_str(0, prefix);
+        self.rule = rule;
+        self
+    }
+}
+
+/// `text` cut to `max` characters, `...` marking the cut.
+///
+/// ```
+/// assert_eq!(table_schema::cut("abcdef", 5), "ab...");
+/// assert_eq!(table_schema::cut("abc", 5), "abc");
+/// ```
+pub fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    if text.chars().count() > max {
+        let kept: String = text.chars().take(max.saturating_sub(3)).collect();
+        Cow::Owned(format!("{kept}..."))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 impl std::fmt::Display for Violation {
@@ -24,9 +107,21 @@ impl std::fmt::Display for Violation {
         write!(
             f,
             "field {:?}: {} ({})",
-            self.field, self.message, self.rule
+            self.field,
+            self.message(),
+            self.rule
         )
     }
+}
+
+/// An RFC 3339 date-time.
+///
+/// ```
+/// assert!(table_schema::parse_datetime("2026-11-26T08:00:00+01:00").is_some());
+/// assert!(table_schema::parse_datetime("yesterday").is_none());
+/// ```
+pub fn parse_datetime(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
 }
 
 /// Whether a value counts as missing (absent, null, or a missing-value string).
@@ -54,30 +149,11 @@ pub fn check_one(schema: &TableSchema, field: &Field, v: &FieldValue<'_>) -> Opt
         return field
             .constraints
             .required
-            .then(|| violation(field, "required", "a value is required".to_string()));
+            .then(|| Violation::new(&field.name, "required", "a value is required"));
     }
-    check_value(field, v)
-        .err()
-        .map(|(rule, msg)| violation(field, rule, msg))
-}
-
-fn violation(field: &Field, rule: &'static str, message: String) -> Violation {
-    Violation {
-        field: field.name.clone(),
-        rule,
-        message,
-    }
-}
-
-/// A value for a message: its JSON, passwords masked, then cut to 80 characters (masked
-/// first, so a cut cannot keep half of a password).
-fn shown(v: &FieldValue<'_>) -> String {
-    let text = exporter_core::redact::redact(&v.to_json().to_string()).into_owned();
-    if text.chars().count() > 80 {
-        format!("{}...", text.chars().take(77).collect::<String>())
-    } else {
-        text
-    }
+    check_value(field, v).err().map(|(rule, template)| {
+        Violation::with_value(&field.name, rule, template, v.to_json().to_string())
+    })
 }
 
 /// Whether number text is a whole number (`12`, `1e21`, `12.0`), of any size.
@@ -145,7 +221,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
                 "expected {}, found {} {}",
                 expected(field.ty),
                 v.type_name(),
-                shown(v)
+                VALUE
             ),
         )
     };
@@ -158,7 +234,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
                     format!(
                         "not a valid {} value: {}",
                         format!("{:?}", field.format).to_lowercase(),
-                        shown(v)
+                        VALUE
                     ),
                 ));
             }
@@ -169,16 +245,13 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         (FieldType::Number, FieldValue::Num(n)) if !n.parse::<f64>().is_ok_and(f64::is_finite) => {
             return Err((
                 "type",
-                format!(
-                    "{} is beyond the range of a number (a 64-bit float)",
-                    shown(v)
-                ),
+                format!("{} is beyond the range of a number (a 64-bit float)", VALUE),
             ));
         }
         (FieldType::Number, FieldValue::Num(_)) => {}
         (FieldType::Boolean, FieldValue::Bool(_)) => {}
         (FieldType::Date, FieldValue::Str(s)) if is_date(s) => {}
-        (FieldType::Datetime, FieldValue::Str(s)) if Timestamp::parse(s).is_ok() => {}
+        (FieldType::Datetime, FieldValue::Str(s)) if parse_datetime(s).is_some() => {}
         (FieldType::Array, FieldValue::Json(j)) if j.is_array() => {}
         (FieldType::Object, FieldValue::Json(j)) if j.is_object() => {}
         (FieldType::Array, FieldValue::JsonText(t)) if t.starts_with('[') => {}
@@ -201,7 +274,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         if !found {
             return Err((
                 "enum",
-                format!("{} is not one of the allowed values", shown(v)),
+                format!("{} is not one of the allowed values", VALUE),
             ));
         }
     }
@@ -252,8 +325,8 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
                 .and_then(|x| x.partial_cmp(b))
                 .is_some_and(outside),
             (Bound::Text(b), FieldValue::Str(s)) if field.ty == FieldType::Datetime => {
-                match (Timestamp::parse(s), Timestamp::parse(b)) {
-                    (Ok(x), Ok(y)) => outside(x.cmp(&y)),
+                match (parse_datetime(s), parse_datetime(b)) {
+                    (Some(x), Some(y)) => outside(x.cmp(&y)),
                     _ => false,
                 }
             }
@@ -273,7 +346,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
                 rule,
                 format!(
                     "{} is {} {rule} {b}",
-                    shown(v),
+                    VALUE,
                     if rule == "minimum" {
                         "below the"
                     } else {
@@ -290,7 +363,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             "pattern",
             format!(
                 "{} does not match the pattern {:?}",
-                shown(v),
+                VALUE,
                 pattern.as_str()
             ),
         ));
@@ -323,7 +396,7 @@ fn expected(ty: FieldType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use exporter_core::serde_json::{self, json};
+    use serde_json::json;
 
     fn lead_schema() -> TableSchema {
         TableSchema::from_json(json!({"fields": [
