@@ -234,6 +234,10 @@ pub struct Request {
 }
 
 impl Request {
+    /// The longest latency a request may report, in ms (about 11.6 days): beyond it a value
+    /// is no latency but a unit mix-up or garbage, and the event is bad input.
+    pub const MAX_LATENCY_MS: f64 = 1e9;
+
     /// A request with only the required fields set.
     pub fn new(ts: Timestamp, proxy: impl Into<String>) -> Self {
         Request {

@@ -1,54 +1,50 @@
 //! # exporter-core
 //!
-//! The mechanism of the campaign exporter: everything except the outputs themselves.
+//! The contract between the campaign exporter and its plugins: what a sink or a validator is,
+//! what it receives and what it must report. A plugin crate depends on this crate (and on the
+//! leaf libraries it uses), never on the engine that runs it (`exporter-runtime`).
 //!
-//! A campaign produces result records, request telemetry and failures (the [event model],
-//! read from NDJSON by [input] or pushed from Rust). A TOML [manifest] names the outputs; each
-//! output is a *sink plugin* in its own crate, found in the [registry] and built from its own
-//! typed config. The [pipeline](Pipeline) routes events to the sinks, turns what they reject into error
-//! events (so nothing is lost), and at the end validates every file with its [validators]
-//! and commits them atomically through [output] staging.
+//! - the [event model]: campaign facts, records (one form: a [`JsonObject`] view), requests,
+//!   errors, as sinks receive them;
+//! - [`Sink`] and its lifecycle (build, open, event, finish), [`Validator`] and its findings;
+//! - the plugin [registry]: `'static` descriptors registered with [`inventory::submit!`],
+//!   from which everything user-facing about plugins is generated;
+//! - the [output] files a sink may write: staged and committed as a set, or appended across
+//!   runs, each measured (rows, bytes, SHA-256) by the file itself;
+//! - [redaction](redact) of proxy passwords, applied before a sink sees an event.
 //!
-//! Plugin crates depend on this crate only: they implement [`Sink`] (and maybe [`Validator`])
-//! and register a [`SinkPlugin`] with [`inventory::submit!`]. The `exporter-cli` crate wires
-//! the built-in plugins into the `exporter` binary.
+//! `ARCHITECTURE.md` draws the layers; `docs/plugins.md` walks through
+//! writing a plugin; `docs/contract.md` is the format contract the code refers to.
 //!
 //! [event model]: event
-//! [validators]: validate
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod clock;
 mod error;
 pub mod event;
-pub mod input;
-pub mod manifest;
 pub mod output;
-mod pipeline;
-mod prefetch;
-mod reader;
 pub mod redact;
 pub mod registry;
 pub mod sink;
-pub mod stats;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 pub mod validate;
 
-pub use error::{ExportError, RejectedFile, SinkError};
+pub use error::SinkError;
 pub use event::{
     Campaign, ErrorEvent, Event, EventKind, JsonObject, Record, Request, Severity, Timestamp,
 };
 pub use output::{
     AppendFile, FileReport, Fsync, GrowingFile, OutputFiles, PendingFile, StagedFile,
 };
-pub use pipeline::{Exporter, Pipeline, RunOptions, RunReport};
 pub use registry::{BuildError, OptionDoc, SinkPlugin, ValidatorPlugin, config};
 pub use sink::{
-    EventContext, EventCounts, FinishContext, Interests, RecordTally, Sink, SinkContext,
-    SinkOutput, SinkReport, Written,
+    EventContext, EventCounts, FinishContext, InputStats, Interests, Location, RecordTally, Sink,
+    SinkContext, SinkOutput, SinkReport, Written,
 };
-pub use validate::{FileUnderCheck, Finding, FindingCode, Validator, ValidatorContext};
+pub use validate::{
+    FileUnderCheck, Finding, FindingCode, NamedValidator, Validator, ValidatorContext,
+};
 
 /// Re-exported: plugin constructors take an erased deserializer.
 pub use erased_serde;

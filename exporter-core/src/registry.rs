@@ -260,8 +260,8 @@ impl From<erased_serde::Error> for BuildError {
 /// #[derive(serde::Deserialize)]
 /// #[serde(deny_unknown_fields)]
 /// struct Config { dialect: String }
-/// let table: toml::Table = toml::from_str("dialect = \"excel\"").unwrap();
-/// let mut d = <dyn erased_serde::Deserializer>::erase(toml::Value::Table(table));
+/// let table = serde_json::json!({"dialect": "excel"}); // the manifest gives a TOML table
+/// let mut d = <dyn erased_serde::Deserializer>::erase(table);
 /// let c: Config = exporter_core::config(&mut d).unwrap();
 /// assert_eq!(c.dialect, "excel");
 /// ```

@@ -17,6 +17,7 @@
 //! [`StagedFile`]/[`AppendFile`](crate::AppendFile) themselves) and MUST NOT write outside [`OutputFiles`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -24,8 +25,48 @@ use serde_json::{Map, Value};
 
 use crate::error::SinkError;
 use crate::event::{Campaign, ErrorEvent, Event, EventKind, Timestamp};
-use crate::input::{InputStats, Location};
 use crate::output::{FileReport, OutputFiles, StagedFile};
+
+/// Where a line came from: the input's name (a path, or `-` for standard input) and the
+/// 1-based line number.
+///
+/// ```
+/// let at = exporter_core::Location { input: "events.ndjson".into(), line: 7 };
+/// assert_eq!(at.to_string(), "events.ndjson:7");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Input name as given on the command line.
+    pub input: String,
+    /// 1-based line number.
+    pub line: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.input, self.line)
+    }
+}
+
+/// Counts of what the input held. `lines` counts every line, blank and bad ones included.
+///
+/// ```
+/// let stats = exporter_core::InputStats::default();
+/// assert_eq!(stats.lines, 0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct InputStats {
+    /// Input names in the order read.
+    pub files: Vec<String>,
+    /// Every line read.
+    pub lines: u64,
+    /// Empty or whitespace-only lines.
+    pub blank_lines: u64,
+    /// Lines that were bad input.
+    pub bad_lines: u64,
+    /// Bad lines by reason (`invalid_json`, `missing_field`, ...).
+    pub bad_by_reason: BTreeMap<String, u64>,
+}
 
 /// Which kinds of event a sink receives.
 ///

@@ -214,6 +214,9 @@ pub trait Validator: Send + Sync {
     }
 }
 
+/// A built validator with the `validate` entry that named it (`json-schema:my.json`).
+pub type NamedValidator = (String, std::sync::Arc<dyn Validator>);
+
 /// What a validator is built from: the sink it checks, with that sink's manifest table as
 /// JSON so a validator can read the settings it needs (a schema path, a dialect).
 #[derive(Clone, Copy, Debug)]

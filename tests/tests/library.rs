@@ -1,6 +1,7 @@
 //! The library entry point: a cloneable handle many threads push typed records through.
 
-use exporter_core::{ErrorEvent, ExportError, Exporter, Request, RunOptions, Timestamp};
+use exporter_core::{ErrorEvent, Request, Timestamp};
+use exporter_runtime::{ExportError, Exporter, RunOptions};
 use exporter_tests as _; // link the test plugins
 
 #[derive(serde::Serialize)]

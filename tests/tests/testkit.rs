@@ -3,12 +3,12 @@
 
 use std::io::Write;
 
-use exporter_core::testkit::Kit;
 use exporter_core::{
     BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode, FinishContext,
     GrowingFile, Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
     StagedFile, Validator, ValidatorContext, ValidatorPlugin,
 };
+use exporter_testkit::Kit;
 use exporter_tests as _; // the well-behaved `test-jsonl`
 
 #[derive(serde::Deserialize)]

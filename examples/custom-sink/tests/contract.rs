@@ -4,9 +4,7 @@ use exporter_jsonl_sink as _;
 
 #[test]
 fn keeps_the_sink_contract() {
-    exporter_core::testkit::Kit::new("jsonl")
-        .unwrap()
-        .assert_all();
+    exporter_testkit::Kit::new("jsonl").unwrap().assert_all();
 }
 
 #[test]

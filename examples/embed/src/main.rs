@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use exporter_core::{ErrorEvent, Exporter, Request, RunOptions, RunReport, Severity, Timestamp};
+use exporter_core::{ErrorEvent, Request, Severity, Timestamp};
+use exporter_runtime::{Exporter, RunOptions, RunReport};
 // Link the built-in plugins (csv, summary, proxy-performance, error-log) into this binary.
 use exporter_cli as _;
 
@@ -51,7 +52,7 @@ type = "proxy-performance"
 type = "error-log"
 "#;
 
-fn run(out_dir: &Path) -> Result<RunReport, exporter_core::ExportError> {
+fn run(out_dir: &Path) -> Result<RunReport, exporter_runtime::ExportError> {
     let opts = RunOptions {
         out_dir: Some(out_dir.to_path_buf()),
         ..RunOptions::default()
@@ -60,7 +61,7 @@ fn run(out_dir: &Path) -> Result<RunReport, exporter_core::ExportError> {
     std::thread::scope(|s| {
         for worker in 0..4 {
             let exporter = exporter.clone();
-            s.spawn(move || -> Result<(), exporter_core::ExportError> {
+            s.spawn(move || -> Result<(), exporter_runtime::ExportError> {
                 for i in 0..250 {
                     let ts = Timestamp::from_unix_seconds(1_764_144_000 + i).expect("valid time");
                     let proxy = format!("http://worker{worker}:s3cret@10.0.0.{worker}:8080");

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use exporter_core::manifest::{Manifest, SinkSpec};
 use exporter_core::{FileUnderCheck, Finding, FindingCode};
+use exporter_runtime::manifest::{Manifest, SinkSpec};
 use serde_json::Value;
 
 use super::{load, report_error};
@@ -216,7 +216,7 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             exporter_core::clock::run_timestamp(),
         ) {
             Ok(d) => d,
-            Err(e) => return report_error(&exporter_core::ExportError::Manifest(e)),
+            Err(e) => return report_error(&exporter_runtime::ExportError::Manifest(e)),
         },
     };
     // a run committing meanwhile would show half of one set and half of another
@@ -224,7 +224,7 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
         true => match exporter_core::output::DirLock::acquire(&dir, true) {
             Ok(lock) => Some(lock),
             Err(source) => {
-                return report_error(&exporter_core::ExportError::OutputDir { dir, source });
+                return report_error(&exporter_runtime::ExportError::OutputDir { dir, source });
             }
         },
         false => None,

@@ -4,9 +4,9 @@ mod check;
 mod plugins;
 mod run;
 
-use exporter_core::ExportError;
-use exporter_core::manifest::Manifest;
 use exporter_core::redact::redact;
+use exporter_runtime::ExportError;
+use exporter_runtime::manifest::Manifest;
 
 use crate::cli::{Command, ManifestArgs};
 use crate::console::{self, say};

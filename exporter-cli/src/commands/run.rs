@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
 
-use exporter_core::{Pipeline, RunOptions, RunReport};
+use exporter_runtime::{Pipeline, RunOptions, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{load, report_error};
@@ -75,7 +75,7 @@ pub(crate) fn run(
                         bar.set_position(done_before + n)
                     })
                 }
-                Err(source) => Err(exporter_core::ExportError::Input {
+                Err(source) => Err(exporter_runtime::ExportError::Input {
                     input: name.clone(),
                     source,
                 }),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use append::AppendFile;
 pub use growing::GrowingFile;
-pub use staged::{PendingFile, StagedFile};
+pub use staged::{Follower, PendingFile, StagedFile};
 
 use crate::error::SinkError;
 use crate::validate::Validator;
@@ -136,7 +136,15 @@ impl OutputFiles {
     /// The same, with validators that start reading each staged file as soon as it is
     /// created (those whose [`Validator::follows_writes`] is true; the pipeline joins them
     /// when the file is finished).
-    pub(crate) fn followed_by(mut self, validators: &[crate::manifest::NamedValidator]) -> Self {
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles, validate::Exists};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let v: exporter_core::NamedValidator = ("exists".into(), std::sync::Arc::new(Exists));
+    /// let files = OutputFiles::new(dir.path(), "s", Fsync::Never, false).followed_by(&[v]);
+    /// assert_eq!(files.sink(), "s"); // `exists` does not follow writes: nothing starts
+    /// ```
+    pub fn followed_by(mut self, validators: &[crate::NamedValidator]) -> Self {
         let inner = Arc::get_mut(&mut self.inner).expect("not shared yet");
         inner.followers = validators
             .iter()
@@ -218,12 +226,9 @@ impl OutputFiles {
 /// weighs only while the cores are contended: once the run waits for the validator, the
 /// thread has a core to itself.
 fn background_priority() {
+    // on Linux a thread id names the thread alone to setpriority
     #[cfg(target_os = "linux")]
-    // SAFETY: plain system calls on the calling thread, no memory passed.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
-    }
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
 }
 
 /// Lexical check that a sink path stays inside the output directory: relative, and no `..`

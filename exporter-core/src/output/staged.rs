@@ -17,7 +17,7 @@ use crate::validate::Finding;
 
 /// A validator reading a staged file as it is written: its place in the sink's `validate`
 /// list, and the thread that returns its findings.
-pub(crate) type Follower = (usize, JoinHandle<Vec<Finding>>);
+pub type Follower = (usize, JoinHandle<Vec<Finding>>);
 
 static STAGING_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -289,7 +289,7 @@ impl PendingFile {
     }
 
     /// The threads of validators that read the file as it was written.
-    pub(crate) fn take_followers(&mut self) -> Vec<Follower> {
+    pub fn take_followers(&mut self) -> Vec<Follower> {
         std::mem::take(&mut self.followers)
     }
 

@@ -9,18 +9,18 @@
 //! `records` comes from the first sink that writes records (the `csv` sink); `proxies` takes
 //! the health counts of a `proxy-performance` sink when there is one (so the two reports
 //! agree), and otherwise classifies with the default thresholds. Rates are rounded to 4
-//! decimals, latencies as `exporter_core::stats::report_latency` says; `write_ms` to 0.001 ms, and written as 0 when
+//! decimals, latencies as `exporter_stats::report_latency` says; `write_ms` to 0.001 ms, and written as 0 when
 //! `SOURCE_DATE_EPOCH` asks for a byte-reproducible report.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
-use exporter_core::stats::{ByProxy, HealthThresholds, RequestStats, round};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
     SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
 };
+use exporter_stats::{ByProxy, HealthThresholds, RequestStats, round};
 use serde::Deserialize;
 
 /// The JSON Schema (draft 2020-12) of `campaign_summary.json`.

@@ -5,7 +5,7 @@ use exporter_json_schema as _;
 
 #[test]
 fn keeps_the_sink_contract() {
-    exporter_core::testkit::Kit::new("campaign-summary")
+    exporter_testkit::Kit::new("campaign-summary")
         .unwrap()
         .assert_all();
 }

@@ -7,10 +7,10 @@
 use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use exporter_core::manifest::Manifest;
 use exporter_core::serde_json::{Map, Value, json};
-use exporter_core::{Pipeline, RunOptions};
 use exporter_csv as _;
+use exporter_runtime::manifest::Manifest;
+use exporter_runtime::{Pipeline, RunOptions};
 
 const ROWS: usize = 20_000;
 

@@ -598,7 +598,7 @@ mod tests {
         text: &str,
         rows: u64,
     ) -> (Vec<Finding>, Vec<Finding>) {
-        exporter_core::testkit::followed_and_finished(v, text.as_bytes(), "t.csv", rows).unwrap()
+        exporter_testkit::followed_and_finished(v, text.as_bytes(), "t.csv", rows).unwrap()
     }
 
     #[test]

@@ -4,7 +4,5 @@ use exporter_csv as _;
 
 #[test]
 fn keeps_the_sink_contract() {
-    exporter_core::testkit::Kit::new("csv")
-        .unwrap()
-        .assert_all();
+    exporter_testkit::Kit::new("csv").unwrap().assert_all();
 }

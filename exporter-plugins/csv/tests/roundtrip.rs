@@ -1,8 +1,8 @@
 //! Every record written to the CSV reads back, with the `csv` crate, to the same cells
 //! (modulo the documented formula guard), in every dialect; rollover loses and repeats nothing.
 
-use exporter_core::{Exporter, RunOptions};
 use exporter_csv as _; // link the plugin
+use exporter_runtime::{Exporter, RunOptions};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -40,7 +40,7 @@ fn write(
     rows: &[Row],
     dialect: &str,
     extra: &str,
-) -> (tempfile::TempDir, exporter_core::RunReport) {
+) -> (tempfile::TempDir, exporter_runtime::RunReport) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!(
         "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"csv\"\npath = \"results.csv\"\ndialect = \"{dialect}\"\n{extra}\n{SCHEMA}"

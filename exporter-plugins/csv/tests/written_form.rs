@@ -5,9 +5,10 @@
 //! years, formula starts behind apostrophes, keys that only the guard or the cell limit tells
 //! apart, array items holding the separator, `any` values, cells cut at the limit.
 
-use exporter_core::manifest::Manifest;
-use exporter_core::{Pipeline, RunOptions, serde_json};
+use exporter_core::serde_json;
 use exporter_csv as _; // link the plugin
+use exporter_runtime::manifest::Manifest;
+use exporter_runtime::{Pipeline, RunOptions};
 use proptest::prelude::*;
 
 const SCHEMA: &str = r#"

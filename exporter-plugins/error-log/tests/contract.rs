@@ -4,7 +4,7 @@ use exporter_error_log as _;
 
 #[test]
 fn keeps_the_sink_contract() {
-    exporter_core::testkit::Kit::new("error-log")
+    exporter_testkit::Kit::new("error-log")
         .unwrap()
         .assert_all();
 }

@@ -18,16 +18,16 @@
 //! `healthy_min_success` (0.85) and the block rate at most `healthy_max_block` (0.05);
 //! `degraded` otherwise.
 //!
-//! Rates are rounded to 4 decimals, latencies as [`exporter_core::stats::report_latency`] says.
+//! Rates are rounded to 4 decimals, latencies as [`exporter_stats::report_latency`] says.
 
 use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
-use exporter_core::stats::{ByProxy, Health, HealthThresholds, RequestStats, round};
 use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Request,
     Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
 };
+use exporter_stats::{ByProxy, Health, HealthThresholds, RequestStats, round};
 use serde::Deserialize;
 
 /// The JSON Schema (draft 2020-12) of `proxy_performance.json`.

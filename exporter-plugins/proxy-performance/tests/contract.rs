@@ -5,7 +5,7 @@ use exporter_proxy_performance as _;
 
 #[test]
 fn keeps_the_sink_contract() {
-    exporter_core::testkit::Kit::new("proxy-performance")
+    exporter_testkit::Kit::new("proxy-performance")
         .unwrap()
         .assert_all();
 }

@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use exporter_core::manifest::Manifest;
 use exporter_core::serde_json::{self, Value, json};
-use exporter_core::{
-    FileUnderCheck, FindingCode, Pipeline, Request, RunOptions, Timestamp, Validator,
-};
+use exporter_core::{FileUnderCheck, FindingCode, Request, Timestamp, Validator};
 use exporter_json_schema::JsonSchemaValidator;
 use exporter_proxy_performance::{OUTPUT_SCHEMA, ProxyTable};
+use exporter_runtime::manifest::Manifest;
+use exporter_runtime::{Pipeline, RunOptions};
 use {exporter_campaign_summary as _, exporter_json_schema as _};
 
 /// (as given in the stream, as the report must show it)
@@ -244,10 +243,10 @@ fn every_count_matches_an_independent_computation() {
 fn halves_merge_into_the_whole() {
     let (events, _) = generate(4_000);
     let parse = |line: &str| -> Request {
-        match exporter_core::input::parse_line(line.as_bytes()) {
-            exporter_core::input::Line::Event(exporter_core::input::ParsedEvent::Request(
-                mut r,
-            )) => {
+        match exporter_runtime::ingest::parse_line(line.as_bytes()) {
+            exporter_runtime::ingest::Line::Event(
+                exporter_runtime::ingest::ParsedEvent::Request(mut r),
+            ) => {
                 exporter_core::redact::redact_in_place(&mut r.proxy);
                 *r
             }

@@ -58,7 +58,7 @@ pub struct SinkSpec {
 /// A `validate` entry split into the validator's name and its argument (`name:argument`).
 ///
 /// ```
-/// use exporter_core::manifest::validator_entry;
+/// use exporter_runtime::manifest::validator_entry;
 /// assert_eq!(validator_entry("json-schema:my.json"), ("json-schema", Some("my.json")));
 /// assert_eq!(validator_entry("exists"), ("exists", None));
 /// ```
@@ -70,7 +70,7 @@ pub fn validator_entry(entry: &str) -> (&str, Option<&str>) {
 }
 
 /// A built validator with the `validate` entry that named it.
-pub type NamedValidator = (String, std::sync::Arc<dyn crate::Validator>);
+pub type NamedValidator = (String, std::sync::Arc<dyn exporter_core::Validator>);
 
 impl SinkSpec {
     /// Builds this sink's validators, named as in `validate`. `manifest_dir` is where an
@@ -82,7 +82,7 @@ impl SinkSpec {
                 let (name, argument) = validator_entry(entry);
                 let plugin = registry::validator_plugin(name)
                     .ok_or_else(|| format!("validator {name:?} is not registered"))?;
-                let cx = crate::ValidatorContext {
+                let cx = exporter_core::ValidatorContext {
                     sink_type: self.plugin.name,
                     sink_name: &self.name,
                     config: &self.config,
@@ -101,7 +101,7 @@ impl SinkSpec {
 /// A checked manifest.
 ///
 /// ```
-/// # use exporter_core::manifest::Manifest;
+/// # use exporter_runtime::manifest::Manifest;
 /// let m = Manifest::parse("[campaign]\nid = \"acme\"\n[output]\ndir = \"out/{campaign_id}\"\n",
 ///                         "m.toml", "/srv".as_ref());
 /// // no sinks: an error, with its place
@@ -280,7 +280,7 @@ impl Manifest {
     /// resolved against the manifest's folder. `campaign_id` overrides `[campaign].id`.
     ///
     /// ```
-    /// use exporter_core::{manifest::Manifest, Timestamp};
+    /// use exporter_runtime::manifest::Manifest;
     /// let text = "[campaign]\nid = \"acme\"\n[output]\ndir = \"out/{campaign_id}/{date}\"\n\
     ///             [[sinks]]\ntype = \"x\"\n";
     /// # // a sink type must exist: use the error only to show expansion is separate
@@ -343,7 +343,7 @@ pub const MAX_FILE_NAME: usize = 200;
 /// (`sub/`), no name longer than [`MAX_FILE_NAME`] bytes.
 ///
 /// ```
-/// use exporter_core::manifest::check_file_name;
+/// use exporter_runtime::manifest::check_file_name;
 /// assert!(check_file_name("reports/a.json".as_ref()).is_ok());
 /// assert!(check_file_name("sub/".as_ref()).is_err());
 /// assert!(check_file_name("a\0b.csv".as_ref()).is_err());
@@ -1054,7 +1054,7 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EventContext, Interests, OutputFiles, SinkOutput};
+    use exporter_core::{EventContext, Interests, OutputFiles, SinkOutput};
 
     /// A sink with one required key, registered for these tests only.
     struct Probe;
@@ -1063,20 +1063,20 @@ mod tests {
         fn interests(&self) -> Interests {
             Interests::NONE
         }
-        fn open(&mut self, _: &OutputFiles) -> Result<(), crate::SinkError> {
+        fn open(&mut self, _: &OutputFiles) -> Result<(), exporter_core::SinkError> {
             Ok(())
         }
         fn event(
             &mut self,
-            _: &crate::Event<'_>,
+            _: &exporter_core::Event<'_>,
             _: &mut EventContext<'_>,
-        ) -> Result<(), crate::SinkError> {
+        ) -> Result<(), exporter_core::SinkError> {
             Ok(())
         }
         fn finish(
             self: Box<Self>,
-            _: &crate::FinishContext<'_>,
-        ) -> Result<SinkOutput, crate::SinkError> {
+            _: &exporter_core::FinishContext<'_>,
+        ) -> Result<SinkOutput, exporter_core::SinkError> {
             Ok(SinkOutput::default())
         }
     }
@@ -1092,7 +1092,7 @@ mod tests {
         d: &mut dyn erased_serde::Deserializer<'_>,
         _: &SinkContext,
     ) -> Result<Box<dyn Sink>, BuildError> {
-        let _: ProbeConfig = crate::config(d)?;
+        let _: ProbeConfig = exporter_core::config(d)?;
         Ok(Box::new(Probe))
     }
 

@@ -1,21 +1,23 @@
+//! # exporter-stats
+//!
 //! Request statistics shared by the reports: counts, bytes, status codes, error kinds, time
 //! window, and latency percentiles from a mergeable HDR histogram. Two partial states built
-//! from two halves of a stream [`merge`](RequestStats::merge) into the state of the whole.
+//! from two halves of a stream [`merge`](RequestStats::merge) into the state of the whole,
+//! so partial results (of hosts, of commits) combine.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
-use crate::event::{Request, Timestamp};
+use exporter_core::{Request, Timestamp};
 
 /// Significant figures of the latency histogram: 2 keeps every percentile within 1% (in fact
 /// within 1/128) of the exact value, at about 14 KB per histogram for latencies up to 10 s.
 pub const LATENCY_SIGFIG: u8 = 2;
-
-/// The longest latency a request may report, in ms (about 11.6 days): beyond it a value is
-/// no latency but a unit mix-up or garbage, and the event is bad input.
-pub const MAX_LATENCY_MS: f64 = 1e9;
 
 /// Latencies are recorded in nanoseconds, so the histogram's relative precision holds down
 /// to the smallest latency a stream reports.
@@ -24,7 +26,8 @@ const NANOS_PER_MS: f64 = 1e6;
 /// Statistics of a set of requests (one proxy's, or all of them).
 ///
 /// ```
-/// use exporter_core::{Request, Timestamp, stats::RequestStats};
+/// use exporter_core::{Request, Timestamp};
+/// use exporter_stats::RequestStats;
 /// let ts = Timestamp::parse("2026-11-26T08:00:00Z").unwrap();
 /// let mut s = RequestStats::default();
 /// s.add(&Request { status: Some(200), latency_ms: Some(300.0), ..Request::new(ts, "p") });
@@ -87,7 +90,7 @@ impl Default for RequestStats {
 /// digits below 1 ms, so a printed latency is within 0.05% of the value at any scale.
 ///
 /// ```
-/// use exporter_core::stats::report_latency;
+/// use exporter_stats::report_latency;
 /// assert_eq!(report_latency(312.5), 312.5);
 /// assert_eq!(report_latency(1.5314), 1.531);
 /// assert_eq!(report_latency(0.012345), 0.01235);
@@ -107,7 +110,7 @@ pub fn report_latency(ms: f64) -> f64 {
 /// Rounds to `digits` decimals, so reports carry no float noise.
 ///
 /// ```
-/// assert_eq!(exporter_core::stats::round(0.1 + 0.2, 4), 0.3);
+/// assert_eq!(exporter_stats::round(0.1 + 0.2, 4), 0.3);
 /// ```
 pub fn round(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
@@ -119,7 +122,7 @@ pub fn round(x: f64, digits: i32) -> f64 {
 /// keys every request looks up.
 ///
 /// ```
-/// let mut by_proxy = exporter_core::stats::ByProxy::<u64>::default();
+/// let mut by_proxy = exporter_stats::ByProxy::<u64>::default();
 /// *by_proxy.entry("http://10.0.0.7:8080".to_string()).or_default() += 1;
 /// assert_eq!(by_proxy["http://10.0.0.7:8080"], 1);
 /// ```
@@ -157,7 +160,7 @@ impl RequestStats {
         self.first = Some(self.first.map_or(r.ts, |f| f.min(r.ts)));
         self.last = Some(self.last.map_or(r.ts, |l| l.max(r.ts)));
         if let (true, Some(ms)) = (r.has_response(), r.latency_ms) {
-            // the reader refuses latencies above MAX_LATENCY_MS; the cast saturates for any
+            // the reader refuses latencies above Request::MAX_LATENCY_MS; the cast saturates for any
             // value pushed from Rust beyond u64 nanoseconds
             let nanos = (ms * NANOS_PER_MS).round() as u64;
             if self.latency.record(nanos).is_err() {
@@ -269,7 +272,7 @@ impl RequestStats {
 /// block >= 0.17).
 ///
 /// ```
-/// use exporter_core::stats::{Health, HealthThresholds};
+/// use exporter_stats::{Health, HealthThresholds};
 /// let t = HealthThresholds::default();
 /// assert_eq!(t.classify(0.97, 0.01), Health::Healthy);
 /// assert_eq!(t.classify(0.80, 0.04), Health::Degraded);

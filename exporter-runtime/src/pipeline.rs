@@ -7,22 +7,23 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::error::{ExportError, RejectedFile, SinkError};
+use crate::error::{ExportError, RejectedFile};
 use crate::event::{Campaign, ErrorEvent, Event, JsonObject, Record, Request, Timestamp};
-use crate::input::{
+use crate::ingest::parallel::{BadItem, Item, prepare, redact_event};
+use crate::ingest::{
     BadLine, BadReason, InputStats, Location, ParsedEvent, Spares, bad_input_event,
 };
 use crate::manifest::{Manifest, NamedValidator, SinkSpec};
 use crate::output::{DirLock, FileReport, OutputFiles, PendingFile};
-use crate::reader::{BadItem, Item, prepare, redact_event};
 use crate::registry;
 use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
 use crate::validate::{FileUnderCheck, Finding};
+use exporter_core::SinkError;
 
 /// Settings of one run that do not come from the manifest.
 ///
 /// ```
-/// let opts = exporter_core::RunOptions { strict: true, ..Default::default() };
+/// let opts = exporter_runtime::RunOptions { strict: true, ..Default::default() };
 /// assert!(opts.campaign_id.is_none());
 /// ```
 #[derive(Clone, Debug)]
@@ -83,7 +84,7 @@ struct Slot {
 /// [`Exporter`] wraps it for use from many threads.
 ///
 /// ```no_run
-/// use exporter_core::{manifest::Manifest, Pipeline, RunOptions};
+/// use exporter_runtime::{manifest::Manifest, Pipeline, RunOptions};
 /// let manifest = Manifest::load("exporter.toml".as_ref()).unwrap();
 /// let mut pipeline = Pipeline::new(&manifest, RunOptions::default()).unwrap();
 /// pipeline.read(std::io::BufReader::new(std::io::stdin()), "-").unwrap();
@@ -214,14 +215,14 @@ impl Pipeline {
             input: name.to_string(),
             line: 0,
         };
-        crate::reader::read_parallel(reader, name, |lines, bytes_read| {
+        crate::ingest::parallel::read_parallel(reader, name, |lines, bytes_read| {
             for (i, parsed) in lines.iter().enumerate() {
                 // see `prefetch`: boxes 8 lines ahead, what they point to 4 lines ahead
                 if let Some(ahead) = lines.get(i + 8) {
-                    crate::prefetch::boxes(&ahead.item);
+                    crate::ingest::prefetch::boxes(&ahead.item);
                 }
                 if let Some(ahead) = lines.get(i + 4) {
-                    crate::prefetch::contents(&ahead.item);
+                    crate::ingest::prefetch::contents(&ahead.item);
                 }
                 at.line = parsed.line;
                 self.push_item(&parsed.item, &at)?;
@@ -377,10 +378,7 @@ impl Pipeline {
         let kind = event.kind();
         for slot in &mut self.slots {
             if slot.interests.contains(kind) {
-                let mut cx = EventContext {
-                    raised: &mut self.raised,
-                    location: at,
-                };
+                let mut cx = EventContext::collecting(&mut self.raised, at);
                 slot.sink
                     .event(&event, &mut cx)
                     .map_err(|error| ExportError::Sink {
@@ -421,10 +419,7 @@ impl Pipeline {
                 *self.events.raised.entry(failure.kind.clone()).or_default() += 1;
                 for slot in &mut self.slots {
                     if slot.interests.errors {
-                        let mut cx = EventContext {
-                            raised: &mut self.raised,
-                            location: None,
-                        };
+                        let mut cx = EventContext::collecting(&mut self.raised, None);
                         slot.sink
                             .event(&Event::Error(&failure), &mut cx)
                             .map_err(|error| ExportError::Sink {
@@ -658,7 +653,7 @@ fn finish_slot(
 /// push records, requests and errors at once; one calls [`Exporter::finish`].
 ///
 /// ```no_run
-/// use exporter_core::{Exporter, RunOptions};
+/// use exporter_runtime::{Exporter, RunOptions};
 /// #[derive(serde::Serialize)]
 /// struct Lead { place_id: String, rating: f64 }
 /// let exporter = Exporter::from_manifest_path("exporter.toml".as_ref(), RunOptions::default()).unwrap();

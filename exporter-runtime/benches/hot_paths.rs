@@ -4,8 +4,8 @@
 //! `cargo bench -p exporter-core --bench hot_paths`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use exporter_core::input::{Line, ParsedEvent, parse_line};
-use exporter_core::stats::RequestStats;
+use exporter_runtime::ingest::{Line, ParsedEvent, parse_line};
+use exporter_stats::RequestStats;
 
 const RECORD: &str = r#"{"type":"record","data":{"place_id":"ChIJ000000012345x3039","name":"Müller \"Praxis\", Mitte","category":"dentist","address":"Hauptstraße 12, 10115 Berlin","city":"Berlin","country":"DE","phone":"+49 30 1234567","website":"https://example.com/12345","email":"info12345@example.com","rating":4.5,"reviews":345,"latitude":52.5234,"longitude":13.4111,"opening_hours":["Mo–Fr 08:00–18:00","Sa 09:00–12:00"],"tags":["parking","wifi"],"attributes":{"wheelchair":true,"floor":2},"claimed":true,"scraped_at":"2026-11-26T08:00:01.250Z","source_url":"https://www.google.com/maps/place/?q=place_id:12345"}}"#;
 const REQUEST: &str = r#"{"type":"request","ts":"2026-11-26T08:00:01.250Z","proxy":"http://cust0044:pw0946a1734211@10.0.0.44:8080","url":"https://www.google.com/maps/search/dentist/@48.8999,11.7082,14z","status":200,"latency_ms":312.5,"bytes":20480}"#;

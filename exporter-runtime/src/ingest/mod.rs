@@ -1,47 +1,26 @@
 //! Reading the NDJSON event stream (SPEC section 2): line by line, keeping the input's name
 //! and line number, and classifying every line as blank, an event, or bad input.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::io::BufRead;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
+pub use exporter_core::{InputStats, Location};
 
 mod fast;
+pub(crate) mod parallel;
+pub(crate) mod prefetch;
 
 pub(crate) use fast::Spares;
 use fast::fast_parse;
 
-/// Where a line came from: the input's name (a path, or `-` for standard input) and the
-/// 1-based line number.
-///
-/// ```
-/// let at = exporter_core::input::Location { input: "events.ndjson".into(), line: 7 };
-/// assert_eq!(at.to_string(), "events.ndjson:7");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Location {
-    /// Input name as given on the command line.
-    pub input: String,
-    /// 1-based line number.
-    pub line: u64,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.input, self.line)
-    }
-}
-
 /// An event parsed from one line, owning its data.
 ///
 /// ```
-/// use exporter_core::input::{parse_line, Line, ParsedEvent};
+/// use exporter_runtime::ingest::{parse_line, Line, ParsedEvent};
 /// let line = parse_line(br#"{"type":"record","data":{"place_id":"p1"}}"#);
 /// assert!(matches!(line, Line::Event(ParsedEvent::Record(_))));
 /// ```
@@ -72,7 +51,7 @@ pub enum Line {
 /// Why a line is bad input. The names are stable: they key `bad_by_reason` in the summary.
 ///
 /// ```
-/// assert_eq!(exporter_core::input::BadReason::InvalidJson.as_str(), "invalid_json");
+/// assert_eq!(exporter_runtime::ingest::BadReason::InvalidJson.as_str(), "invalid_json");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BadReason {
@@ -132,7 +111,7 @@ pub const RAW_LINE_LIMIT: usize = 16 * 1024;
 /// UTF-8, cut at [`RAW_LINE_LIMIT`] bytes on a character boundary) and its full length.
 ///
 /// ```
-/// use exporter_core::input::{bad_input_event, BadLine, BadReason, Location, parse_line, Line};
+/// use exporter_runtime::ingest::{bad_input_event, BadLine, BadReason, Location, parse_line, Line};
 /// let Line::Bad(bad) = parse_line(b"{oops") else { panic!() };
 /// let at = Location { input: "in.ndjson".into(), line: 3 };
 /// let e = bad_input_event(&at, &bad, b"{oops");
@@ -162,30 +141,10 @@ pub fn bad_input_event(at: &Location, bad: &BadLine, raw: &[u8]) -> ErrorEvent {
         .with_context(Value::Object(context))
 }
 
-/// Counts of what the input held. `lines` counts every line, blank and bad ones included.
-///
-/// ```
-/// let stats = exporter_core::input::InputStats::default();
-/// assert_eq!(stats.lines, 0);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct InputStats {
-    /// Input names in the order read.
-    pub files: Vec<String>,
-    /// Every line read.
-    pub lines: u64,
-    /// Empty or whitespace-only lines.
-    pub blank_lines: u64,
-    /// Lines that were bad input.
-    pub bad_lines: u64,
-    /// Bad lines by [`BadReason::as_str`].
-    pub bad_by_reason: BTreeMap<String, u64>,
-}
-
 /// Classifies one line (without its line ending; a trailing `\r` is tolerated).
 ///
 /// ```
-/// use exporter_core::input::{parse_line, Line, BadReason};
+/// use exporter_runtime::ingest::{parse_line, Line, BadReason};
 /// assert_eq!(parse_line(b"  \r"), Line::Blank);
 /// let Line::Bad(bad) = parse_line(br#"{"type":"heartbeat"}"#) else { panic!() };
 /// assert_eq!(bad.reason, BadReason::UnknownType);
@@ -399,7 +358,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
             let proxy: String = required(line.proxy, "request", "proxy", "a string")?;
             let latency_ms: Option<f64> = opt(line.latency_ms, "latency_ms", "a number >= 0")?;
             if let (Some(l), Some(raw)) = (latency_ms, line.latency_ms)
-                && !(0.0..=crate::stats::MAX_LATENCY_MS).contains(&l)
+                && !(0.0..=Request::MAX_LATENCY_MS).contains(&l)
             {
                 return Err(BadLine::new(
                     BadReason::WrongType,
@@ -455,7 +414,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
 /// Reads NDJSON from any `BufRead`, line by line with a reused buffer, so memory stays flat.
 ///
 /// ```
-/// use exporter_core::input::{LineReader, Line};
+/// use exporter_runtime::ingest::{LineReader, Line};
 /// let mut reader = LineReader::new(&b"{\"type\":\"record\",\"data\":{}}\r\n\n"[..]);
 /// let (n, raw) = reader.next_line().unwrap().unwrap();
 /// assert_eq!((n, raw), (1, &b"{\"type\":\"record\",\"data\":{}}"[..]));

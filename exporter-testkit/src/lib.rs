@@ -1,10 +1,12 @@
-//! The plugin author's conformance kit (feature `testkit`): checks a plugin's own tests call
-//! to prove the plugin keeps the sink contract. Every built-in plugin runs it.
+//! # exporter-testkit
+//!
+//! The plugin author's conformance kit: checks a plugin's own tests call to prove the plugin
+//! keeps the sink contract. Every built-in plugin runs it.
 //!
 //! ```ignore
 //! #[test]
 //! fn keeps_the_contract() {
-//!     exporter_core::testkit::Kit::new("markdown").unwrap().assert_all();
+//!     exporter_testkit::Kit::new("markdown").unwrap().assert_all();
 //! }
 //! ```
 //!
@@ -20,12 +22,15 @@
 //! - [`Kit::check_followers_agree`]: a validator that checks files while they are written
 //!   finds what it finds in the finished file.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 
-use crate::manifest::Manifest;
-use crate::registry::{self, SinkPlugin};
-use crate::validate::{FileUnderCheck, Finding, Validator};
-use crate::{Fsync, Pipeline, RunOptions, RunReport, StagedFile};
+use exporter_core::registry::{self, SinkPlugin};
+use exporter_core::validate::{FileUnderCheck, Finding, Validator};
+use exporter_core::{Fsync, StagedFile};
+use exporter_runtime::manifest::Manifest;
+use exporter_runtime::{Pipeline, RunOptions, RunReport};
 
 /// The secrets the kit's stream carries; none may reach an output.
 pub const SECRETS: [&str; 4] = ["kit-s3cret", "kit%2Fpass%21", "kitpass123", "hunter2kit"];
@@ -190,7 +195,7 @@ impl Kit {
         for f in files {
             let path = run.out_dir().join(&f.path);
             let (bytes, sha) = std::fs::File::open(&path)
-                .and_then(crate::output::digest)
+                .and_then(exporter_core::output::digest)
                 .map_err(|e| format!("reported file {} cannot be read: {e}", f.path))?;
             if bytes != f.bytes || sha != f.sha256 {
                 return Err(format!(
@@ -218,7 +223,7 @@ impl Kit {
         for f in files_under(run.root.path()) {
             if f == Path::new("exporter.toml")
                 || f == Path::new("events.ndjson")
-                || f == Path::new("out").join(crate::output::LOCK_FILE)
+                || f == Path::new("out").join(exporter_core::output::LOCK_FILE)
             {
                 continue; // the kit's own, and the run's lock
             }
@@ -388,7 +393,8 @@ impl Kit {
 /// finished file: for a validator's own tests of its following path (the two must agree).
 ///
 /// ```
-/// use exporter_core::{testkit::followed_and_finished, validate::Exists};
+/// use exporter_core::validate::Exists;
+/// use exporter_testkit::followed_and_finished;
 /// let (followed, finished) = followed_and_finished(&Exists, b"a\nb\n", "t.txt", 2).unwrap();
 /// assert_eq!(followed, finished);
 /// assert!(finished.is_empty());

@@ -12,8 +12,11 @@
 //! A hint never faults and never changes what a program computes: a wrong address only wastes
 //! the hint. Off x86-64 the hints do nothing.
 
-use crate::input::ParsedEvent;
-use crate::reader::Item;
+// the cache hints below are the crate's only `unsafe`; each block has its SAFETY comment
+#![allow(unsafe_code)]
+
+use crate::ingest::ParsedEvent;
+use crate::ingest::parallel::Item;
 
 /// What is read of a record at most: the first 2 KiB of a long one are a fair start.
 const RECORD_BYTES: usize = 2048;
@@ -56,7 +59,7 @@ pub(crate) fn contents(item: &Item) {
 
 /// Hints at a record's text and member index: one the sinks read soon, or the spare the
 /// parser fills next.
-pub(crate) fn record(data: &crate::JsonObject) {
+pub(crate) fn record(data: &exporter_core::JsonObject) {
     let text = data.as_str();
     bytes(text.as_ptr(), text.len().min(RECORD_BYTES));
     let index = data.member_index();
@@ -65,7 +68,7 @@ pub(crate) fn record(data: &crate::JsonObject) {
 
 /// Hints at the spare requests the parser takes next: the next one's strings, and the box of
 /// the one after.
-pub(crate) fn spare_requests(spares: &[Box<crate::Request>]) {
+pub(crate) fn spare_requests(spares: &[Box<exporter_core::Request>]) {
     if let Some(next) = spares.last() {
         bytes(next.proxy.as_ptr(), next.proxy.capacity());
         if let Some(url) = &next.url {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::ExportError;
 use crate::event::ErrorEvent;
-use crate::input::{Line, Location, ParsedEvent, Spares, bad_input_event, parse_line_into};
+use crate::ingest::{Line, Location, ParsedEvent, Spares, bad_input_event, parse_line_into};
 use crate::redact::{redact_address_in_place, redact_in_place};
 
 /// The UTF-8 byte order mark.

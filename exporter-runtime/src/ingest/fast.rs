@@ -172,7 +172,7 @@ impl<'a> FastLine<'a> {
                 Slot::Data if c.peek()? == b'{' => {
                     let mut data = spares.records.pop().unwrap_or_else(JsonObject::spare);
                     if let Some(next) = spares.records.last() {
-                        crate::prefetch::record(next);
+                        crate::ingest::prefetch::record(next);
                     }
                     let before = c.surrogate_escapes();
                     data.index_members(&mut c)?;
@@ -277,7 +277,7 @@ impl FastLine<'_> {
             "request" => {
                 if self
                     .latency_ms
-                    .is_some_and(|l| !(0.0..=crate::stats::MAX_LATENCY_MS).contains(&l))
+                    .is_some_and(|l| !(0.0..=Request::MAX_LATENCY_MS).contains(&l))
                 {
                     return None;
                 }
@@ -287,7 +287,7 @@ impl FastLine<'_> {
                     .requests
                     .pop()
                     .unwrap_or_else(|| Box::new(Request::new(ts, String::new())));
-                crate::prefetch::spare_requests(&spares.requests);
+                crate::ingest::prefetch::spare_requests(&spares.requests);
                 r.proxy.clear();
                 r.proxy.push_str(&proxy);
                 spares.fill(&mut r.url, self.url);
@@ -323,7 +323,7 @@ impl FastLine<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{Line, parse_line, parse_line_into};
+    use crate::ingest::{Line, parse_line, parse_line_into};
 
     #[test]
     fn events_read_into_spare_storage_equal_fresh_ones() {

@@ -1,0 +1,36 @@
+//! # exporter-runtime
+//!
+//! The engine of the campaign exporter: it loads a [manifest], reads the event stream
+//! ([`Pipeline::read`]: NDJSON cut into batches, parsed on every core, passwords masked on
+//! the way), hands each event to the sinks the manifest names, turns what they reject into
+//! error events (so nothing is lost), and at the end validates every file with its
+//! validators and commits the run's files as one set, or none.
+//!
+//! Sinks and validators are plugins: they depend on the contract (`exporter-core`), never on
+//! this crate, and reach it through the registry. [`Exporter`] is the thread-safe handle an
+//! application pushes events through; the `exporter` binary (`exporter-cli`) is a thin layer
+//! over [`Pipeline`].
+//!
+//! ```no_run
+//! use exporter_runtime::{manifest::Manifest, Pipeline, RunOptions};
+//! let manifest = Manifest::load("exporter.toml".as_ref()).unwrap();
+//! let mut pipeline = Pipeline::new(&manifest, RunOptions::default()).unwrap();
+//! pipeline.read(std::io::BufReader::new(std::io::stdin()), "-").unwrap();
+//! let report = pipeline.finish().unwrap();
+//! println!("{} sinks", report.sinks.len());
+//! ```
+
+#![warn(missing_docs)]
+// `unsafe` lives in one module only: the cache hints of `ingest::prefetch`
+#![deny(unsafe_code)]
+
+mod error;
+pub mod ingest;
+pub mod manifest;
+mod pipeline;
+
+pub use error::{ExportError, RejectedFile};
+pub use pipeline::{Exporter, PUSHED, Pipeline, RunOptions, RunReport};
+
+// the contract's modules, as this crate's code names them
+use exporter_core::{clock, event, output, redact, registry, sink, validate};
