@@ -76,10 +76,13 @@ pub fn redact_address(text: &str) -> Cow<'_, str> {
 
 fn address_masks(text: &str) -> Masks {
     let mut masks = Masks::default();
-    let Some(last_at) = text.rfind('@') else {
+    let Some(last_at) = memchr::memrchr(b'@', text.as_bytes()) else {
         return masks;
     };
-    free_text_passwords(text, &mut masks);
+    // the address rule covers the last `@`; free text has more only when there are others
+    if memchr::memchr(b'@', &text.as_bytes()[..last_at]).is_some() {
+        free_text_passwords(text, &mut masks);
+    }
     // a field that holds a proxy or a URL holds no `mailto:`: its credentials are masked
     let start = scheme_separator_before(text, last_at).unwrap_or(0);
     if let Some(mask) = password_in(text, start, last_at, false) {
@@ -135,13 +138,21 @@ fn free_text_passwords(text: &str, masks: &mut Masks) {
 /// scheme's.
 fn credentials_start(text: &str, at: usize) -> (usize, bool) {
     let bytes = text.as_bytes();
-    for (i, c) in text[..at].char_indices().rev() {
-        match c {
-            '/' if i > 0 && matches!(bytes[i - 1], b'/' | b'\\') => return (i + 1, true),
-            '"' | '\'' | '`' | '<' | '>' | '(' | ')' | '{' | '}' | '|' | '^' => {
-                return (i + c.len_utf8(), false);
+    // byte by byte: every stop is ASCII but for a few whitespace characters, decoded where
+    // a character beyond ASCII starts
+    for i in (0..at).rev() {
+        match bytes[i] {
+            b'/' if i > 0 && matches!(bytes[i - 1], b'/' | b'\\') => return (i + 1, true),
+            b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'|' | b'^' => {
+                return (i + 1, false);
             }
-            c if c.is_whitespace() => return (i + c.len_utf8(), false),
+            b if b.is_ascii_whitespace() || b == 0x0b => return (i + 1, false),
+            b if b >= 0xc0 => {
+                let c = text[i..].chars().next().expect("a character starts here");
+                if c.is_whitespace() {
+                    return (i + c.len_utf8(), false);
+                }
+            }
             _ => {}
         }
     }
@@ -150,11 +161,17 @@ fn credentials_start(text: &str, at: usize) -> (usize, bool) {
 
 /// The end of the first `://` (or `:\/\/`) before `at`: where a URL's credentials start.
 fn scheme_separator_before(text: &str, at: usize) -> Option<usize> {
-    let before = &text[..at];
-    [("://", 3), (":\\/\\/", 5)]
-        .iter()
-        .filter_map(|(sep, len)| before.find(sep).map(|i| i + len))
-        .min()
+    let before = &text.as_bytes()[..at];
+    memchr::memchr_iter(b':', before).find_map(|colon| {
+        let rest = &before[colon + 1..];
+        if rest.starts_with(b"//") {
+            Some(colon + 3)
+        } else if rest.starts_with(b"\\/\\/") {
+            Some(colon + 5)
+        } else {
+            None
+        }
+    })
 }
 
 /// The password in the credentials `text[start..at]`: after the first `:`, up to the `@`.

@@ -214,6 +214,15 @@ fn check_format(format: StringFormat, s: &str) -> bool {
 
 fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, String)> {
     let c = &field.constraints;
+    // a number's value, parsed once for its range and its bounds
+    let number = match v {
+        FieldValue::Num(n)
+            if field.ty == FieldType::Number || c.minimum.is_some() || c.maximum.is_some() =>
+        {
+            n.parse::<f64>().ok()
+        }
+        _ => None,
+    };
     let type_error = || {
         (
             "type",
@@ -242,7 +251,7 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
         (FieldType::Integer, FieldValue::Num(n)) if is_integral(n) => {}
         // a number no double holds would be written as hundreds of digits that no
         // spreadsheet (and no reader of the table) takes for a number
-        (FieldType::Number, FieldValue::Num(n)) if !n.parse::<f64>().is_ok_and(f64::is_finite) => {
+        (FieldType::Number, FieldValue::Num(_)) if !number.is_some_and(f64::is_finite) => {
             return Err((
                 "type",
                 format!("{} is beyond the range of a number (a 64-bit float)", VALUE),
@@ -319,11 +328,9 @@ fn check_value(field: &Field, v: &FieldValue<'_>) -> Result<(), (&'static str, S
             }
         };
         let broken = match (bound, v) {
-            (Bound::Number(b), FieldValue::Num(n)) => n
-                .parse::<f64>()
-                .ok()
-                .and_then(|x| x.partial_cmp(b))
-                .is_some_and(outside),
+            (Bound::Number(b), FieldValue::Num(_)) => {
+                number.and_then(|x| x.partial_cmp(b)).is_some_and(outside)
+            }
             (Bound::Text(b), FieldValue::Str(s)) if field.ty == FieldType::Datetime => {
                 match (parse_datetime(s), parse_datetime(b)) {
                     (Some(x), Some(y)) => outside(x.cmp(&y)),

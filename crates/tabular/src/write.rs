@@ -20,6 +20,9 @@ use crate::Dialect;
 #[derive(Debug)]
 pub struct RowWriter {
     inner: Writer,
+    /// Where `csv-core` writes a row (it takes a slice): kept from row to row, so it is
+    /// zeroed once as it grows, not for every cell; the row is copied out at its end.
+    room: Vec<u8>,
 }
 
 impl RowWriter {
@@ -35,6 +38,7 @@ impl RowWriter {
                     _ => Terminator::CRLF,
                 })
                 .build(),
+            room: Vec::new(),
         }
     }
 
@@ -44,36 +48,39 @@ impl RowWriter {
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]>,
     {
+        let mut at = 0;
         for (i, cell) in cells.into_iter().enumerate() {
             if i > 0 {
-                self.put(out, 2, |w, o| w.delimiter(o));
+                at = self.put(at, 2, |w, o| w.delimiter(o));
             }
             let cell = cell.as_ref();
             // quoting at most doubles a cell and adds its two quotes
-            let room = 2 * cell.len() + 2;
-            self.put(out, room, |w, o| {
+            at = self.put(at, 2 * cell.len() + 2, |w, o| {
                 let (result, _, written) = w.field(cell, o);
                 (result, written)
             });
         }
-        self.put(out, 4, |w, o| w.terminator(o));
+        at = self.put(at, 4, |w, o| w.terminator(o));
+        out.extend_from_slice(&self.room[..at]);
     }
 
-    /// Runs one step of the writer into `room` bytes of spare space at the end of `out`.
+    /// Runs one step of the writer at byte `at` of the room, with `needed` bytes free after
+    /// it; where the row has got to.
     fn put(
         &mut self,
-        out: &mut Vec<u8>,
-        room: usize,
+        at: usize,
+        needed: usize,
         step: impl FnOnce(&mut Writer, &mut [u8]) -> (WriteResult, usize),
-    ) {
-        let start = out.len();
-        out.resize(start + room, 0);
-        let (result, written) = step(&mut self.inner, &mut out[start..]);
+    ) -> usize {
+        if self.room.len() < at + needed {
+            self.room.resize((at + needed).next_power_of_two(), 0);
+        }
+        let (result, written) = step(&mut self.inner, &mut self.room[at..]);
         debug_assert!(
             matches!(result, WriteResult::InputEmpty),
             "room for the step"
         );
-        out.truncate(start + written);
+        at + written
     }
 }
 
