@@ -13,22 +13,148 @@ use serde::de::DeserializeOwned;
 use crate::sink::{Sink, SinkContext};
 use crate::validate::{Validator, ValidatorContext};
 
-/// One option of a plugin's config, for `exporter plugins` and the docs.
+/// One option of a plugin's config, for `exporter plugins` and `exporter init`: read from
+/// the JSON Schema of the plugin's typed config ([`SinkPlugin::config_schema`]), so the docs
+/// are the config's own doc comments and can never drift from what it accepts.
 ///
 /// ```
-/// let o = exporter_core::OptionDoc { key: "dialect", ty: "string", default: "\"excel\"", doc: "CSV dialect" };
-/// assert_eq!(o.key, "dialect");
+/// use exporter_core::OptionDoc;
+/// let schema = serde_json::json!({
+///     "type": "object",
+///     "properties": {
+///         "dialect": {"description": "CSV dialect.", "enum": ["excel", "unix"], "default": "excel"},
+///         "schema": {"description": "Table Schema file."},
+///         "max_rows": {"type": ["integer", "null"], "description": "Rows per file."}
+///     },
+///     "required": ["schema"]
+/// });
+/// let options = OptionDoc::from_schema(&schema);
+/// assert_eq!(options[0].key, "dialect");
+/// assert_eq!((options[0].ty.as_str(), options[0].default.as_str()), ("excel | unix", "\"excel\""));
+/// assert_eq!((options[2].key.as_str(), options[2].default.as_str()), ("schema", "required"));
+/// assert_eq!(options[1].ty, "integer");
 /// ```
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OptionDoc {
     /// The key in the sink's table.
-    pub key: &'static str,
-    /// Its TOML type, e.g. `string`, `integer`, `array of strings`.
-    pub ty: &'static str,
-    /// The default as TOML text, or `required`.
-    pub default: &'static str,
-    /// One line of documentation.
-    pub doc: &'static str,
+    pub key: String,
+    /// Its TOML type, e.g. `string`, `integer`, `array of strings`, or the values allowed.
+    pub ty: String,
+    /// The default as TOML text, `required`, or empty when it is optional without one.
+    pub default: String,
+    /// Its documentation (the config field's doc comment).
+    pub doc: String,
+}
+
+impl OptionDoc {
+    /// The options a config's JSON Schema describes, in key order.
+    pub fn from_schema(schema: &serde_json::Value) -> Vec<OptionDoc> {
+        use serde_json::Value;
+        let defs = schema.get("$defs");
+        let resolve = |v: &'_ Value| -> Value {
+            // a `$ref` (an enum or a table of its own) is described where it points
+            let target = v
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|name| defs?.get(name));
+            match target {
+                Some(t) => {
+                    let mut merged = t.clone();
+                    if let (Some(m), Some(own)) = (merged.as_object_mut(), v.as_object()) {
+                        m.extend(
+                            own.iter()
+                                .filter(|(k, _)| *k != "$ref")
+                                .map(|(k, v)| (k.clone(), v.clone())),
+                        );
+                    }
+                    merged
+                }
+                None => v.clone(),
+            }
+        };
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+            return Vec::new();
+        };
+        let mut options: Vec<OptionDoc> = properties
+            .iter()
+            .map(|(key, raw)| {
+                let p = resolve(raw);
+                OptionDoc {
+                    key: key.clone(),
+                    ty: type_text(&p, &resolve),
+                    default: match p.get("default") {
+                        _ if required.contains(&key.as_str()) => "required".into(),
+                        Some(Value::Null) | None => String::new(),
+                        Some(Value::String(s)) => format!("{s:?}"),
+                        Some(other) => other.to_string(),
+                    },
+                    doc: p
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                }
+            })
+            .collect();
+        options.sort_by(|a, b| a.key.cmp(&b.key));
+        options
+    }
+}
+
+/// How an option's type reads in TOML terms.
+fn type_text(
+    p: &serde_json::Value,
+    resolve: &dyn Fn(&serde_json::Value) -> serde_json::Value,
+) -> String {
+    use serde_json::Value;
+    let values = |list: &Vec<Value>| {
+        list.iter()
+            .filter_map(|v| v.get("const").or(Some(v)).and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    if let Some(list) = p.get("enum").and_then(Value::as_array) {
+        return values(list);
+    }
+    if let Some(value) = p.get("const").and_then(Value::as_str) {
+        return value.to_string();
+    }
+    if let Some(list) = p.get("oneOf").or(p.get("anyOf")).and_then(Value::as_array) {
+        let kinds: Vec<String> = list
+            .iter()
+            .map(|v| type_text(&resolve(v), resolve))
+            .filter(|t| t != "null" && !t.is_empty())
+            .collect();
+        let consts = list.iter().all(|v| v.get("const").is_some());
+        return kinds.join(if consts { " | " } else { " or " });
+    }
+    let kind = match p.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or(""),
+        _ => "",
+    };
+    match kind {
+        "object" => "table".into(),
+        "array" => match p.get("items").map(|i| type_text(&resolve(i), resolve)) {
+            Some(item) if !item.is_empty() => format!("array of {item}s"),
+            _ => "array".into(),
+        },
+        "number" => "number".into(),
+        "" => "any".into(),
+        other => other.into(),
+    }
 }
 
 /// The constructor of a sink: it deserializes its own typed config (use [`config`]) and
@@ -49,7 +175,7 @@ pub type BuildSink =
 ///         description: "A Markdown table of the records.",
 ///         default_path: Some("results.md"),
 ///         example: "type = \"markdown\"\npath = \"results.md\"\n",
-///         options: &[],
+///         config_schema: exporter_core::registry::no_options,
 ///         default_validators: &["exists"],
 ///         numbered_parts: false,
 ///         output_schema: None,
@@ -67,8 +193,10 @@ pub struct SinkPlugin {
     /// A complete example `[[sinks]]` table body (TOML), printed by `exporter plugins` and
     /// `exporter init`, and checked by tests to parse.
     pub example: &'static str,
-    /// The plugin's own keys.
-    pub options: &'static [OptionDoc],
+    /// The JSON Schema of the plugin's typed config (its own keys): what `exporter plugins`
+    /// lists, with the config's doc comments as descriptions. Plugins generate it from the
+    /// config type (`schemars::schema_for!(Config)`), so it cannot drift from what is accepted.
+    pub config_schema: fn() -> serde_json::Value,
     /// Validators run when the manifest sets no `validate`.
     pub default_validators: &'static [&'static str],
     /// Whether it may continue its file in numbered parts (`NAME-0002.EXT`, ...; see
@@ -79,6 +207,22 @@ pub struct SinkPlugin {
     pub output_schema: Option<&'static str>,
     /// The constructor.
     pub build: BuildSink,
+}
+
+impl SinkPlugin {
+    /// The plugin's options, from its [config schema](SinkPlugin::config_schema).
+    pub fn options(&self) -> Vec<OptionDoc> {
+        OptionDoc::from_schema(&(self.config_schema)())
+    }
+}
+
+/// The config schema of a plugin with no keys of its own.
+///
+/// ```
+/// assert!(exporter_core::OptionDoc::from_schema(&exporter_core::registry::no_options()).is_empty());
+/// ```
+pub fn no_options() -> serde_json::Value {
+    serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false})
 }
 
 impl std::fmt::Debug for SinkPlugin {

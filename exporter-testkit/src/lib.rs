@@ -148,16 +148,28 @@ impl Kit {
         Ok(KitRun { root, report })
     }
 
-    /// The plugin is registered and its example table is a valid manifest table.
+    /// The plugin is registered, its example table is a valid manifest table, and every key
+    /// of the example is an option its config schema documents.
     pub fn check_example(&self) -> Result<(), String> {
-        Manifest::parse(&self.manifest_text(""), "example.toml", Path::new("."))
-            .map(|_| ())
+        let manifest = Manifest::parse(&self.manifest_text(""), "example.toml", Path::new("."))
             .map_err(|e| {
                 format!(
                     "the example table of {:?} does not build:\n{e}",
                     self.plugin.name
                 )
-            })
+            })?;
+        let documented: Vec<String> = self.plugin.options().into_iter().map(|o| o.key).collect();
+        let used = manifest.sinks[0]
+            .config
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        match used.keys().find(|k| !documented.contains(k)) {
+            Some(key) => Err(format!(
+                "the example uses `{key}`, which the config schema does not document (derive the schema from the config type)"
+            )),
+            None => Ok(()),
+        }
     }
 
     /// A misspelt key in the plugin's table is refused, naming the key.

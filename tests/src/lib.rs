@@ -15,7 +15,7 @@ use exporter_core::{
 };
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Config {
     /// Which events to write: campaign, record, request, error (default: all).
@@ -161,10 +161,7 @@ exporter_core::inventory::submit! {
         description: "TEST ONLY: every event as a JSON line; can fail, reject or corrupt on demand.",
         default_path: Some("events.jsonl"),
         example: "type = \"test-jsonl\"\npath = \"events.jsonl\"\nevents = [\"record\", \"error\"]\n",
-        options: &[
-            exporter_core::OptionDoc { key: "events", ty: "array of strings", default: "all", doc: "event kinds to write" },
-            exporter_core::OptionDoc { key: "fail_after", ty: "integer", default: "none", doc: "fail after N lines" },
-        ],
+        config_schema: || serde_json::to_value(schemars::schema_for!(Config)).expect("a schema is JSON"),
         default_validators: &["exists", "test-jsonl-lines"],
         numbered_parts: false,
         output_schema: None,

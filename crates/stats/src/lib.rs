@@ -280,7 +280,9 @@ impl RequestStats {
 /// assert_eq!(t.classify(0.55, 0.02), Health::Failing);
 /// assert_eq!(t.classify(0.95, 0.20), Health::Failing);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct HealthThresholds {
     /// Healthy needs at least this success rate...

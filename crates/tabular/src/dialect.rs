@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 /// assert_eq!(Dialect::Rfc4180.booleans(), ("true", "false"));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// UTF-8 with BOM, CRLF, guarded, 1,048,575 data rows per file, TRUE/FALSE, Excel date-times.
@@ -164,6 +165,22 @@ impl Delimiter {
     /// The delimiter byte.
     pub fn byte(self) -> u8 {
         self.0
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Delimiter {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Delimiter".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1,
+            "description": "One ASCII character other than a quote, CR or LF."
+        })
     }
 }
 

@@ -22,7 +22,8 @@ pub(crate) fn list(format: Format) -> u8 {
                     "default_path": p.default_path,
                     "default_validators": p.default_validators,
                     "has_output_schema": p.output_schema.is_some(),
-                    "options": p.options,
+                    "options": p.options(),
+                    "config_schema": (p.config_schema)(),
                     "example": example_table(p.name, p.example),
                 })).collect::<Vec<_>>(),
                 "validators": validators.iter().map(|v| json!({"name": v.name, "description": v.description})).collect::<Vec<_>>(),
@@ -41,17 +42,19 @@ pub(crate) fn list(format: Format) -> u8 {
                     say!(out, "    default path: {path}");
                 }
                 say!(out, "    validators:   {}", p.default_validators.join(", "));
-                if !p.options.is_empty() {
+                let options = p.options();
+                if !options.is_empty() {
                     say!(out, "    options:");
-                    for o in p.options {
-                        say!(
-                            out,
-                            "      {:<18} {:<18} default {:<12} {}",
-                            o.key,
-                            o.ty,
-                            o.default,
-                            o.doc
-                        );
+                    for o in options {
+                        let default = match o.default.as_str() {
+                            "" => String::new(),
+                            "required" => " (required)".into(),
+                            d => format!(" (default {d})"),
+                        };
+                        say!(out, "      {}: {}{default}", o.key, o.ty);
+                        if !o.doc.is_empty() {
+                            say!(out, "          {}", o.doc);
+                        }
                     }
                 }
                 say!(out, "    example:");

@@ -18,10 +18,11 @@ use std::path::PathBuf;
 
 use exporter_core::serde_json::{self, Map, Value, json};
 use exporter_core::{
-    BuildError, ErrorEvent, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles,
-    Record, RecordTally, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
+    BuildError, ErrorEvent, Event, EventContext, FinishContext, Interests, OutputFiles, Record,
+    RecordTally, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
 };
 use exporter_tabular::{Delimiter, Dialect};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use files::rollover_path;
@@ -33,7 +34,7 @@ use table_schema::{
 };
 
 /// What to do with a record that breaks the schema.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum OnInvalid {
     /// Reject it into the error log and go on.
@@ -44,7 +45,7 @@ enum OnInvalid {
 }
 
 /// What to do with record fields the schema lacks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum ExtraFields {
     /// Leave them out of the table (counted).
@@ -55,7 +56,7 @@ enum ExtraFields {
 }
 
 /// What to do with a cell over the dialect's limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum OnOverflow {
     /// Cut it at the limit (counted).
@@ -65,25 +66,42 @@ enum OnOverflow {
     Reject,
 }
 
-#[derive(Clone, Deserialize)]
+/// The `csv` sink's own keys.
+#[derive(Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Config {
+    /// The Frictionless Table Schema: a file (relative to the manifest) or an inline table.
     schema: Value,
+    /// The spreadsheet dialect: encoding, line end, formula guard, limits, booleans, date-times.
     #[serde(default)]
     dialect: Dialect,
+    /// The field delimiter.
     #[serde(default)]
     delimiter: Delimiter,
+    /// Fields whose written cells make the dedupe key (default: the schema's `primaryKey`;
+    /// `[]` turns dedupe off).
     dedupe_on: Option<Vec<String>>,
+    /// What a record that breaks the schema does to the run.
     #[serde(default)]
     on_invalid: OnInvalid,
+    /// What a record field absent from the schema does.
     #[serde(default)]
     extra_fields: ExtraFields,
+    /// Whether cells a spreadsheet would run as formulas get a leading `'` (default: the
+    /// dialect's: on for excel and sheets).
     formula_guard: Option<bool>,
+    /// What joins the items of an array cell.
     #[serde(default = "default_separator")]
     array_separator: String,
+    /// Rows per file before continuing in `NAME-0002.csv` (default: the dialect's limit).
     max_rows_per_file: Option<u64>,
+    /// What a cell longer than the dialect's cell limit does.
     #[serde(default)]
     on_overflow: OnOverflow,
+}
+
+fn config_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(Config)).expect("a schema is JSON")
 }
 
 fn default_separator() -> String {
@@ -515,18 +533,7 @@ exporter_core::inventory::submit! {
         description: "The results table: one row per record, columns from a Table Schema, Excel/Sheets-safe.",
         default_path: Some("results.csv"),
         example: "type = \"csv\"\nname = \"results\"\npath = \"results.csv\"\ndialect = \"excel\"            # excel | sheets | rfc4180 | unix\ndedupe_on = [\"place_id\"]\n# the Table Schema: a file next to the manifest (schema = \"lead.schema.json\"), or inline:\n[sinks.schema]\nprimaryKey = \"place_id\"\n[[sinks.schema.fields]]\nname = \"place_id\"\nconstraints = { required = true, pattern = \"[A-Za-z0-9_-]+\" }\n[[sinks.schema.fields]]\nname = \"name\"\n[[sinks.schema.fields]]\nname = \"rating\"\ntype = \"number\"\nconstraints = { minimum = 0, maximum = 5 }\n",
-        options: &[
-            OptionDoc { key: "schema", ty: "string or table", default: "required", doc: "Table Schema file (relative to the manifest) or inline table" },
-            OptionDoc { key: "dialect", ty: "string", default: "\"excel\"", doc: "excel | sheets | rfc4180 | unix" },
-            OptionDoc { key: "delimiter", ty: "string", default: "\",\"", doc: "one ASCII character" },
-            OptionDoc { key: "dedupe_on", ty: "array of strings", default: "primaryKey", doc: "skip records whose key was written ([] turns off)" },
-            OptionDoc { key: "on_invalid", ty: "string", default: "\"reject\"", doc: "reject | fail" },
-            OptionDoc { key: "extra_fields", ty: "string", default: "\"ignore\"", doc: "ignore | reject record fields the schema lacks" },
-            OptionDoc { key: "formula_guard", ty: "boolean", default: "per dialect", doc: "prefix ' to cells a spreadsheet would run" },
-            OptionDoc { key: "array_separator", ty: "string", default: "\"; \"", doc: "joins array items in a cell" },
-            OptionDoc { key: "max_rows_per_file", ty: "integer", default: "dialect's", doc: "roll over into NAME-0002.csv ..." },
-            OptionDoc { key: "on_overflow", ty: "string", default: "\"truncate\"", doc: "truncate | reject cells over the cell limit" },
-        ],
+        config_schema,
         default_validators: &["exists", "csv-table-schema"],
         numbered_parts: true,
         output_schema: None,

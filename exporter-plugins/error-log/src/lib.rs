@@ -18,22 +18,39 @@ pub use log::{BATCH_BYTES, COLUMNS, ErrorLog, LogCounts, OpenError, Options};
 
 use exporter_core::serde_json::{Map, Value};
 use exporter_core::{
-    BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Severity,
-    Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, Written,
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
+    SinkContext, SinkError, SinkOutput, SinkPlugin, Written,
 };
 use exporter_tabular::{Delimiter, Dialect};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+/// The `error-log` sink's own keys.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Config {
+    /// The spreadsheet dialect of the log (its BOM only when the file is new).
     #[serde(default)]
     dialect: Dialect,
+    /// The field delimiter.
     #[serde(default)]
     delimiter: Delimiter,
+    /// Whether cells a spreadsheet would run as formulas get a leading `'` (default: the
+    /// dialect's).
     formula_guard: Option<bool>,
+    /// Rows below this severity are not written (they are counted as filtered).
     #[serde(default = "lowest")]
+    #[schemars(schema_with = "severity_schema")]
     min_severity: Severity,
+}
+
+fn severity_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+    schemars::json_schema!({"enum": names, "default": "debug"})
+}
+
+fn config_schema() -> exporter_core::serde_json::Value {
+    exporter_core::serde_json::to_value(schemars::schema_for!(Config)).expect("a schema is JSON")
 }
 
 fn lowest() -> Severity {
@@ -155,12 +172,7 @@ exporter_core::inventory::submit! {
         description: "One CSV row per failure, appended across runs; safe with many writers.",
         default_path: Some("error_log.csv"),
         example: "type = \"error-log\"\npath = \"error_log.csv\"\ndialect = \"excel\"\nmin_severity = \"debug\"\n",
-        options: &[
-            OptionDoc { key: "dialect", ty: "string", default: "\"excel\"", doc: "excel | sheets | rfc4180 | unix" },
-            OptionDoc { key: "delimiter", ty: "string", default: "\",\"", doc: "one ASCII character" },
-            OptionDoc { key: "formula_guard", ty: "boolean", default: "per dialect", doc: "prefix ' to cells a spreadsheet would run" },
-            OptionDoc { key: "min_severity", ty: "string", default: "\"debug\"", doc: "debug | info | warning | error | critical" },
-        ],
+        config_schema,
         default_validators: &["exists", "error-log"],
         numbered_parts: false,
         output_schema: None,

@@ -24,8 +24,8 @@ use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
 use exporter_core::{
-    BuildError, Event, EventContext, FinishContext, Interests, OptionDoc, OutputFiles, Request,
-    Sink, SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Request, Sink,
+    SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
 };
 use exporter_stats::{ByProxy, Health, HealthThresholds, RequestStats, round};
 use serde::Deserialize;
@@ -37,7 +37,7 @@ pub const OUTPUT_SCHEMA: &str = include_str!("schema.json");
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// Weights and latency bounds of the score.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScoreWeights {
     /// Weight of the success rate.
@@ -204,13 +204,20 @@ pub fn stats_json(s: &RequestStats) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+/// The `proxy-performance` sink's own keys.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Config {
+    /// Health class bounds on the success and block rates.
     #[serde(default)]
     thresholds: HealthThresholds,
+    /// Score weights (they sum to 1) and latency bounds.
     #[serde(default)]
     score: ScoreWeights,
+}
+
+fn config_schema() -> Value {
+    exporter_core::serde_json::to_value(schemars::schema_for!(Config)).expect("a schema is JSON")
 }
 
 struct ProxyPerformance {
@@ -314,10 +321,7 @@ exporter_core::inventory::submit! {
         description: "Per-proxy request statistics, latency percentiles, a 0-100 score and a health class (JSON).",
         default_path: Some("proxy_performance.json"),
         example: "type = \"proxy-performance\"\npath = \"proxy_performance.json\"\n\n[sinks.thresholds]\nhealthy_min_success = 0.85\nhealthy_max_block = 0.05\nfailing_below_success = 0.60\nfailing_above_block = 0.15\n\n[sinks.score]\nsuccess = 0.6\nnot_blocked = 0.25\nlatency = 0.15\nlatency_good_ms = 500\nlatency_bad_ms = 5000\n",
-        options: &[
-            OptionDoc { key: "thresholds", ty: "table", default: "see example", doc: "health class bounds on success and block rates" },
-            OptionDoc { key: "score", ty: "table", default: "see example", doc: "score weights (sum 1) and latency bounds" },
-        ],
+        config_schema,
         default_validators: &["exists", "json-schema"],
         numbered_parts: false,
         output_schema: Some(OUTPUT_SCHEMA),

@@ -1102,7 +1102,7 @@ mod tests {
             description: "TEST ONLY",
             default_path: Some("probe.txt"),
             example: "level = 1\n",
-            options: &[],
+            config_schema: exporter_core::registry::no_options,
             default_validators: &[],
             numbered_parts: false,
             output_schema: None,
