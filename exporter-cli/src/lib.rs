@@ -12,7 +12,7 @@
 //! # mod my_markdown_sink {}
 //! ```
 //!
-//! Exit codes (SPEC section 6): 0 success, 1 run failed (validation, I/O), 2 usage or manifest
+//! Exit codes (docs/contract.md §6): 0 success, 1 run failed (validation, I/O), 2 usage or manifest
 //! error, 3 bad input under `--strict`.
 
 mod builtin;

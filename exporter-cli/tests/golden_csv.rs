@@ -1,5 +1,5 @@
 //! Golden files for the `csv` sink: for each dialect, the bytes the real binary writes for
-//! `tests/golden/csv/events.ndjson` must equal `tests/golden/csv/<dialect>.csv` exactly, and
+//! `exporter-cli/tests/golden/csv/events.ndjson` must equal `exporter-cli/tests/golden/csv/<dialect>.csv` exactly, and
 //! the rejected records must reach the error log as `errors.csv` says.
 //!
 //! After a deliberate change of output, regenerate with `UPDATE_GOLDEN=1 cargo test --test
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use exporter_tests::harness::{Workspace, stderr};
 
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/csv")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/csv")
 }
 
 fn run_dialect(dialect: &str) -> (Vec<u8>, Vec<u8>) {

@@ -1,4 +1,4 @@
-//! The event model (SPEC section 2): campaign, record, request and error events.
+//! The event model (docs/contract.md §2): campaign, record, request and error events.
 //!
 //! Events reach sinks as [`Event`], which borrows: a record pushed from Rust as a typed
 //! `Serialize` value and a record read from NDJSON look the same to a sink, and neither is
@@ -200,7 +200,7 @@ impl Campaign {
 /// One proxied request's telemetry.
 ///
 /// `ok` and `blocked` may be left `None`; [`Request::is_ok`] and [`Request::is_blocked`]
-/// derive them as SPEC section 2 says.
+/// derive them as docs/contract.md §2 says.
 ///
 /// ```
 /// use exporter_core::{Request, Timestamp};

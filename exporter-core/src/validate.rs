@@ -1,4 +1,4 @@
-//! Validators (SPEC section 5): plugins that check a finished file before it is committed, and
+//! Validators (docs/contract.md §5): plugins that check a finished file before it is committed, and
 //! later with `exporter check`. Findings are values, collected, so a user sees every problem of
 //! a file at once.
 

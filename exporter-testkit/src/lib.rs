@@ -24,6 +24,11 @@
 
 #![forbid(unsafe_code)]
 
+/// The plugin author's guide (`docs/plugins.md`), whose examples run as this crate's doc
+/// tests.
+#[doc = include_str!("../../docs/plugins.md")]
+pub mod guide {}
+
 use std::path::{Path, PathBuf};
 
 use exporter_core::registry::{self, SinkPlugin};

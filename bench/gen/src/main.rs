@@ -1,6 +1,6 @@
 //! `gen-events --records N --requests M --errors E --proxies P [--seed S] [-o FILE]`
 //!
-//! A deterministic stream shaped like a real campaign's (SPEC section 2): business-listing
+//! A deterministic stream shaped like a real campaign's (docs/contract.md §2): business-listing
 //! records in several scripts with the awkward content a results table must survive (quotes,
 //! commas, line breaks, formula starts, emoji, long cells, huge and float-artefact numbers,
 //! extra fields), duplicates and schema violations; requests through a proxy pool of good,

@@ -118,7 +118,7 @@ pub fn round(x: f64, digits: i32) -> f64 {
 }
 
 /// A map keyed by proxy URL, as the per-proxy reports keep them: hashed with `foldhash`
-/// (seeded per process), several times faster than the standard SipHash on the URL-sized
+/// (seeded per process), faster than the standard SipHash on the URL-sized
 /// keys every request looks up.
 ///
 /// ```

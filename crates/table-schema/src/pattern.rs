@@ -3,8 +3,8 @@
 //! Most patterns in Table Schemas are runs of character classes: `[A-Z]{2}`,
 //! `[A-Za-z0-9_-]+`, `https?://\S+`, `[^@\s]+@[^@\s]+\.[^@\s]+`. For those, ASCII text is
 //! matched run by run, each byte looked up in its run's table on its own. A DFA has to wait
-//! for each state before it can look at the next byte; this does not, so it runs several
-//! times faster. A run takes as much as it can; it gives back (a few bytes, within a budget of
+//! for each state before it can look at the next byte; this does not (bench/README.md has
+//! the figures). A run takes as much as it can; it gives back (a few bytes, within a budget of
 //! steps) only where what follows could use them. Every other pattern, and any text where a
 //! run meets a non-ASCII byte or the budget runs out, goes to the `regex` crate. A proptest
 //! holds the two to the same answers.

@@ -1,6 +1,6 @@
 //! # exporter-campaign-summary
 //!
-//! The `campaign-summary` sink (SPEC section 4.2), written after every other sink has
+//! The `campaign-summary` sink (docs/contract.md §4.2), written after every other sink has
 //! finished: the campaign, what the input held, the accounting of every record
 //! (`received = written + rejected + duplicates`), request statistics over all proxies,
 //! every failure by severity and kind, proxies by health, and every other sink's files with

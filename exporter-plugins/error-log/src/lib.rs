@@ -1,6 +1,6 @@
 //! # exporter-error-log
 //!
-//! The `error-log` sink (SPEC section 4.4): one CSV row per failure (error events, bad input
+//! The `error-log` sink (docs/contract.md §4.4): one CSV row per failure (error events, bad input
 //! lines, records other sinks rejected), appended across runs. The header is written only
 //! when the file is new or empty; a file with another header is refused rather than mixed;
 //! a torn last row left by a crash is cut away on the next open. Rows from many threads and

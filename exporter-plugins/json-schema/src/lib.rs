@@ -1,6 +1,6 @@
 //! # exporter-json-schema
 //!
-//! The `json-schema` validator (SPEC section 5): checks a JSON output file against the JSON
+//! The `json-schema` validator (docs/contract.md §5): checks a JSON output file against the JSON
 //! Schema its sink plugin ships (`exporter schema TYPE` prints it), or against a schema of the
 //! user's given as `validate = ["json-schema:my.schema.json"]`. The schema is compiled
 //! once per run; every violation is reported with its JSON path, not just the first.

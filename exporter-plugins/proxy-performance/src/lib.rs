@@ -1,6 +1,6 @@
 //! # exporter-proxy-performance
 //!
-//! The `proxy-performance` sink (SPEC section 4.3): one entry per proxy with request counts,
+//! The `proxy-performance` sink (docs/contract.md §4.3): one entry per proxy with request counts,
 //! success and block rates, latency percentiles (HDR histogram, within 1% of exact), bytes,
 //! status codes, error kinds, first and last use, a score from 0 to 100 and a health class.
 //! Proxies are keyed by their URL with the password masked, so a proxy is one row and its

@@ -1,4 +1,4 @@
-//! Reading the NDJSON event stream (SPEC section 2): line by line, keeping the input's name
+//! Reading the NDJSON event stream (docs/contract.md §2): line by line, keeping the input's name
 //! and line number, and classifying every line as blank, an event, or bad input.
 
 use std::io::BufRead;
@@ -646,7 +646,7 @@ mod tests {
     #[test]
     fn the_fast_parse_agrees_with_the_checked_one() {
         let example = include_bytes!("../../../examples/events.ndjson");
-        let golden = include_bytes!("../../../tests/golden/csv/events.ndjson");
+        let golden = include_bytes!("../../../exporter-cli/tests/golden/csv/events.ndjson");
         let utf8_lines = |b: &'static [u8]| {
             b.split(|&c| c == b'\n')
                 .filter_map(|l| std::str::from_utf8(l).ok())

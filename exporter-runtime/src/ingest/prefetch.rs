@@ -3,11 +3,11 @@
 //! The sinks read each event through pointers into memory that the parser filled on the other
 //! core: a record's text and member index, a request's box and proxy. Followed one event at a
 //! time, every pointer waits for its load. The pipeline hints at the events a few lines ahead
-//! instead, so their memory is on its way while the sinks handle the current one; on the
-//! shared bench stream that takes about 7% off the CPU time of a run.
+//! instead, so their memory is on its way while the sinks handle the current one
+//! (bench/README.md has what it saves).
 //!
 //! The other way round, the parser refills storage the sinks last read on their core. It
-//! hints at the spare it will fill next while it fills the current one: 5% less again.
+//! hints at the spare it will fill next while it fills the current one.
 //!
 //! A hint never faults and never changes what a program computes: a wrong address only wastes
 //! the hint. Off x86-64 the hints do nothing.

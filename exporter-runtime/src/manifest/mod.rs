@@ -1,4 +1,4 @@
-//! The TOML manifest (SPEC section 3): `[campaign]`, `[output]` and `[[sinks]]`.
+//! The TOML manifest (docs/contract.md §3): `[campaign]`, `[output]` and `[[sinks]]`.
 //!
 //! Loading checks everything it can without running: structure, common keys, each plugin's
 //! own config (through the plugin's constructor), validators, paths. Every problem is
