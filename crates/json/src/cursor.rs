@@ -86,6 +86,17 @@ fn special_byte_swar(bytes: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// `text` without the whitespace JSON allows around a value (space, tab, CR, LF), and only
+/// that: a vertical tab or a no-break space is no JSON whitespace.
+///
+/// ```
+/// assert_eq!(exporter_json::trim_json_whitespace(" \r\n{}\t"), "{}");
+/// assert_eq!(exporter_json::trim_json_whitespace("{}\u{b}"), "{}\u{b}");
+/// ```
+pub fn trim_json_whitespace(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\r', '\n'])
+}
+
 /// A position in JSON text; each method reads one piece of grammar at the position (after any
 /// whitespace) and moves past it, or returns `None` when the text does not follow it.
 ///
@@ -345,7 +356,7 @@ impl<'a> Scan<'a> {
     /// A cursor just inside `text`'s opening `open` (`{` or `[`); at the end when `text`
     /// does not start with it.
     pub(crate) fn inside(text: &'a str, open: u8) -> Self {
-        let text = text.trim();
+        let text = trim_json_whitespace(text);
         let at = if text.as_bytes().first() == Some(&open) {
             1
         } else {

@@ -33,5 +33,5 @@
 mod cursor;
 mod object;
 
-pub use cursor::{Cursor, MAX_DEPTH};
+pub use cursor::{Cursor, MAX_DEPTH, trim_json_whitespace};
 pub use object::{JsonItems, JsonMembers, JsonObject, Member, has_surrogate_escape};

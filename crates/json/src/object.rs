@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::cursor::{Cursor, Scan};
+use crate::cursor::{Cursor, Scan, trim_json_whitespace};
 
 use serde_json::{Map, Value};
 
@@ -44,7 +44,7 @@ pub struct Member {
 impl JsonObject {
     /// Checks that `text` is one JSON object (surrounding whitespace allowed) and keeps it.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
+        let text = trim_json_whitespace(text);
         // the full parse is the authority on what is valid (escapes that do not decode
         // included); the index pass only skips over values
         if let Err(e) = serde_json::from_str::<Map<String, Value>>(text) {
@@ -343,7 +343,7 @@ impl JsonObject {
     /// assert!(!JsonObject::is_object("{} {}"));
     /// ```
     pub fn is_object(text: &str) -> bool {
-        let text = text.trim();
+        let text = trim_json_whitespace(text);
         if !text.starts_with('{') {
             return false;
         }
@@ -586,7 +586,7 @@ mod tests {
                 ("e".to_string(), "null"),
             ]
         );
-        assert_eq!(data.as_str(), text.trim());
+        assert_eq!(data.as_str(), trim_json_whitespace(text));
         assert!(JsonObject::parse("{}").unwrap().members().next().is_none());
     }
 
@@ -613,6 +613,8 @@ mod tests {
     #[test]
     fn bad_objects_are_refused() {
         for text in [
+            "{}\u{b}",
+            "\u{a0}{}",
             r#"{"a":"\ud800"}"#,
             "{",
             r#"{"a" 1}"#,
