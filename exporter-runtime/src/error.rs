@@ -52,6 +52,15 @@ pub enum ExportError {
         /// What went wrong.
         source: io::Error,
     },
+    /// The run's files could not be committed (or an interrupted commit rolled forward); the
+    /// journal in the output directory lets the next run finish it.
+    #[error("committing the files in {}: {source}", .dir.display())]
+    Commit {
+        /// The output directory.
+        dir: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
     /// A sink failed.
     #[error("sink {sink:?} failed: {error}")]
     Sink {

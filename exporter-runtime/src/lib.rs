@@ -24,6 +24,7 @@
 // `unsafe` lives in one module only: the cache hints of `ingest::prefetch`
 #![deny(unsafe_code)]
 
+pub mod commit;
 mod error;
 pub mod ingest;
 pub mod manifest;

@@ -141,6 +141,11 @@ impl Pipeline {
         std::fs::create_dir_all(&out_dir).map_err(dir_error)?;
         // held until the run's files are committed (or given up): one run at a time
         let lock = DirLock::acquire(&out_dir, opts.wait_for_lock).map_err(dir_error)?;
+        // a commit a crash interrupted is finished before anything else is written here
+        crate::commit::recover(&out_dir).map_err(|source| ExportError::Commit {
+            dir: out_dir.clone(),
+            source,
+        })?;
         let mut slots = Vec::with_capacity(manifest.sinks.len());
         for spec in &manifest.sinks {
             let sink = manifest.build_sink(spec)?;
@@ -489,38 +494,36 @@ impl Pipeline {
             }
             return Err(ExportError::Validation(files));
         }
-        for staged in pending {
-            let target = staged.file.target().to_path_buf();
-            staged.file.commit().map_err(|e| ExportError::Sink {
-                sink: staged.sink.clone(),
-                error: SinkError::io(e, &target),
-            })?;
-        }
         // parts an earlier run wrote beyond this run's are no longer part of the table
+        let mut removals = Vec::new();
         for (base, index) in numbered {
             let parts = reports
                 .iter()
                 .find(|(i, _)| *i == index)
                 .map_or(0, |(_, r)| r.files.len());
-            let stale =
-                crate::output::stale_parts(&base, parts).map_err(|e| ExportError::OutputDir {
+            removals.extend(crate::output::stale_parts(&base, parts).map_err(|e| {
+                ExportError::OutputDir {
                     dir: out_dir.clone(),
                     source: e,
-                })?;
-            for part in stale {
-                std::fs::remove_file(&part).map_err(|e| ExportError::OutputDir {
-                    dir: out_dir.clone(),
-                    source: e,
-                })?;
-                tracing::info!(path = %part.display(), "removed a part of an earlier run");
-            }
+                }
+            })?);
         }
+        let sync = pending
+            .iter()
+            .any(|s| s.fsync == exporter_core::Fsync::OnCommit);
+        let files = pending.into_iter().map(|s| s.file).collect();
+        crate::commit::commit_set(&out_dir, files, removals, sync).map_err(|source| {
+            ExportError::Commit {
+                dir: out_dir.clone(),
+                source,
+            }
+        })?;
         drop(lock); // the set is committed: another run may start
         reports.sort_by_key(|(i, _)| *i);
         let sinks: Vec<SinkReport> = reports.into_iter().map(|(_, r)| r).collect();
         for report in &sinks {
             for f in &report.files {
-                tracing::info!(sink = %report.name, path = %f.path, rows = f.rows, bytes = f.bytes, write_ms = f.write_ms, validated = f.validated, "output committed");
+                tracing::info!(sink = %report.name, path = %f.path(), rows = f.rows(), bytes = f.bytes(), write_ms = f.write_ms(), validated = f.validated(), "output committed");
             }
         }
         Ok(RunReport {
@@ -537,6 +540,7 @@ struct Staged {
     sink: String,
     file: PendingFile,
     findings: Vec<Finding>,
+    fsync: exporter_core::Fsync,
 }
 
 fn run_validators(validators: &[NamedValidator], file: &FileUnderCheck<'_>) -> Vec<Finding> {
@@ -606,24 +610,22 @@ fn finish_slot(
                     findings = findings.len(),
                     "file checked"
                 );
-                let mut report = file.report(&spec.name, name);
-                report.validated = !validators.is_empty() && findings.is_empty();
-                files.push(report);
+                let validated = !validators.is_empty() && findings.is_empty();
+                files.push(file.report(&spec.name, name).stamped(&spec.name, validated));
                 pending.push(Staged {
                     sink: spec.name.clone(),
                     file,
                     findings,
+                    fsync: spec.fsync,
                 });
             }
-            Written::Appended(mut report) => {
-                // the file is the sink's, whatever name the sink wrote into its report
-                report.sink.clone_from(&spec.name);
-                let path = out.dir().join(&report.path);
+            Written::Appended(report) => {
+                let path = out.dir().join(report.path());
                 let findings = run_validators(
                     &validators,
                     &FileUnderCheck {
                         path: &path,
-                        name: &report.path,
+                        name: report.path(),
                         rows: None,
                     },
                 );
@@ -635,8 +637,8 @@ fn finish_slot(
                         findings,
                     }]));
                 }
-                report.validated = !validators.is_empty();
-                files.push(report);
+                // the file is the sink's, whatever name the sink wrote into its report
+                files.push(report.stamped(&spec.name, !validators.is_empty()));
             }
         }
     }

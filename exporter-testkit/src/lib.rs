@@ -210,18 +210,23 @@ impl Kit {
             return Err(format!("{:?} reported no file", self.plugin.name));
         }
         for f in files {
-            let path = run.out_dir().join(&f.path);
+            let path = run.out_dir().join(f.path());
             let (bytes, sha) = std::fs::File::open(&path)
                 .and_then(exporter_core::output::digest)
-                .map_err(|e| format!("reported file {} cannot be read: {e}", f.path))?;
-            if bytes != f.bytes || sha != f.sha256 {
+                .map_err(|e| format!("reported file {} cannot be read: {e}", f.path()))?;
+            if bytes != f.bytes() || sha != f.sha256() {
                 return Err(format!(
                     "{}: reported {} bytes / {}, the file has {bytes} / {sha}",
-                    f.path, f.bytes, f.sha256
+                    f.path(),
+                    f.bytes(),
+                    f.sha256()
                 ));
             }
-            if bytes > 0 && f.rows == 0 && f.write_ms <= 0.0 {
-                return Err(format!("{}: neither rows nor write time reported", f.path));
+            if bytes > 0 && f.rows() == 0 && f.write_ms() <= 0.0 {
+                return Err(format!(
+                    "{}: neither rows nor write time reported",
+                    f.path()
+                ));
             }
         }
         Ok(())
@@ -235,7 +240,7 @@ impl Kit {
             .sinks
             .iter()
             .flat_map(|s| &s.files)
-            .map(|f| PathBuf::from(&f.path))
+            .map(|f| PathBuf::from(&f.path()))
             .collect();
         for f in files_under(run.root.path()) {
             if f == Path::new("exporter.toml")
@@ -294,7 +299,7 @@ impl Kit {
         let content_checks = spec.validate.iter().any(|v| v != "exists");
         let report = &run.report.sinks[0];
         for f in &report.files {
-            let path = run.out_dir().join(&f.path);
+            let path = run.out_dir().join(f.path());
             let original = std::fs::read(&path).map_err(|e| e.to_string())?;
             let mut damages: Vec<(&str, Vec<u8>)> = vec![("emptied", Vec::new())];
             if content_checks {
@@ -308,14 +313,14 @@ impl Kit {
                 for (_, v) in spec.validators(&manifest.base_dir)? {
                     findings.extend(v.check(&FileUnderCheck {
                         path: &path,
-                        name: &f.path,
-                        rows: Some(f.rows.max(1)),
+                        name: f.path(),
+                        rows: Some(f.rows().max(1)),
                     }));
                 }
                 if findings.is_empty() {
                     return Err(format!(
                         "{} {what}: the validators [{}] found nothing",
-                        f.path,
+                        f.path(),
                         spec.validate.join(", ")
                     ));
                 }
@@ -340,7 +345,7 @@ impl Kit {
             }
             for f in &run.report.sinks[0].files {
                 let original =
-                    std::fs::read(run.out_dir().join(&f.path)).map_err(|e| e.to_string())?;
+                    std::fs::read(run.out_dir().join(f.path())).map_err(|e| e.to_string())?;
                 let mut cut = original[..original.len() / 2].to_vec();
                 cut.extend_from_slice(b"\x01garbage,\"\n");
                 for (what, bytes) in [
@@ -349,11 +354,11 @@ impl Kit {
                     ("emptied", Vec::new()),
                 ] {
                     let (followed, finished) =
-                        followed_and_finished(&*v, &bytes, &f.path, f.rows.max(1))?;
+                        followed_and_finished(&*v, &bytes, f.path(), f.rows().max(1))?;
                     if followed != finished {
                         return Err(format!(
                             "{} {what}: {name} found {} while it was written, {} in the finished file",
-                            f.path,
+                            f.path(),
                             followed.len(),
                             finished.len()
                         ));

@@ -67,7 +67,7 @@ fn many_threads_push_typed_records_and_one_finishes() {
     ids.dedup();
     assert_eq!(ids.len(), 4000, "every record exactly once");
     assert!(!text.contains(":pw@"), "passwords masked on the way in");
-    assert_eq!(report.sinks[0].files[0].rows, 4016);
+    assert_eq!(report.sinks[0].files[0].rows(), 4016);
     assert!(matches!(exporter.record(&1), Err(ExportError::Finished)));
     assert!(matches!(exporter.finish(), Err(ExportError::Finished)));
 }

@@ -111,8 +111,8 @@ fn main() -> std::process::ExitCode {
                         "{:<18} {}/{} ({} rows)",
                         sink.name,
                         report.out_dir.display(),
-                        f.path,
-                        f.rows
+                        f.path(),
+                        f.rows()
                     );
                 }
                 if let Some(t) = &sink.records {

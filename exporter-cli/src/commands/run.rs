@@ -119,10 +119,10 @@ fn print_report(report: &RunReport) -> bool {
                 &format!(
                     "  {:<20} {} ({} rows, {} bytes{})",
                     sink.name,
-                    report.out_dir.join(&f.path).display(),
-                    f.rows,
-                    f.bytes,
-                    if f.validated { ", validated" } else { "" }
+                    report.out_dir.join(f.path()).display(),
+                    f.rows(),
+                    f.bytes(),
+                    if f.validated() { ", validated" } else { "" }
                 ),
                 serde_json::json!({"file": f}),
             );

@@ -110,16 +110,9 @@ impl AppendFile {
             file.seek(SeekFrom::Start(0))?;
             super::digest(&mut *file)
         })?;
-        Ok(FileReport {
-            sink: sink.to_string(),
-            path,
-            rows: self.rows,
-            bytes,
-            sha256,
-            write_ms,
-            validated: false,
-            appended: true,
-        })
+        Ok(FileReport::new(
+            sink, path, self.rows, bytes, sha256, write_ms, true,
+        ))
     }
 }
 

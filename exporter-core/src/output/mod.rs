@@ -45,34 +45,102 @@ pub enum Fsync {
 }
 
 /// A written file as reported to the summary: where, how many rows and bytes, its SHA-256,
-/// how long writing took, and whether its validators passed.
+/// how long writing took, and whether its validators passed. Only the output files build one
+/// (a [`StagedFile`] when it is finished, an [`AppendFile`] when it is done), from what was
+/// really written: a sink cannot report a file it did not write through them.
 ///
 /// ```
-/// let r = exporter_core::FileReport {
-///     sink: "results".into(), path: "results.csv".into(), rows: 2, bytes: 30,
-///     sha256: "00".repeat(32), write_ms: 1.5, validated: true, appended: false,
-/// };
-/// assert_eq!(serde_json::to_value(&r).unwrap()["rows"], 2);
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut f = exporter_core::StagedFile::create(&dir.path().join("a.csv"), exporter_core::Fsync::Never).unwrap();
+/// f.write_all(b"a,b\n1,2\n").unwrap();
+/// f.add_rows(1);
+/// let report = f.finish().unwrap().report("results", "a.csv".into());
+/// assert_eq!((report.rows(), report.bytes(), report.sink()), (1, 8, "results"));
+/// assert_eq!(serde_json::to_value(&report).unwrap()["rows"], 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FileReport {
+    sink: String,
+    path: String,
+    rows: u64,
+    bytes: u64,
+    sha256: String,
+    write_ms: f64,
+    validated: bool,
+    appended: bool,
+}
+
+impl FileReport {
+    pub(crate) fn new(
+        sink: &str,
+        path: String,
+        rows: u64,
+        bytes: u64,
+        sha256: String,
+        write_ms: f64,
+        appended: bool,
+    ) -> Self {
+        FileReport {
+            sink: sink.to_string(),
+            path,
+            rows,
+            bytes,
+            sha256,
+            write_ms,
+            validated: false,
+            appended,
+        }
+    }
+
     /// Name of the sink that wrote it.
-    pub sink: String,
+    pub fn sink(&self) -> &str {
+        &self.sink
+    }
+
     /// Path relative to the output directory (absolute when outside it).
-    pub path: String,
-    /// Data rows written (header excluded); for an append file, rows appended by this run.
-    pub rows: u64,
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Data rows written (header excluded); for an appended file, rows appended by this run.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
     /// File size in bytes.
-    pub bytes: u64,
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// Lowercase hex SHA-256 of the whole file.
-    pub sha256: String,
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
     /// Milliseconds from opening the file to having it flushed.
-    pub write_ms: f64,
+    pub fn write_ms(&self) -> f64 {
+        self.write_ms
+    }
+
     /// Whether validators ran on it and all passed.
-    pub validated: bool,
-    /// Whether the file is appended to across runs (an error log): `bytes` and `sha256`
-    /// then describe the file as this run left it, which later writers extend.
-    pub appended: bool,
+    pub fn validated(&self) -> bool {
+        self.validated
+    }
+
+    /// Whether the file is appended to across runs (an error log): `bytes` and `sha256` then
+    /// describe the file as this run left it, which later writers extend.
+    pub fn appended(&self) -> bool {
+        self.appended
+    }
+
+    /// The report as the pipeline files it: under the sink that handed it back, and whether
+    /// its validators passed (what a sink says of either is not taken).
+    pub fn stamped(mut self, sink: &str, validated: bool) -> Self {
+        sink.clone_into(&mut self.sink);
+        self.validated = validated;
+        self
+    }
 }
 
 /// Where one sink may create files: the run's output directory, plus the sink's own settings.
@@ -86,7 +154,7 @@ pub struct FileReport {
 /// std::io::Write::write_all(&mut f, b"a,b\r\n").unwrap();
 /// f.add_rows(0);
 /// let report = f.finish().unwrap().commit().unwrap();
-/// assert_eq!(report.bytes, 5);
+/// assert_eq!(report.bytes(), 5);
 /// assert_eq!(std::fs::read(dir.path().join("results.csv")).unwrap(), b"a,b\r\n");
 /// ```
 #[derive(Clone, Debug)]

@@ -295,16 +295,15 @@ impl PendingFile {
 
     /// The report for this file, before commit (`validated` false, paths as given).
     pub fn report(&self, sink: &str, path: String) -> FileReport {
-        FileReport {
-            sink: sink.to_string(),
+        FileReport::new(
+            sink,
             path,
-            rows: self.rows,
-            bytes: self.bytes,
-            sha256: self.sha256.clone(),
-            write_ms: self.write_ms,
-            validated: false,
-            appended: false,
-        }
+            self.rows,
+            self.bytes,
+            self.sha256.clone(),
+            self.write_ms,
+            false,
+        )
     }
 
     /// Renames the staging file over the target atomically, then syncs the directory (per

@@ -154,10 +154,10 @@ impl Summary {
             .flat_map(|r| &r.files)
             .map(|f| {
                 json!({
-                    "sink": f.sink, "path": f.path, "rows": f.rows, "bytes": f.bytes, "sha256": f.sha256,
-                    "write_ms": if cx.reproducible { 0.0 } else { round(f.write_ms, 3) },
-                    "validated": f.validated,
-                    "appended": f.appended,
+                    "sink": f.sink(), "path": f.path(), "rows": f.rows(), "bytes": f.bytes(), "sha256": f.sha256(),
+                    "write_ms": if cx.reproducible { 0.0 } else { round(f.write_ms(), 3) },
+                    "validated": f.validated(),
+                    "appended": f.appended(),
                 })
             })
             .collect();

@@ -145,12 +145,9 @@ fn rollover_keeps_every_row_once_with_a_header_in_each_file() {
         "results-0004.csv",
     ];
     let files = &report.sinks[0].files;
+    assert_eq!(files.iter().map(|f| f.path()).collect::<Vec<_>>(), names);
     assert_eq!(
-        files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
-        names
-    );
-    assert_eq!(
-        files.iter().map(|f| f.rows).collect::<Vec<_>>(),
+        files.iter().map(|f| f.rows()).collect::<Vec<_>>(),
         [3, 3, 3, 1]
     );
     assert_eq!(report.sinks[0].records.as_ref().unwrap().files, 4);
