@@ -36,11 +36,14 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: bad input under `--strict`.
 pub const EXIT_BAD_INPUT: u8 = 3;
+/// Exit code: stopped by SIGINT or SIGTERM before the commit (nothing committed).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Parses the process's arguments and runs the command; returns the exit code.
 pub fn main() -> ExitCode {
     builtin::link();
     ignore_file_size_signal();
+    stop_on_interrupt();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -64,6 +67,29 @@ fn ignore_file_size_signal() {
     // SAFETY: installing SIG_IGN for SIGXFSZ has no preconditions; it runs once at start-up.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// SIGINT and SIGTERM ask the run to stop: it ends at its next batch, commits nothing and
+/// removes its staging files (exit 130), or, caught committing, finishes the commit first.
+/// A second signal ends the process at once (its staging files are removed by the next run).
+fn stop_on_interrupt() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_signal(_: libc::c_int) {
+            if exporter_runtime::stop_requested() {
+                // SAFETY: `_exit` is async-signal-safe; nothing else runs after it.
+                unsafe { libc::_exit(EXIT_INTERRUPTED.into()) };
+            }
+            exporter_runtime::request_stop(); // an atomic store: async-signal-safe
+        }
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: the handler only stores to an atomic or calls `_exit`, both
+            // async-signal-safe; it is installed once at start-up.
+            unsafe {
+                libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+            }
+        }
     }
 }
 

@@ -126,6 +126,20 @@ fn kill_9_at_random_moments_never_leaves_a_partial_file() {
                 "iteration {iteration} (seed {seed}, killed after {delay:?}): {name} is neither the previous nor the new file"
             );
         }
+        // each file old or new is not enough: the set must be one run's. `check` rolls an
+        // interrupted commit forward, then holds every file to the summary beside it
+        let check = ws.run(&["check", "-m", "exporter.toml", "--out-dir", "out"]);
+        assert!(
+            check.status.success(),
+            "iteration {iteration} (seed {seed}, killed after {delay:?}): {}",
+            exporter_tests::harness::stdout(&check)
+        );
+        let set = outputs(&out);
+        assert!(
+            set == previous || set == new,
+            "iteration {iteration} (seed {seed}, killed after {delay:?}): a mixed set {:?}",
+            set.keys()
+        );
     }
     assert!(
         killed_mid_run >= 8,
@@ -255,4 +269,64 @@ fn an_output_path_through_a_symlink_or_outside_is_refused() {
         "{}",
         stderr(&out)
     );
+}
+
+/// SIGINT and SIGTERM stop a run cleanly: exit 130, nothing of the run committed, the
+/// previous files intact, no staging file left behind.
+#[cfg(unix)]
+#[test]
+fn sigint_and_sigterm_stop_a_run_and_commit_nothing() {
+    let ws = setup();
+    ws.write("big.ndjson", stream(150, "ChG"));
+    run_ok(&ws, "a.ndjson", "out");
+    let before = outputs(&ws.path().join("out"));
+    let took = run_ok(&ws, "big.ndjson", "timing");
+    for signal in ["INT", "TERM"] {
+        let mut stopped = false;
+        // a signal that lands after the commit is no test of this: try a few moments
+        for fraction in [0.2, 0.1, 0.3, 0.05] {
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_exporter"))
+                .current_dir(ws.path())
+                .args([
+                    "run",
+                    "-m",
+                    "exporter.toml",
+                    "--out-dir",
+                    "out",
+                    "big.ndjson",
+                ])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(took.mul_f64(fraction));
+            let sent = std::process::Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status()
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            if !sent.success() || out.status.code() == Some(0) {
+                continue; // it had finished already
+            }
+            assert_eq!(
+                out.status.code(),
+                Some(130),
+                "SIG{signal}: {}",
+                stderr(&out)
+            );
+            assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+            assert_eq!(
+                outputs(&ws.path().join("out")),
+                before,
+                "SIG{signal}: nothing committed"
+            );
+            assert!(
+                ws.staging_files().is_empty(),
+                "SIG{signal}: {:?}",
+                ws.staging_files()
+            );
+            stopped = true;
+            break;
+        }
+        assert!(stopped, "no SIG{signal} landed while the run was going on");
+    }
 }

@@ -105,11 +105,15 @@ pub(crate) fn commit_set(
         sync_dir(dir)?;
     }
     let abort_after: Option<usize> = std::env::var(ABORT_HOOK).ok().and_then(|n| n.parse().ok());
+    let count = files.len();
     for (done, file) in files.into_iter().enumerate() {
         if abort_after == Some(done) {
             std::process::abort();
         }
         file.commit()?;
+    }
+    if abort_after == Some(count) {
+        std::process::abort(); // every rename done, the removals and the journal's end not
     }
     for removed in &journal.removals {
         match fs::remove_file(removed) {

@@ -72,6 +72,9 @@ pub enum ExportError {
     /// Files failed validation; nothing was committed.
     #[error("{}", describe_rejected(.0))]
     Validation(Vec<RejectedFile>),
+    /// A stop was requested (SIGINT, SIGTERM) before the commit: nothing was committed.
+    #[error("interrupted: nothing of this run was committed")]
+    Interrupted,
     /// `finish` was already called, or a previous error ended the run.
     #[error("the run has already ended")]
     Finished,

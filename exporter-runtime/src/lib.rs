@@ -31,7 +31,9 @@ pub mod manifest;
 mod pipeline;
 
 pub use error::{ExportError, RejectedFile};
-pub use pipeline::{Exporter, PUSHED, Pipeline, RunOptions, RunReport};
+pub use pipeline::{
+    Exporter, PUSHED, Pipeline, RunOptions, RunReport, request_stop, stop_requested,
+};
 
 // the contract's modules, as this crate's code names them
 use exporter_core::{clock, event, output, redact, registry, sink, validate};

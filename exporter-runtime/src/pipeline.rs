@@ -112,6 +112,25 @@ pub struct Pipeline {
     _lock: DirLock,
 }
 
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks every run of this process to stop: a run still reading ends at its next batch with
+/// [`ExportError::Interrupted`], committing nothing; a run already committing finishes its
+/// commit (a set is never left half committed). Async-signal-safe (it only stores a flag), so
+/// a SIGINT or SIGTERM handler can call it; the `exporter` binary does.
+///
+/// ```
+/// assert!(!exporter_runtime::stop_requested());
+/// ```
+pub fn request_stop() {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`request_stop`] was called.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// The input name of records pushed from Rust ([`Pipeline::record`]), in locations.
 pub const PUSHED: &str = "<pushed>";
 
@@ -221,6 +240,9 @@ impl Pipeline {
             line: 0,
         };
         crate::ingest::parallel::read_parallel(reader, name, |lines, bytes_read| {
+            if stop_requested() {
+                return Err(ExportError::Interrupted);
+            }
             for (i, parsed) in lines.iter().enumerate() {
                 // see `prefetch`: boxes 8 lines ahead, what they point to 4 lines ahead
                 if let Some(ahead) = lines.get(i + 8) {
@@ -507,6 +529,9 @@ impl Pipeline {
                     source: e,
                 }
             })?);
+        }
+        if stop_requested() {
+            return Err(ExportError::Interrupted); // the pending files are removed as they drop
         }
         let sync = pending
             .iter()

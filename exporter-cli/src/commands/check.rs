@@ -230,6 +230,23 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
         false => None,
     };
     let mut findings: Vec<Finding> = Vec::new();
+    // a commit a crash interrupted is finished first: then the set on disk is one run's
+    let recovered = match _lock.is_some() {
+        true => match exporter_runtime::commit::recover(&dir) {
+            Ok(r) => r,
+            Err(source) => {
+                return report_error(&exporter_runtime::ExportError::Commit { dir, source });
+            }
+        },
+        false => None,
+    };
+    for missing in recovered.iter().flat_map(|r| &r.missing) {
+        findings.push(Finding::new(
+            FindingCode::MissingFile,
+            missing,
+            "an interrupted commit could not restore this file",
+        ));
+    }
     let summary = read_summary(&manifest, &dir, &mut findings);
     if let Some(summary) = &summary {
         findings.extend(compare_records(&manifest, &dir, summary));
@@ -272,6 +289,7 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             let report = serde_json::json!({
                 "ok": findings.is_empty(),
                 "dir": dir.display().to_string(),
+                "recovered": recovered,
                 "files": checked,
                 "findings": findings,
             });
@@ -282,6 +300,9 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
             );
         }
         Format::Text => {
+            if let Some(r) = &recovered {
+                say!(out, "{r}");
+            }
             for f in &findings {
                 say!(out, "{f}");
             }

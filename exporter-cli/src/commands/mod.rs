@@ -36,6 +36,7 @@ pub(crate) fn report_error(e: &ExportError) -> u8 {
     match e {
         ExportError::Manifest(_) => EXIT_USAGE,
         ExportError::BadInput { .. } => EXIT_BAD_INPUT,
+        ExportError::Interrupted => crate::EXIT_INTERRUPTED,
         _ => EXIT_FAILED,
     }
 }
