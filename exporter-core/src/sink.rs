@@ -256,7 +256,9 @@ pub enum Written {
 pub struct SinkOutput {
     /// Its files.
     pub files: Vec<Written>,
-    /// Its record accounting, if it writes records.
+    /// Its record accounting: required of a sink [interested](Interests) in records (the
+    /// pipeline refuses a run whose sink takes records and does not account for them, or whose
+    /// tally does not balance).
     pub records: Option<RecordTally>,
     /// Anything else worth reporting (counts of its own), shown in the summary.
     pub details: Map<String, Value>,
@@ -274,6 +276,19 @@ impl SinkOutput {
             files: files.into_iter().map(Written::Staged).collect(),
             ..Default::default()
         }
+    }
+
+    /// The output with its record accounting.
+    ///
+    /// ```
+    /// use exporter_core::{RecordTally, SinkOutput};
+    /// let tally = RecordTally { received: 2, written: 2, ..Default::default() };
+    /// let out = SinkOutput::staged(Vec::new()).with_records(tally);
+    /// assert_eq!(out.records.unwrap().written, 2);
+    /// ```
+    pub fn with_records(mut self, tally: RecordTally) -> Self {
+        self.records = Some(tally);
+        self
     }
 }
 

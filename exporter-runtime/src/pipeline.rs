@@ -608,13 +608,34 @@ fn finish_slot(
         sink,
         files: out,
         validators,
-        ..
+        interests,
     } = slot;
     let sink_err = |error: SinkError| ExportError::Sink {
         sink: spec.name.clone(),
         error,
     };
     let output = sink.finish(cx).map_err(sink_err)?;
+    // the accounting is checked, not trusted: every record the sink was given is written,
+    // rejected (raised) or a duplicate, and none is counted twice
+    let given = if interests.records {
+        cx.events.records
+    } else {
+        0
+    };
+    match &output.records {
+        Some(t) if !t.balanced() || t.received != given => {
+            return Err(sink_err(SinkError::new(format!(
+                "its record accounting does not add up: it was given {given} records and reports {} received, {} written, {} rejected, {} duplicates",
+                t.received, t.written, t.rejected, t.duplicates
+            ))));
+        }
+        None if interests.records => {
+            return Err(sink_err(SinkError::new(format!(
+                "it was given {given} records and does not account for them (report a RecordTally)"
+            ))));
+        }
+        _ => {}
+    }
     let mut files: Vec<FileReport> = Vec::new();
     for written in output.files {
         match written {

@@ -16,8 +16,15 @@
 //! - [`Kit::check_reports_files`]: every file is reported with its true rows, bytes and hash;
 //! - [`Kit::check_writes_only_reported_files`]: nothing is written outside the output
 //!   directory, and nothing inside it goes unreported (files go through `OutputFiles`);
+//! - [`Kit::check_no_side_effects`]: building the sink (what `exporter validate` does)
+//!   writes nothing anywhere, and a run writes nothing in the working or temporary directory;
+//! - [`Kit::check_appends_only_grow`]: a file reported as appended keeps the bytes of the
+//!   run before and only grows (a file rewritten in place is not an append);
+//! - [`Kit::check_record_accounting`]: every record given is accounted for, and the rows of
+//!   the sink's staged files grow with the records it says it wrote;
 //! - [`Kit::check_no_password_leak`]: no proxy password given in the input reaches any file;
-//! - [`Kit::check_empty_stream`]: an empty input finishes cleanly;
+//! - [`Kit::check_empty_stream`]: an empty input finishes cleanly and reports the same files
+//!   as a run with events;
 //! - [`Kit::check_validators_reject_damage`]: the plugin's validators reject damaged files;
 //! - [`Kit::check_followers_agree`]: a validator that checks files while they are written
 //!   finds what it finds in the finished file.
@@ -29,7 +36,10 @@
 #[doc = include_str!("../../docs/plugins.md")]
 pub mod guide {}
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use exporter_core::registry::{self, SinkPlugin};
 use exporter_core::validate::{FileUnderCheck, Finding, Validator};
@@ -53,6 +63,9 @@ pub const SAMPLE_EVENTS: &str = r#"{"type":"campaign","id":"kit","name":"Kit run
 {"type":"error","ts":"2026-11-26T08:00:04Z","kind":"ProxyError","message":"tunnel via socks5://bob:kitpass123@h:1080 failed","url":"https://x:kitpass123@example.com/","proxy":"socks5://bob:kitpass123@h:1080","context":{"proxy_url":"http://alice:kit-s3cret@10.0.0.7:8080"}}
 {"type":"request","ts":"2026-11-26T08:00:05Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","latency_ms":"3ms"}
 "#;
+
+/// Records the accounting check adds to the sample stream.
+const EXTRA_RECORDS: u64 = 25;
 
 /// One named check of the kit.
 type Check = fn(&Kit) -> Result<(), String>;
@@ -82,6 +95,36 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The names in `dir` (not recursively), without `tempfile`'s `.tmp*` scratch entries, each
+/// with its modification time when it is a regular file (so a file written over is seen).
+fn entries(dir: &Path) -> BTreeMap<OsString, Option<SystemTime>> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with(".tmp"))
+                .map(|e| {
+                    let modified = e
+                        .metadata()
+                        .ok()
+                        .filter(|m| m.is_file())
+                        .and_then(|m| m.modified().ok());
+                    (e.file_name(), modified)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first entry of `now` that is new or was written over since `was`.
+fn first_change(
+    was: &BTreeMap<OsString, Option<SystemTime>>,
+    now: &BTreeMap<OsString, Option<SystemTime>>,
+) -> Option<OsString> {
+    now.iter()
+        .find(|(name, modified)| was.get(*name) != Some(modified))
+        .map(|(name, _)| name.clone())
 }
 
 /// One kit run: the folder it ran in and what the pipeline reported.
@@ -139,24 +182,30 @@ impl Kit {
     /// Runs the plugin alone on `events` in a fresh folder.
     pub fn run(&self, events: &str) -> Result<KitRun, String> {
         let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let report = self.run_in(root.path(), events)?;
+        Ok(KitRun { root, report })
+    }
+
+    /// Runs the plugin alone on `events` in `root` (manifest and input written there, outputs
+    /// under `out/`): twice in one root is a campaign's second run.
+    pub fn run_in(&self, root: &Path, events: &str) -> Result<RunReport, String> {
         let text = self.manifest_text("");
-        std::fs::write(root.path().join("exporter.toml"), &text).map_err(|e| e.to_string())?;
-        std::fs::write(root.path().join("events.ndjson"), events).map_err(|e| e.to_string())?;
-        let manifest =
-            Manifest::parse(&text, "exporter.toml", root.path()).map_err(|e| e.to_string())?;
+        std::fs::write(root.join("exporter.toml"), &text).map_err(|e| e.to_string())?;
+        std::fs::write(root.join("events.ndjson"), events).map_err(|e| e.to_string())?;
+        let manifest = Manifest::parse(&text, "exporter.toml", root).map_err(|e| e.to_string())?;
         let mut pipeline =
             Pipeline::new(&manifest, RunOptions::default()).map_err(|e| e.to_string())?;
         pipeline
             .read(events.as_bytes(), "events.ndjson")
             .map_err(|e| e.to_string())?;
-        let report = pipeline.finish().map_err(|e| e.to_string())?;
-        Ok(KitRun { root, report })
+        pipeline.finish().map_err(|e| e.to_string())
     }
 
     /// The plugin is registered, its example table is a valid manifest table, and every key
     /// of the example is an option its config schema documents.
     pub fn check_example(&self) -> Result<(), String> {
-        let manifest = Manifest::parse(&self.manifest_text(""), "example.toml", Path::new("."))
+        let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let manifest = Manifest::parse(&self.manifest_text(""), "example.toml", root.path())
             .map_err(|e| {
                 format!(
                     "the example table of {:?} does not build:\n{e}",
@@ -182,7 +231,7 @@ impl Kit {
         match Manifest::parse(
             &self.manifest_text("kit_misspelt_key = 1\n"),
             "kit.toml",
-            Path::new("."),
+            tempfile::tempdir().map_err(|e| e.to_string())?.path(),
         ) {
             Ok(_) => Err(format!(
                 "{:?} accepted an unknown key: use #[serde(deny_unknown_fields)]",
@@ -278,11 +327,178 @@ impl Kit {
         Ok(())
     }
 
-    /// An empty input finishes cleanly and still reports its files.
+    /// Building the sink writes nothing (in the manifest's folder, the working directory or
+    /// the temporary directory), and a run writes nothing in the working or temporary
+    /// directory: its files go through `OutputFiles`. Entries named `.tmp*` (scratch files
+    /// of the `tempfile` crate, which other tests of the process create too) are not
+    /// counted; a scratch file removed before the run ends leaves nothing to find.
+    pub fn check_no_side_effects(&self) -> Result<(), String> {
+        let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let places = |root: &Path| -> Vec<(&'static str, PathBuf)> {
+            let mut places = vec![
+                ("the manifest's folder", root.to_path_buf()),
+                ("the temporary directory", std::env::temp_dir()),
+            ];
+            if let Ok(cwd) = std::env::current_dir() {
+                places.push(("the working directory", cwd));
+            }
+            places
+        };
+        let text = self.manifest_text("");
+        std::fs::write(root.path().join("exporter.toml"), &text).map_err(|e| e.to_string())?;
+        let before: Vec<_> = places(root.path())
+            .into_iter()
+            .map(|(what, dir)| (what, entries(&dir), dir))
+            .collect();
+        Manifest::parse(&text, "exporter.toml", root.path()).map_err(|e| e.to_string())?;
+        for (what, was, dir) in &before {
+            if let Some(new) = first_change(was, &entries(dir)) {
+                return Err(format!(
+                    "building the sink wrote {new:?} in {what} ({}): build() must have no side effect (exporter validate runs it)",
+                    dir.display()
+                ));
+            }
+        }
+        self.run_in(root.path(), SAMPLE_EVENTS)?;
+        for (what, was, dir) in before.iter().skip(1) {
+            if let Some(new) = first_change(was, &entries(dir)) {
+                return Err(format!(
+                    "the run wrote {new:?} in {what} ({}): write through OutputFiles only",
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A file reported as appended keeps, after a second run in the same folder, every byte
+    /// the first run left, and reports the rows of its own run: a sink that rewrites a file
+    /// in place and calls it appended skips staging and could lose it all in a crash.
+    pub fn check_appends_only_grow(&self) -> Result<(), String> {
+        let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let first = self.run_in(root.path(), SAMPLE_EVENTS)?;
+        let appended: Vec<_> = first
+            .sinks
+            .iter()
+            .flat_map(|s| &s.files)
+            .filter(|f| f.appended())
+            .map(|f| {
+                let path = root.path().join("out").join(f.path());
+                std::fs::read(&path)
+                    .map(|bytes| (f.path().to_string(), path, bytes))
+                    .map_err(|e| format!("{}: {e}", f.path()))
+            })
+            .collect::<Result<_, _>>()?;
+        if appended.is_empty() {
+            return Ok(());
+        }
+        // an empty run between two full ones: a file written anew each run comes out shorter
+        let mut appended = appended;
+        for events in ["", SAMPLE_EVENTS] {
+            appended = self.second_append(root.path(), events, appended)?;
+        }
+        Ok(())
+    }
+
+    /// A run after one that left the `appended` files (name, path, bytes): what they are now.
+    fn second_append(
+        &self,
+        root: &Path,
+        events: &str,
+        appended: Vec<(String, PathBuf, Vec<u8>)>,
+    ) -> Result<Vec<(String, PathBuf, Vec<u8>)>, String> {
+        let second = self.run_in(root, events)?;
+        let mut now = Vec::new();
+        for (name, path, before) in appended {
+            let after = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
+            if !after.starts_with(&before) {
+                return Err(format!(
+                    "{name} is reported as appended, but the second run changed the {} bytes the first left (only new bytes may be added at the end)",
+                    before.len()
+                ));
+            }
+            let reported = second
+                .sinks
+                .iter()
+                .flat_map(|s| &s.files)
+                .find(|f| f.path() == name);
+            match reported {
+                Some(f) if f.appended() && f.bytes() == after.len() as u64 => {}
+                Some(f) => {
+                    return Err(format!(
+                        "{name}: the second run reported {} bytes (appended: {}), the file has {}",
+                        f.bytes(),
+                        f.appended(),
+                        after.len()
+                    ));
+                }
+                None => return Err(format!("{name}: the second run did not report it")),
+            }
+            now.push((name, path, after));
+        }
+        Ok(now)
+    }
+
+    /// Every record the sink is given is accounted for (the pipeline refuses a missing or
+    /// unbalanced tally), and a run with more records to write reports that many more rows
+    /// in its files: a sink does not report rows it did not write, nor drop records
+    /// it counts as written.
+    pub fn check_record_accounting(&self) -> Result<(), String> {
+        let sample = self.run(SAMPLE_EVENTS)?;
+        let mut more = SAMPLE_EVENTS.to_string();
+        for i in 0..EXTRA_RECORDS {
+            more.push_str(&format!(
+                r#"{{"type":"record","data":{{"place_id":"kit-extra-{i}","name":"Extra {i}","rating":4}}}}"#
+            ));
+            more.push('\n');
+        }
+        let bigger = self.run(&more)?;
+        let measure = |report: &RunReport| -> Option<(u64, u64)> {
+            let sink = &report.sinks[0];
+            let tally = sink.records.as_ref()?;
+            let rows = sink.files.iter().map(|f| f.rows()).sum();
+            Some((tally.written, rows))
+        };
+        let (Some((written0, rows0)), Some((written1, rows1))) =
+            (measure(&sample.report), measure(&bigger.report))
+        else {
+            return Ok(()); // takes no records (a sink that does and hides it is refused)
+        };
+        if written1 - written0 != rows1 - rows0 {
+            return Err(format!(
+                "{EXTRA_RECORDS} more records: it reports {} more written and {} more rows in its files",
+                written1 as i128 - written0 as i128,
+                rows1 as i128 - rows0 as i128
+            ));
+        }
+        Ok(())
+    }
+
+    /// An empty input finishes cleanly and reports the same files as a run with events: a
+    /// campaign that collected nothing still gets its deliverables (a header-only table).
     pub fn check_empty_stream(&self) -> Result<(), String> {
-        self.run("")
-            .map(|_| ())
-            .map_err(|e| format!("an empty stream failed: {e}"))
+        let empty = self
+            .run("")
+            .map_err(|e| format!("an empty stream failed: {e}"))?;
+        let sample = self.run(SAMPLE_EVENTS)?;
+        let names = |run: &KitRun| -> Vec<String> {
+            let mut names: Vec<String> = run
+                .report
+                .sinks
+                .iter()
+                .flat_map(|s| &s.files)
+                .map(|f| f.path().to_string())
+                .collect();
+            names.sort();
+            names
+        };
+        let (empty, sample) = (names(&empty), names(&sample));
+        if empty != sample {
+            return Err(format!(
+                "an empty stream reported {empty:?}, a stream with events {sample:?}"
+            ));
+        }
+        Ok(())
     }
 
     /// The plugin's validators find problems in damaged copies of its files: an emptied file
@@ -371,7 +587,9 @@ impl Kit {
 
     /// Runs every check; the problems found, if any.
     pub fn check_all(&self) -> Result<(), Vec<String>> {
-        let checks: [(&str, Check); 8] = [
+        let checks: [(&str, Check); 11] = [
+            // first: a file another check's run left is then not there already
+            ("no side effects", Kit::check_no_side_effects),
             ("example", Kit::check_example),
             ("unknown keys", Kit::check_refuses_unknown_keys),
             ("reports files", Kit::check_reports_files),
@@ -379,6 +597,8 @@ impl Kit {
                 "writes only reported files",
                 Kit::check_writes_only_reported_files,
             ),
+            ("appends only grow", Kit::check_appends_only_grow),
+            ("record accounting", Kit::check_record_accounting),
             ("no password leak", Kit::check_no_password_leak),
             ("empty stream", Kit::check_empty_stream),
             (

@@ -10,8 +10,8 @@ use std::io::Write;
 use exporter_core::serde_json::{self, Value, json};
 use exporter_core::{
     BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode, FinishContext,
-    GrowingFile, Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
-    StagedFile, Validator, ValidatorContext, ValidatorPlugin,
+    GrowingFile, Interests, OutputFiles, RecordTally, Sink, SinkContext, SinkError, SinkOutput,
+    SinkPlugin, StagedFile, Validator, ValidatorContext, ValidatorPlugin,
 };
 use serde::Deserialize;
 
@@ -38,6 +38,7 @@ struct JsonLines {
     path: std::path::PathBuf,
     file: Option<StagedFile>,
     written: u64,
+    tally: RecordTally,
 }
 
 impl JsonLines {
@@ -88,9 +89,13 @@ impl Sink for JsonLines {
                                 json!({"record": data, "field": field, "rule": "required"}),
                             ),
                         );
+                        self.tally.received += 1;
+                        self.tally.rejected += 1;
                         return Ok(());
                     }
                 }
+                self.tally.received += 1;
+                self.tally.written += 1;
                 json!({"event": "record", "data": r})
             }
             Event::Request(r) => {
@@ -119,7 +124,12 @@ impl Sink for JsonLines {
             file.write_all(b"this line is not JSON\n")
                 .map_err(|e| SinkError::io(e, &self.path))?;
         }
-        Ok(SinkOutput::staged(vec![file]))
+        let output = SinkOutput::staged(vec![file]);
+        Ok(if self.interests.records {
+            output.with_records(self.tally)
+        } else {
+            output
+        })
     }
 }
 
@@ -152,6 +162,7 @@ fn build(
         path: cx.path.clone(),
         file: None,
         written: 0,
+        tally: RecordTally::default(),
     }))
 }
 

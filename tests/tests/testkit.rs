@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use exporter_core::{
-    BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode, FinishContext,
-    GrowingFile, Interests, OutputFiles, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
-    StagedFile, Validator, ValidatorContext, ValidatorPlugin,
+    AppendFile, BuildError, Event, EventContext, FileUnderCheck, Finding, FindingCode,
+    FinishContext, GrowingFile, Interests, OutputFiles, RecordTally, Sink, SinkContext, SinkError,
+    SinkOutput, SinkPlugin, StagedFile, Validator, ValidatorContext, ValidatorPlugin, Written,
 };
 use exporter_testkit::Kit;
 use exporter_tests as _; // the well-behaved `test-jsonl`
@@ -28,6 +28,13 @@ enum Flaw {
     Outside,
     Leak,
     FailsWhenEmpty,
+    SilentWhenEmpty,
+    RewritesAppended,
+    WritesTemp,
+    WritesCwd,
+    InflatesRows,
+    DropsRecords,
+    Untallied,
 }
 
 struct Broken {
@@ -35,12 +42,21 @@ struct Broken {
     path: std::path::PathBuf,
     manifest_dir: std::path::PathBuf,
     file: Option<StagedFile>,
+    appended: Option<(AppendFile, std::path::PathBuf)>,
     events: u64,
+    tally: RecordTally,
 }
 
 impl Sink for Broken {
     fn interests(&self) -> Interests {
-        Interests::ALL
+        match self.flaw {
+            // a log of events, not of records
+            Flaw::RewritesAppended => Interests {
+                records: false,
+                ..Interests::ALL
+            },
+            _ => Interests::ALL,
+        }
     }
     fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
         match self.flaw {
@@ -52,29 +68,70 @@ impl Sink for Broken {
             }
             _ => {}
         }
-        if self.flaw != Flaw::Unreported {
-            self.file = Some(files.stage(&self.path)?);
+        match self.flaw {
+            Flaw::Unreported => {}
+            Flaw::RewritesAppended => {
+                let target = files.resolve(&self.path)?;
+                self.appended = Some((files.append(&self.path)?, target));
+            }
+            _ => self.file = Some(files.stage(&self.path)?),
         }
         Ok(())
     }
-    fn event(&mut self, _: &Event<'_>, _: &mut EventContext<'_>) -> Result<(), SinkError> {
+    fn event(&mut self, event: &Event<'_>, _: &mut EventContext<'_>) -> Result<(), SinkError> {
         self.events += 1;
+        if let Event::Record(_) = event {
+            self.tally.received += 1;
+            self.tally.written += 1;
+            if self.flaw == Flaw::DropsRecords && self.tally.received.is_multiple_of(2) {
+                self.tally.written -= 1; // dropped: neither written nor raised
+                return Ok(());
+            }
+        }
         if let Some(f) = &mut self.file {
             f.write_all(b"event\n").unwrap();
-            f.add_rows(1);
+            f.add_rows(if self.flaw == Flaw::InflatesRows {
+                2
+            } else {
+                1
+            });
         }
         Ok(())
     }
     fn finish(mut self: Box<Self>, _: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
-        if self.flaw == Flaw::FailsWhenEmpty && self.events == 0 {
-            return Err(SinkError::new("nothing to report"));
+        match self.flaw {
+            Flaw::FailsWhenEmpty if self.events == 0 => {
+                return Err(SinkError::new("nothing to report"));
+            }
+            Flaw::SilentWhenEmpty if self.events == 0 => return Ok(SinkOutput::default()),
+            Flaw::Leak => {
+                // copies the raw input it finds next to the manifest: passwords and all
+                let raw = std::fs::read(self.manifest_dir.join("events.ndjson")).unwrap();
+                self.file.as_mut().unwrap().write_all(&raw).unwrap();
+            }
+            Flaw::WritesTemp => {
+                std::fs::write(std::env::temp_dir().join("kit-scratch.txt"), "left over").unwrap()
+            }
+            Flaw::WritesCwd => std::fs::write("kit-scratch.txt", "left over").unwrap(),
+            Flaw::RewritesAppended => {
+                // writes the whole file anew, then passes it off as appended
+                let (log, target) = self.appended.take().unwrap();
+                std::fs::write(&target, "event\n".repeat(self.events as usize)).unwrap();
+                let report = log.finish().unwrap();
+                let out = SinkOutput {
+                    files: vec![Written::Appended(report)],
+                    ..Default::default()
+                };
+                return Ok(out);
+            }
+            _ => {}
         }
-        if self.flaw == Flaw::Leak {
-            // copies the raw input it finds next to the manifest: passwords and all
-            let raw = std::fs::read(self.manifest_dir.join("events.ndjson")).unwrap();
-            self.file.as_mut().unwrap().write_all(&raw).unwrap();
-        }
-        Ok(SinkOutput::staged(self.file.take().into_iter().collect()))
+        let out = SinkOutput::staged(self.file.take().into_iter().collect());
+        Ok(if self.flaw == Flaw::Untallied {
+            out
+        } else {
+            out.with_records(self.tally)
+        })
     }
 }
 
@@ -84,7 +141,9 @@ fn sink(flaw: Flaw, cx: &SinkContext) -> Box<dyn Sink> {
         path: cx.path.clone(),
         manifest_dir: cx.manifest_dir.clone(),
         file: None,
+        appended: None,
         events: 0,
+        tally: RecordTally::default(),
     })
 }
 
@@ -143,6 +202,46 @@ broken!("kit-fails-when-empty", "", &["exists"], |d, cx| strict(
     cx,
     Flaw::FailsWhenEmpty
 ));
+broken!("kit-silent-when-empty", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::SilentWhenEmpty
+));
+broken!("kit-rewrites-appended", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::RewritesAppended
+));
+broken!("kit-writes-temp", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::WritesTemp
+));
+broken!("kit-writes-cwd", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::WritesCwd
+));
+broken!("kit-build-effect", "", &["exists"], |d, cx| {
+    // a cache beside the manifest, written while the config is only being checked
+    std::fs::write(cx.manifest_dir.join("kit-cache.txt"), "built").unwrap();
+    strict(d, cx, Flaw::None)
+});
+broken!("kit-inflates-rows", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::InflatesRows
+));
+broken!("kit-drops-records", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::DropsRecords
+));
+broken!("kit-untallied", "", &["exists"], |d, cx| strict(
+    d,
+    cx,
+    Flaw::Untallied
+));
 broken!("kit-blind-validator", "", &["kit-always-ok"], |d, cx| {
     strict(d, cx, Flaw::None)
 });
@@ -200,14 +299,59 @@ fn kit(name: &str) -> Kit {
     Kit::new(name).unwrap()
 }
 
+/// The kit's problems with `name`, whole.
+fn problems(name: &str) -> Vec<String> {
+    kit(name).check_all().err().unwrap_or_default()
+}
+
+/// The names of the checks `name` fails.
 fn failed_checks(name: &str) -> Vec<String> {
-    match kit(name).check_all() {
-        Ok(()) => Vec::new(),
-        Err(problems) => problems
-            .iter()
-            .map(|p| p.split(':').next().unwrap().to_string())
-            .collect(),
-    }
+    problems(name)
+        .iter()
+        .map(|p| p.split(':').next().unwrap().to_string())
+        .collect()
+}
+
+/// The checks `name` fails, run in a child process of this test binary whose working and
+/// temporary directories are fresh ones of its own, so what the plugin leaves there is
+/// neither seen by other tests running at the same time nor left behind; and what it left.
+fn failed_checks_in_sandbox(name: &str) -> (Vec<String>, Vec<String>) {
+    let sandbox = tempfile::tempdir().unwrap();
+    let (cwd, tmp) = (sandbox.path().join("cwd"), sandbox.path().join("tmp"));
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "sandboxed_kit", "--ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env("KIT_SANDBOXED_PLUGIN", name)
+        .env("TMPDIR", &tmp)
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("KIT-FAILED:").map(|(_, checks)| checks))
+        .unwrap_or_else(|| panic!("the sandboxed kit did not report: {stdout}"));
+    let failed = line
+        .split('|')
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect();
+    let mut left: Vec<String> = [&cwd, &tmp]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().flatten())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    (failed, left)
+}
+
+#[test]
+#[ignore = "run by the tests of side effects, in a sandbox of their own"]
+fn sandboxed_kit() {
+    let name = std::env::var("KIT_SANDBOXED_PLUGIN").unwrap();
+    println!("KIT-FAILED:{}", failed_checks(&name).join("|"));
 }
 
 #[test]
@@ -223,7 +367,11 @@ fn an_unregistered_plugin_is_named() {
 
 #[test]
 fn each_broken_plugin_fails_its_check() {
-    assert_eq!(failed_checks("kit-bad-example")[0], "example");
+    let bad_example = failed_checks("kit-bad-example");
+    assert!(
+        bad_example.contains(&"example".to_string()),
+        "{bad_example:?}"
+    );
     assert_eq!(failed_checks("kit-lenient"), ["unknown keys"]);
     let unreported = failed_checks("kit-unreported");
     assert!(
@@ -242,4 +390,63 @@ fn each_broken_plugin_fails_its_check() {
         ["validators reject damage"]
     );
     assert_eq!(failed_checks("kit-lazy-follower"), ["followers agree"]);
+}
+
+#[test]
+fn a_sink_that_writes_around_its_output_files_fails() {
+    // sandboxed: the files these plugins leave would otherwise be seen by kits running in
+    // other tests at the same time
+    let (failed, left) = failed_checks_in_sandbox("kit-writes-temp");
+    assert_eq!(failed, ["no side effects"]);
+    assert_eq!(left, ["kit-scratch.txt"]);
+    let (failed, left) = failed_checks_in_sandbox("kit-writes-cwd");
+    assert_eq!(failed, ["no side effects"]);
+    assert_eq!(left, ["kit-scratch.txt"]);
+    // and the well-behaved plugin leaves the sandbox as it found it
+    let (failed, left) = failed_checks_in_sandbox("test-jsonl");
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(left.iter().all(|n| n.starts_with(".tmp")), "{left:?}");
+}
+
+#[test]
+fn a_sink_with_side_effects_at_build_fails() {
+    let problem = problems("kit-build-effect")
+        .into_iter()
+        .find(|p| p.starts_with("no side effects"))
+        .expect("the side effect is found");
+    assert!(
+        problem.contains("building the sink wrote \"kit-cache.txt\" in the manifest's folder"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn a_sink_that_rewrites_a_file_it_calls_appended_fails() {
+    assert_eq!(
+        failed_checks("kit-rewrites-appended"),
+        ["appends only grow"]
+    );
+}
+
+#[test]
+fn a_sink_whose_rows_or_records_do_not_add_up_fails() {
+    assert_eq!(failed_checks("kit-inflates-rows"), ["record accounting"]);
+    // an unbalanced or missing tally fails the run itself: every check that runs one fails,
+    // saying why
+    for (name, why) in [
+        ("kit-drops-records", "record accounting does not add up"),
+        ("kit-untallied", "does not account for them"),
+    ] {
+        let problems = problems(name);
+        let accounting = problems
+            .iter()
+            .find(|p| p.starts_with("record accounting:"))
+            .unwrap_or_else(|| panic!("{name}: {problems:?}"));
+        assert!(accounting.contains(why), "{accounting}");
+    }
+}
+
+#[test]
+fn a_sink_that_reports_nothing_on_an_empty_stream_fails() {
+    assert_eq!(failed_checks("kit-silent-when-empty"), ["empty stream"]);
 }

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use exporter_core::{
-    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Sink, SinkContext,
-    SinkError, SinkOutput, SinkPlugin, StagedFile, serde_json,
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, RecordTally, Sink,
+    SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile, serde_json,
 };
 
 /// The sink's own keys: none yet, but typos are still refused.
@@ -19,6 +19,8 @@ struct Config {}
 struct JsonLines {
     path: PathBuf,
     file: Option<StagedFile>,
+    /// Every record given is accounted for: here, all are written.
+    tally: RecordTally,
 }
 
 impl Sink for JsonLines {
@@ -43,11 +45,14 @@ impl Sink for JsonLines {
         file.write_all(b"\n")
             .map_err(|e| SinkError::io(e, &self.path))?;
         file.add_rows(1);
+        self.tally.received += 1;
+        self.tally.written += 1;
         Ok(())
     }
 
     fn finish(mut self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
-        Ok(SinkOutput::staged(self.file.take().into_iter().collect()))
+        let files = self.file.take().into_iter().collect();
+        Ok(SinkOutput::staged(files).with_records(self.tally))
     }
 }
 
@@ -59,6 +64,7 @@ fn build(
     Ok(Box::new(JsonLines {
         path: cx.path.clone(),
         file: None,
+        tally: RecordTally::default(),
     }))
 }
 

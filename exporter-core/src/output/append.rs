@@ -24,6 +24,9 @@ use super::{FileReport, Fsync, sync_dir};
 pub struct AppendFile {
     file: File,
     path: PathBuf,
+    /// The name its report carries: relative to the output directory when opened through
+    /// [`OutputFiles::append`](super::OutputFiles::append).
+    shown: String,
     rows: u64,
     started: Instant,
     fsync: Fsync,
@@ -51,6 +54,7 @@ impl AppendFile {
         Ok(AppendFile {
             file,
             path: path.to_path_buf(),
+            shown: path.to_string_lossy().into_owned(),
             rows: 0,
             started: Instant::now(),
             fsync,
@@ -97,6 +101,12 @@ impl AppendFile {
         Ok(())
     }
 
+    /// Names the file `shown` in its report.
+    pub(crate) fn shown_as(mut self, shown: String) -> Self {
+        self.shown = shown;
+        self
+    }
+
     /// Rows appended through this handle.
     pub fn rows(&self) -> u64 {
         self.rows
@@ -104,14 +114,16 @@ impl AppendFile {
 
     /// Reports the file: rows appended by this run, and the size and SHA-256 of the whole file
     /// as it is now (read under the lock, so no half-written batch of another writer is seen).
-    pub fn finish(mut self, sink: &str, path: String) -> io::Result<FileReport> {
+    /// The report names the file where it was opened: a sink cannot pass another file off as
+    /// this one.
+    pub fn finish(mut self) -> io::Result<FileReport> {
         let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let (bytes, sha256) = self.locked(|file| {
             file.seek(SeekFrom::Start(0))?;
             super::digest(&mut *file)
         })?;
         Ok(FileReport::new(
-            sink, path, self.rows, bytes, sha256, write_ms, true,
+            "", self.shown, self.rows, bytes, sha256, write_ms, true,
         ))
     }
 }

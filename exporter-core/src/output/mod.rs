@@ -276,7 +276,9 @@ impl OutputFiles {
     /// Opens `path` for appending under an exclusive lock per batch, creating it if missing.
     pub fn append(&self, path: impl AsRef<Path>) -> Result<AppendFile, SinkError> {
         let target = self.resolve(path)?;
-        AppendFile::open(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))
+        let file =
+            AppendFile::open(&target, self.inner.fsync).map_err(|e| SinkError::io(e, &target))?;
+        Ok(file.shown_as(self.display_path(&target)))
     }
 
     /// The path to show for `target`: relative to the output directory when inside it.

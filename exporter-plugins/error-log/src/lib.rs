@@ -74,7 +74,6 @@ struct ErrorLogSink {
     config: Config,
     path: PathBuf,
     log: Option<ErrorLog>,
-    shown_path: String,
 }
 
 impl ErrorLogSink {
@@ -106,7 +105,6 @@ impl Sink for ErrorLogSink {
                 "removed a torn last row left by an interrupted writer"
             );
         }
-        self.shown_path = files.display_path(&target);
         self.log = Some(log);
         Ok(())
     }
@@ -125,9 +123,7 @@ impl Sink for ErrorLogSink {
 
     fn finish(self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
         let log = self.log.as_ref().expect("opened");
-        let report = log
-            .finish("", self.shown_path.clone())
-            .map_err(|e| SinkError::io(e, &self.path))?;
+        let report = log.finish().map_err(|e| SinkError::io(e, &self.path))?;
         let counts = log.counts();
         let mut details = Map::new();
         details.insert("rows_appended".into(), Value::from(counts.rows));
@@ -162,7 +158,6 @@ fn build(
         config,
         path: cx.path.clone(),
         log: None,
-        shown_path: String::new(),
     }))
 }
 

@@ -244,14 +244,14 @@ impl ErrorLog {
     }
 
     /// Flushes and reports the file (rows of this handle, size and SHA-256 of the whole file).
-    pub fn finish(&self, sink: &str, shown_path: String) -> io::Result<FileReport> {
+    pub fn finish(&self) -> io::Result<FileReport> {
         let mut state = self.state();
         state.flush()?;
         let file = state
             .file
             .take()
             .ok_or_else(|| io::Error::other("error log already finished"))?;
-        file.finish(sink, shown_path)
+        file.finish()
     }
 }
 
