@@ -312,3 +312,166 @@ fn a_broken_report_is_rejected_with_the_json_path() {
         "missing `totals` at the root: {findings:?}"
     );
 }
+
+/// Six proxies whose rates and median latency are chosen so every score can be worked out by
+/// hand: (proxy, requests as (status, latency_ms, extra fields)).
+fn hand_made_stream() -> String {
+    let mut lines = Vec::new();
+    let mut push = |proxy: &str, status: Option<u16>, latency: Option<f64>, extra: &str| {
+        let n = lines.len();
+        lines.push(format!(
+            r#"{{"type":"request","ts":"2026-11-26T08:{:02}:{:02}Z","proxy":"{proxy}","status":{},"latency_ms":{}{extra}}}"#,
+            n / 60,
+            n % 60,
+            status.map_or("null".into(), |s| s.to_string()),
+            latency.map_or("null".into(), |l| l.to_string()),
+        ));
+    };
+    // p1: all fine and fast
+    for _ in 0..10 {
+        push("http://10.0.0.1:8080", Some(200), Some(300.0), "");
+    }
+    // p2: 9 of 10 ok, median 1400 ms (the linear region)
+    for i in 0..10 {
+        let status = if i == 0 { 500 } else { 200 };
+        push("http://10.0.0.2:8080", Some(status), Some(1400.0), "");
+    }
+    // p3: 4 ok, 1 blocked (429), median 3200 ms
+    for i in 0..5 {
+        let status = if i == 4 { 429 } else { 200 };
+        push("http://10.0.0.3:8080", Some(status), Some(3200.0), "");
+    }
+    // p4: 2 ok at 6000 ms (past latency_bad_ms), 2 timeouts without a response
+    for _ in 0..2 {
+        push("socks5://10.0.0.4:1080", Some(200), Some(6000.0), "");
+        push(
+            "socks5://10.0.0.4:1080",
+            None,
+            None,
+            r#","error":"Timeout""#,
+        );
+    }
+    // p5: no response at all
+    for _ in 0..2 {
+        push(
+            "http://10.0.0.5:8080",
+            None,
+            None,
+            r#","error":"ProxyError""#,
+        );
+    }
+    // p6: explicit flags that contradict the status: two 200s not ok, a 429 not blocked, a
+    // 200 blocked (and, by its status, ok); derived from the statuses alone it would be 4 ok
+    // and 1 blocked
+    for extra in [
+        r#","ok":false"#,
+        r#","ok":false"#,
+        r#","blocked":false"#,
+        r#","blocked":true"#,
+        "",
+    ] {
+        let status = if extra == r#","blocked":false"# { 429 } else { 200 };
+        push("http://10.0.0.6:8080", Some(status), Some(500.0), extra);
+    }
+    lines.join("\n") + "\n"
+}
+
+fn run_with(table: &str, events: &str) -> (Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[campaign]\nid = \"hand\"\n[output]\ndir = \"out\"\n[[sinks]]\ntype = \"proxy-performance\"\n{table}\n[[sinks]]\ntype = \"campaign-summary\"\n"
+    );
+    let manifest = Manifest::parse(&text, "m.toml", dir.path()).unwrap();
+    let mut p = Pipeline::new(&manifest, RunOptions::default()).unwrap();
+    p.read(events.as_bytes(), "hand.ndjson").unwrap();
+    p.finish().unwrap();
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join("out").join(name)).unwrap()).unwrap()
+    };
+    (read("proxy_performance.json"), read("campaign_summary.json"))
+}
+
+/// (proxy, ok, blocked, success_rate, block_rate, p50, score, health), in report order.
+type Expected = (&'static str, u64, u64, f64, f64, Option<f64>, f64, &'static str);
+
+fn assert_entries(report: &Value, summary: &Value, expected: &[Expected]) {
+    let entries = report["proxies"].as_array().unwrap();
+    let got: Vec<&str> = entries.iter().map(|e| e["proxy"].as_str().unwrap()).collect();
+    let want: Vec<&str> = expected.iter().map(|e| e.0).collect();
+    assert_eq!(got, want, "sorted by score, then proxy");
+    for (e, (proxy, ok, blocked, success, block, p50, score, health)) in entries.iter().zip(expected)
+    {
+        let p50_got = e["latency_ms"]["p50"].as_f64();
+        assert_eq!(
+            (
+                e["ok"].as_u64().unwrap(),
+                e["blocked"].as_u64().unwrap(),
+                e["success_rate"].as_f64().unwrap(),
+                e["block_rate"].as_f64().unwrap(),
+                p50_got,
+                e["score"].as_f64().unwrap(),
+                e["health"].as_str().unwrap(),
+            ),
+            (*ok, *blocked, *success, *block, *p50, *score, *health),
+            "{proxy}"
+        );
+    }
+    let count = |h: &str| expected.iter().filter(|e| e.7 == h).count() as u64;
+    let p = &summary["proxies"];
+    assert_eq!(
+        (p["used"].as_u64(), p["healthy"].as_u64(), p["degraded"].as_u64(), p["failing"].as_u64()),
+        (
+            Some(expected.len() as u64),
+            Some(count("healthy")),
+            Some(count("degraded")),
+            Some(count("failing"))
+        )
+    );
+}
+
+#[test]
+fn scores_and_health_match_values_worked_out_by_hand() {
+    // default weights 0.6 / 0.25 / 0.15, latency bounds 500 / 5000 ms, so
+    // L = clamp((5000 - p50) / 4500, 0, 1); thresholds 0.85 / 0.05 healthy, 0.60 / 0.15 failing
+    let (report, summary) = run_with("", &hand_made_stream());
+    let expected: [Expected; 6] = [
+        // 100 * (0.6 * 1 + 0.25 * 1 + 0.15 * 1)
+        ("http://10.0.0.1:8080", 10, 0, 1.0, 0.0, Some(300.0), 100.0, "healthy"),
+        // L = 3600 / 4500 = 0.8: 100 * (0.54 + 0.25 + 0.12)
+        ("http://10.0.0.2:8080", 9, 0, 0.9, 0.0, Some(1400.0), 91.0, "healthy"),
+        // L = 1800 / 4500 = 0.4: 100 * (0.48 + 0.2 + 0.06); block rate 0.2 > 0.15
+        ("http://10.0.0.3:8080", 4, 1, 0.8, 0.2, Some(3200.0), 74.0, "failing"),
+        // the flags as given: ok 2 of 5, blocked 1 of 5, L = 1: 100 * (0.24 + 0.2 + 0.15)
+        // (from the statuses alone: 100 * (0.48 + 0.2 + 0.15) = 83.0)
+        ("http://10.0.0.6:8080", 2, 1, 0.4, 0.2, Some(500.0), 59.0, "failing"),
+        // median of the responses only (the timeouts have none): 6000 ms, so L = 0;
+        // 100 * (0.3 + 0.25 + 0); success rate 0.5 < 0.60
+        ("socks5://10.0.0.4:1080", 2, 0, 0.5, 0.0, Some(6000.0), 55.0, "failing"),
+        // no response: L = 0; 100 * (0 + 0.25 + 0)
+        ("http://10.0.0.5:8080", 0, 0, 0.0, 0.0, None, 25.0, "failing"),
+    ];
+    assert_entries(&report, &summary, &expected);
+}
+
+#[test]
+fn custom_weights_and_thresholds_give_the_values_worked_out_by_hand() {
+    let table = "[sinks.score]\nsuccess = 0.5\nnot_blocked = 0.3\nlatency = 0.2\nlatency_good_ms = 1000\nlatency_bad_ms = 3000\n[sinks.thresholds]\nhealthy_min_success = 0.95\nhealthy_max_block = 0.0\nfailing_below_success = 0.5\nfailing_above_block = 0.3\n";
+    let (report, summary) = run_with(table, &hand_made_stream());
+    // L = clamp((3000 - p50) / 2000, 0, 1)
+    let expected: [Expected; 6] = [
+        ("http://10.0.0.1:8080", 10, 0, 1.0, 0.0, Some(300.0), 100.0, "healthy"),
+        // L = 0.8: 100 * (0.45 + 0.3 + 0.16); 0.9 < 0.95 healthy, not below 0.5
+        ("http://10.0.0.2:8080", 9, 0, 0.9, 0.0, Some(1400.0), 91.0, "degraded"),
+        // L = 0: 100 * (0.4 + 0.24); block 0.2 within 0.3 -- ties p6, first by proxy
+        ("http://10.0.0.3:8080", 4, 1, 0.8, 0.2, Some(3200.0), 64.0, "degraded"),
+        // L = 1: 100 * (0.2 + 0.24 + 0.2); success 0.4 < 0.5
+        ("http://10.0.0.6:8080", 2, 1, 0.4, 0.2, Some(500.0), 64.0, "failing"),
+        // 100 * (0.25 + 0.3); success 0.5 is not below 0.5
+        ("socks5://10.0.0.4:1080", 2, 0, 0.5, 0.0, Some(6000.0), 55.0, "degraded"),
+        ("http://10.0.0.5:8080", 0, 0, 0.0, 0.0, None, 30.0, "failing"),
+    ];
+    assert_entries(&report, &summary, &expected);
+    assert_eq!(report["score"]["success"], 0.5);
+    assert_eq!(report["score"]["latency_bad_ms"], 3000.0);
+    assert_eq!(report["thresholds"]["healthy_min_success"], 0.95);
+}
