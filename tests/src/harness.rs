@@ -64,7 +64,6 @@ impl Workspace {
     }
 
     /// Whether a file exists.
-    /// Whether a file exists.
     pub fn exists(&self, name: &str) -> bool {
         self.dir.path().join(name).exists()
     }
@@ -72,6 +71,33 @@ impl Workspace {
     /// Runs the binary with `args` inside the folder.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().unwrap()
+    }
+
+    /// Runs the binary with `args` (which name `-`, standard input, as the input) with
+    /// `input` waiting in a pipe on its standard input; also what of `input` it left unread.
+    /// All of it left proves the run stopped before it read any input (`input` must fit the
+    /// pipe's buffer, 64 KiB).
+    pub fn run_unread(&self, args: &[&str], input: &[u8]) -> (Output, Vec<u8>) {
+        use std::io::{Read, Write};
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        assert!(
+            input.len() <= 60 << 10,
+            "the input must fit a pipe's buffer"
+        );
+        let mut ours = reader.try_clone().unwrap();
+        writer.write_all(input).unwrap();
+        let out = std::process::Command::new(&self.bin)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+            .args(args)
+            .stdin(reader)
+            .output()
+            .unwrap();
+        drop(writer); // the child's end is closed too: what is left reads to its end
+        let mut left = Vec::new();
+        ours.read_to_end(&mut left).unwrap();
+        (out, left)
     }
 
     /// Staging files (`.NAME.PID-N.tmp`) left anywhere in the folder.
@@ -150,7 +176,6 @@ pub struct ReadOnlyDir {
 
 #[cfg(unix)]
 impl ReadOnlyDir {
-    /// Makes `path` read-only until the guard drops.
     /// Makes `path` read-only until the guard drops.
     pub fn new(path: &Path) -> Self {
         use std::os::unix::fs::PermissionsExt;

@@ -370,7 +370,11 @@ fn hand_made_stream() -> String {
         r#","blocked":true"#,
         "",
     ] {
-        let status = if extra == r#","blocked":false"# { 429 } else { 200 };
+        let status = if extra == r#","blocked":false"# {
+            429
+        } else {
+            200
+        };
         push("http://10.0.0.6:8080", Some(status), Some(500.0), extra);
     }
     lines.join("\n") + "\n"
@@ -388,18 +392,34 @@ fn run_with(table: &str, events: &str) -> (Value, Value) {
     let read = |name: &str| -> Value {
         serde_json::from_slice(&std::fs::read(dir.path().join("out").join(name)).unwrap()).unwrap()
     };
-    (read("proxy_performance.json"), read("campaign_summary.json"))
+    (
+        read("proxy_performance.json"),
+        read("campaign_summary.json"),
+    )
 }
 
 /// (proxy, ok, blocked, success_rate, block_rate, p50, score, health), in report order.
-type Expected = (&'static str, u64, u64, f64, f64, Option<f64>, f64, &'static str);
+type Expected = (
+    &'static str,
+    u64,
+    u64,
+    f64,
+    f64,
+    Option<f64>,
+    f64,
+    &'static str,
+);
 
 fn assert_entries(report: &Value, summary: &Value, expected: &[Expected]) {
     let entries = report["proxies"].as_array().unwrap();
-    let got: Vec<&str> = entries.iter().map(|e| e["proxy"].as_str().unwrap()).collect();
+    let got: Vec<&str> = entries
+        .iter()
+        .map(|e| e["proxy"].as_str().unwrap())
+        .collect();
     let want: Vec<&str> = expected.iter().map(|e| e.0).collect();
     assert_eq!(got, want, "sorted by score, then proxy");
-    for (e, (proxy, ok, blocked, success, block, p50, score, health)) in entries.iter().zip(expected)
+    for (e, (proxy, ok, blocked, success, block, p50, score, health)) in
+        entries.iter().zip(expected)
     {
         let p50_got = e["latency_ms"]["p50"].as_f64();
         assert_eq!(
@@ -419,7 +439,12 @@ fn assert_entries(report: &Value, summary: &Value, expected: &[Expected]) {
     let count = |h: &str| expected.iter().filter(|e| e.7 == h).count() as u64;
     let p = &summary["proxies"];
     assert_eq!(
-        (p["used"].as_u64(), p["healthy"].as_u64(), p["degraded"].as_u64(), p["failing"].as_u64()),
+        (
+            p["used"].as_u64(),
+            p["healthy"].as_u64(),
+            p["degraded"].as_u64(),
+            p["failing"].as_u64()
+        ),
         (
             Some(expected.len() as u64),
             Some(count("healthy")),
@@ -436,19 +461,73 @@ fn scores_and_health_match_values_worked_out_by_hand() {
     let (report, summary) = run_with("", &hand_made_stream());
     let expected: [Expected; 6] = [
         // 100 * (0.6 * 1 + 0.25 * 1 + 0.15 * 1)
-        ("http://10.0.0.1:8080", 10, 0, 1.0, 0.0, Some(300.0), 100.0, "healthy"),
+        (
+            "http://10.0.0.1:8080",
+            10,
+            0,
+            1.0,
+            0.0,
+            Some(300.0),
+            100.0,
+            "healthy",
+        ),
         // L = 3600 / 4500 = 0.8: 100 * (0.54 + 0.25 + 0.12)
-        ("http://10.0.0.2:8080", 9, 0, 0.9, 0.0, Some(1400.0), 91.0, "healthy"),
+        (
+            "http://10.0.0.2:8080",
+            9,
+            0,
+            0.9,
+            0.0,
+            Some(1400.0),
+            91.0,
+            "healthy",
+        ),
         // L = 1800 / 4500 = 0.4: 100 * (0.48 + 0.2 + 0.06); block rate 0.2 > 0.15
-        ("http://10.0.0.3:8080", 4, 1, 0.8, 0.2, Some(3200.0), 74.0, "failing"),
+        (
+            "http://10.0.0.3:8080",
+            4,
+            1,
+            0.8,
+            0.2,
+            Some(3200.0),
+            74.0,
+            "failing",
+        ),
         // the flags as given: ok 2 of 5, blocked 1 of 5, L = 1: 100 * (0.24 + 0.2 + 0.15)
         // (from the statuses alone: 100 * (0.48 + 0.2 + 0.15) = 83.0)
-        ("http://10.0.0.6:8080", 2, 1, 0.4, 0.2, Some(500.0), 59.0, "failing"),
+        (
+            "http://10.0.0.6:8080",
+            2,
+            1,
+            0.4,
+            0.2,
+            Some(500.0),
+            59.0,
+            "failing",
+        ),
         // median of the responses only (the timeouts have none): 6000 ms, so L = 0;
         // 100 * (0.3 + 0.25 + 0); success rate 0.5 < 0.60
-        ("socks5://10.0.0.4:1080", 2, 0, 0.5, 0.0, Some(6000.0), 55.0, "failing"),
+        (
+            "socks5://10.0.0.4:1080",
+            2,
+            0,
+            0.5,
+            0.0,
+            Some(6000.0),
+            55.0,
+            "failing",
+        ),
         // no response: L = 0; 100 * (0 + 0.25 + 0)
-        ("http://10.0.0.5:8080", 0, 0, 0.0, 0.0, None, 25.0, "failing"),
+        (
+            "http://10.0.0.5:8080",
+            0,
+            0,
+            0.0,
+            0.0,
+            None,
+            25.0,
+            "failing",
+        ),
     ];
     assert_entries(&report, &summary, &expected);
 }
@@ -459,16 +538,70 @@ fn custom_weights_and_thresholds_give_the_values_worked_out_by_hand() {
     let (report, summary) = run_with(table, &hand_made_stream());
     // L = clamp((3000 - p50) / 2000, 0, 1)
     let expected: [Expected; 6] = [
-        ("http://10.0.0.1:8080", 10, 0, 1.0, 0.0, Some(300.0), 100.0, "healthy"),
+        (
+            "http://10.0.0.1:8080",
+            10,
+            0,
+            1.0,
+            0.0,
+            Some(300.0),
+            100.0,
+            "healthy",
+        ),
         // L = 0.8: 100 * (0.45 + 0.3 + 0.16); 0.9 < 0.95 healthy, not below 0.5
-        ("http://10.0.0.2:8080", 9, 0, 0.9, 0.0, Some(1400.0), 91.0, "degraded"),
+        (
+            "http://10.0.0.2:8080",
+            9,
+            0,
+            0.9,
+            0.0,
+            Some(1400.0),
+            91.0,
+            "degraded",
+        ),
         // L = 0: 100 * (0.4 + 0.24); block 0.2 within 0.3 -- ties p6, first by proxy
-        ("http://10.0.0.3:8080", 4, 1, 0.8, 0.2, Some(3200.0), 64.0, "degraded"),
+        (
+            "http://10.0.0.3:8080",
+            4,
+            1,
+            0.8,
+            0.2,
+            Some(3200.0),
+            64.0,
+            "degraded",
+        ),
         // L = 1: 100 * (0.2 + 0.24 + 0.2); success 0.4 < 0.5
-        ("http://10.0.0.6:8080", 2, 1, 0.4, 0.2, Some(500.0), 64.0, "failing"),
+        (
+            "http://10.0.0.6:8080",
+            2,
+            1,
+            0.4,
+            0.2,
+            Some(500.0),
+            64.0,
+            "failing",
+        ),
         // 100 * (0.25 + 0.3); success 0.5 is not below 0.5
-        ("socks5://10.0.0.4:1080", 2, 0, 0.5, 0.0, Some(6000.0), 55.0, "degraded"),
-        ("http://10.0.0.5:8080", 0, 0, 0.0, 0.0, None, 30.0, "failing"),
+        (
+            "socks5://10.0.0.4:1080",
+            2,
+            0,
+            0.5,
+            0.0,
+            Some(6000.0),
+            55.0,
+            "degraded",
+        ),
+        (
+            "http://10.0.0.5:8080",
+            0,
+            0,
+            0.0,
+            0.0,
+            None,
+            30.0,
+            "failing",
+        ),
     ];
     assert_entries(&report, &summary, &expected);
     assert_eq!(report["score"]["success"], 0.5);
