@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use exporter_core::PendingFile;
+use exporter_core::output::{sync_dir, sync_file};
 use serde::{Deserialize, Serialize};
 
 use crate::output::digest;
@@ -96,7 +97,7 @@ pub(crate) fn commit_set(
     let mut file = fs::File::create(&partial)?;
     file.write_all(&text)?;
     if sync {
-        file.sync_all()?;
+        sync_file(&file, &partial)?;
     }
     drop(file);
     // whole or absent: a journal is only ever found complete
@@ -177,10 +178,6 @@ pub fn recover(dir: &Path) -> io::Result<Option<Recovered>> {
     sync_dir(dir)?;
     tracing::warn!("{}: {recovered}", dir.display());
     Ok(Some(recovered))
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

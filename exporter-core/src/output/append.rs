@@ -69,12 +69,7 @@ impl AppendFile {
     /// Runs `f` with the file under the exclusive lock: to check or write a header, or to
     /// repair a torn last line, without racing other writers. Writes go to the end.
     pub fn locked<T>(&mut self, f: impl FnOnce(&mut File) -> io::Result<T>) -> io::Result<T> {
-        self.file.lock()?;
-        let result = f(&mut self.file);
-        let unlocked = self.file.unlock();
-        let value = result?;
-        unlocked?;
-        Ok(value)
+        lock(&mut self.file, f)
     }
 
     /// Appends `batch` (whole rows only) and counts `rows`, under the lock; fsyncs after the
@@ -84,7 +79,8 @@ impl AppendFile {
             return Ok(());
         }
         let fsync = self.fsync;
-        self.locked(|file| {
+        let path = &self.path;
+        lock(&mut self.file, |file| {
             // under the lock no other writer appends: what this write leaves of a batch that
             // failed part-way (EFBIG, ENOSPC) is cut away again, so no torn row stays behind
             let before = file.metadata()?.len();
@@ -93,7 +89,7 @@ impl AppendFile {
                 return Err(e);
             }
             if fsync == Fsync::OnCommit {
-                file.sync_data()?;
+                super::sync_file(file, path)?;
             }
             Ok(())
         })?;
@@ -126,6 +122,16 @@ impl AppendFile {
             "", self.shown, self.rows, bytes, sha256, write_ms, true,
         ))
     }
+}
+
+/// Runs `f` with `file` under its exclusive lock.
+fn lock<T>(file: &mut File, f: impl FnOnce(&mut File) -> io::Result<T>) -> io::Result<T> {
+    file.lock()?;
+    let result = f(file);
+    let unlocked = file.unlock();
+    let value = result?;
+    unlocked?;
+    Ok(value)
 }
 
 #[cfg(test)]

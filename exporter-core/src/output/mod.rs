@@ -541,17 +541,37 @@ impl DirLock {
     }
 }
 
-/// Fsyncs a directory so that a rename or a new file in it is durable.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+/// Syncs a file's data (and the size that finds it) to the disk. Each sync is logged at debug
+/// level as `synced`, so a run's syncs can be counted (`RUST_LOG=exporter_core=debug`).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.txt");
+/// let file = std::fs::File::create(&path).unwrap();
+/// exporter_core::output::sync_file(&file, &path).unwrap();
+/// ```
+pub fn sync_file(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    file.sync_data()?;
+    tracing::debug!(path = %path.display(), "synced");
+    Ok(())
+}
+
+/// Syncs a directory, so that a rename or a new file in it is durable; logged like
+/// [`sync_file`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// exporter_core::output::sync_dir(dir.path()).unwrap();
+/// ```
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        std::fs::File::open(dir)?.sync_all()
+        std::fs::File::open(dir)?.sync_all()?;
+        tracing::debug!(path = %dir.display(), "synced");
     }
     #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
+    let _ = dir;
+    Ok(())
 }
 
 /// Size and lowercase hex SHA-256 of everything `reader` yields.

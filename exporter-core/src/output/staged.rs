@@ -188,7 +188,7 @@ impl StagedFile {
         let writer = self.writer.take().expect("finish called once");
         let synced = writer.finish().and_then(|inner| {
             if self.fsync == Fsync::OnCommit {
-                inner.file.sync_all()?;
+                super::sync_file(&inner.file, &self.staging)?;
             }
             Ok(inner)
         });

@@ -1,6 +1,7 @@
 //! Every record written to the CSV reads back, with the `csv` crate, to the same cells
 //! (modulo the documented formula guard), in every dialect; rollover loses and repeats nothing.
 
+use exporter_core::serde_json;
 use exporter_csv as _; // link the plugin
 use exporter_runtime::{Exporter, RunOptions};
 use proptest::prelude::*;
@@ -10,7 +11,8 @@ struct Row {
     id: String,
     text: String,
     num: f64,
-    int: i64,
+    /// Any integer, as JSON reads it: most beyond 64 bits.
+    int: serde_json::Number,
     flag: bool,
     tags: Vec<String>,
 }
@@ -68,11 +70,28 @@ fn read(path: &std::path::Path) -> Vec<csv::StringRecord> {
 
 fn text_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
-        "\\PC{0,30}",
-        "[=+@\\-\\t\\r\\n\",; 0-9a-z()]{0,12}",
-        Just("+1 555 0100".to_string()),
-        Just("-0.5".to_string()),
-        Just("a\r\nb".to_string()),
+        4 => "\\PC{0,30}",
+        // every C0 control, NUL included, among the characters that make a cell need quotes
+        // or the formula guard
+        4 => "[\\x00-\\x1f=+@\\-\\t\\r\\n\",; 0-9a-z()']{0,16}",
+        1 => Just("+1 555 0100".to_string()),
+        1 => Just("-0.5".to_string()),
+        1 => Just("a\r\nb".to_string()),
+        // around the Excel (32,767) and Sheets (50,000) limits, in characters of one, two and
+        // four UTF-8 bytes (a four-byte one is two UTF-16 units)
+        1 => (32_700usize..32_800, prop_oneof![Just('x'), Just('é'), Just('😀')])
+            .prop_map(|(n, c)| c.to_string().repeat(n / c.len_utf16())),
+        1 => (49_950usize..50_050, prop_oneof![Just('y'), Just('😀')])
+            .prop_map(|(n, c)| format!("a{}", c.to_string().repeat(n / c.len_utf16()))),
+    ]
+}
+
+fn integer_strategy() -> impl Strategy<Value = serde_json::Number> {
+    prop_oneof![
+        any::<i64>().prop_map(serde_json::Number::from),
+        any::<u64>().prop_map(serde_json::Number::from),
+        // up to 60 digits: far past 64 bits, and past what a double holds exactly
+        ("-?[1-9][0-9]{18,59}").prop_map(|digits| digits.parse().unwrap()),
     ]
 }
 
@@ -81,9 +100,9 @@ fn rows_strategy() -> impl Strategy<Value = Vec<Row>> {
         (
             text_strategy(),
             prop::num::f64::NORMAL | prop::num::f64::ZERO | prop::num::f64::SUBNORMAL,
-            any::<i64>(),
+            integer_strategy(),
             any::<bool>(),
-            prop::collection::vec("[a-z=+ ]{1,5}", 0..3),
+            prop::collection::vec("[a-z=+ \\x00-\\x1f]{1,5}", 0..3),
         ),
         1..12,
     )
@@ -102,26 +121,61 @@ fn rows_strategy() -> impl Strategy<Value = Vec<Row>> {
     })
 }
 
+/// The longest start of `s` of at most `limit` UTF-16 units that ends between characters:
+/// the cell limit as the README states it, computed here independently of the writer.
+fn cut_to_units(s: &str, limit: usize) -> &str {
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        units += c.len_utf16();
+        if units > limit {
+            return &s[..i];
+        }
+    }
+    s
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(160))]
 
     #[test]
     fn cells_read_back(rows in rows_strategy(), dialect in prop_oneof![Just("excel"), Just("sheets"), Just("rfc4180"), Just("unix")]) {
-        let (dir, _) = write(&rows, dialect, "");
+        let (dir, report) = write(&rows, dialect, "");
         let back = read(&dir.path().join("out/results.csv"));
         prop_assert_eq!(back.len(), rows.len());
         let guarded = matches!(dialect, "excel" | "sheets");
-        let expect = |s: &str| if guarded && exporter_tabular::needs_guard(s) { format!("'{s}") } else { s.to_string() };
+        let limit = match dialect {
+            "excel" => 32_767,
+            "sheets" => 50_000,
+            _ => usize::MAX,
+        };
+        let expect = |s: &str| {
+            let s = if guarded { exporter_tabular::guard(s).into_owned() } else { s.to_string() };
+            cut_to_units(&s, limit).to_string()
+        };
         let (t, f) = if guarded { ("TRUE", "FALSE") } else { ("true", "false") };
+        let mut cut = 0;
         for (row, cells) in rows.iter().zip(&back) {
             prop_assert_eq!(&cells[0], row.id.as_str());
             prop_assert_eq!(&cells[1], expect(&row.text));
+            cut += u64::from(cells[1].len() < expect_uncut(&row.text, guarded).len());
             prop_assert!(!cells[2].contains(['e', 'E']), "{}", &cells[2]);
             prop_assert_eq!(cells[2].parse::<f64>().unwrap(), row.num);
             prop_assert_eq!(&cells[3], row.int.to_string());
             prop_assert_eq!(&cells[4], if row.flag { t } else { f });
             prop_assert_eq!(&cells[5], expect(&row.tags.join("; ")));
         }
+        let tally = report.sinks[0].records.as_ref().unwrap();
+        prop_assert_eq!(tally.written, rows.len() as u64);
+        prop_assert_eq!(tally.truncated_cells, cut);
+    }
+}
+
+/// The text as written before any cut.
+fn expect_uncut(s: &str, guarded: bool) -> String {
+    if guarded {
+        exporter_tabular::guard(s).into_owned()
+    } else {
+        s.to_string()
     }
 }
 
@@ -132,7 +186,7 @@ fn rollover_keeps_every_row_once_with_a_header_in_each_file() {
             id: format!("r{i}"),
             text: format!("t{i}"),
             num: 1.5,
-            int: i,
+            int: i.into(),
             flag: true,
             tags: vec![],
         })
@@ -175,7 +229,7 @@ fn duplicates_are_skipped_and_counted_only_after_validation() {
             id: format!("r{i}"),
             text: String::new(),
             num: 1.0,
-            int: i,
+            int: i.into(),
             flag: false,
             tags: vec![],
         })

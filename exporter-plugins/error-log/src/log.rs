@@ -436,13 +436,18 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
         let _ = write!(ts, "{}", e.ts);
     }
     context.clear();
+    let mut context_cut = false;
     if let Some(c) = &e.context {
-        if has_password(c) {
+        let clean = if has_password(c) {
             let mut clean = c.clone();
             redact_json(&mut clean);
-            let _ = serde_json::to_writer(&mut *context, &clean);
+            Cow::Owned(clean)
         } else {
-            let _ = serde_json::to_writer(&mut *context, c);
+            Cow::Borrowed(c)
+        };
+        let _ = serde_json::to_writer(&mut *context, &*clean);
+        if let Some(limit) = options.dialect.cell_limit() {
+            context_cut = fit_json(&clean, limit, context);
         }
     }
     let context = String::from_utf8_lossy(context);
@@ -483,12 +488,103 @@ fn encode_row(state: &mut State, e: &ErrorEvent) {
     *pending_rows += 1;
     counts.rows += 1;
     counts.guarded_cells += guarded;
-    counts.truncated_cells += truncated;
+    counts.truncated_cells += truncated + u64::from(context_cut);
+}
+
+/// Shortens `json` (the compact text of `value`) to at most `limit` UTF-16 units while it
+/// stays JSON: a cell cut at the limit would leave text no reader parses (and the log's own
+/// repair would take for a torn row). Long strings are cut first, each to the same length
+/// with an ellipsis, so the keys and the short values (field, rule, line) stay whole; what
+/// still does not fit becomes an excerpt of the text. Whether it was shortened.
+fn fit_json(value: &serde_json::Value, limit: usize, json: &mut Vec<u8>) -> bool {
+    let units = |b: &[u8]| String::from_utf8_lossy(b).encode_utf16().count();
+    if json.len() <= limit || units(json) <= limit {
+        return false;
+    }
+    let mut keep = limit / 2;
+    while keep >= 16 {
+        let mut cut = value.clone();
+        cut_strings(&mut cut, keep);
+        json.clear();
+        let _ = serde_json::to_writer(&mut *json, &cut);
+        if units(json) <= limit {
+            return true;
+        }
+        keep /= 2;
+    }
+    let text = String::from_utf8_lossy(json).into_owned();
+    let mut excerpt = tabular::truncate_utf16(&text, limit / 2).0;
+    loop {
+        json.clear();
+        let _ = serde_json::to_writer(
+            &mut *json,
+            &serde_json::json!({"cut": true, "excerpt": excerpt}),
+        );
+        if units(json) <= limit {
+            break;
+        }
+        // escaping grew it past the limit (quotes, control characters): half again
+        excerpt = tabular::truncate_utf16(excerpt, excerpt.encode_utf16().count() / 2).0;
+    }
+    true
+}
+
+/// Cuts every string in `value` longer than `keep` characters to `keep` and an ellipsis.
+fn cut_strings(value: &mut serde_json::Value, keep: usize) {
+    match value {
+        serde_json::Value::String(s) if s.chars().count() > keep => {
+            let end = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
+            s.truncate(end);
+            s.push('…');
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| cut_strings(v, keep)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| cut_strings(v, keep)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_context_past_the_cell_limit_is_shortened_and_stays_json() {
+        let units = |b: &[u8]| String::from_utf8_lossy(b).encode_utf16().count();
+        let fit = |value: serde_json::Value, limit: usize| {
+            let mut json = serde_json::to_vec(&value).unwrap();
+            let cut = fit_json(&value, limit, &mut json);
+            let back: serde_json::Value = serde_json::from_slice(&json).expect("still JSON");
+            assert!(units(&json) <= limit, "{} > {limit}", units(&json));
+            (cut, back)
+        };
+        // long strings are cut, the short values stay whole
+        let (cut, back) = fit(
+            serde_json::json!({"field": "note", "rule": "maxLength", "record": {"note": "é".repeat(40_000), "id": "a"}}),
+            32_767,
+        );
+        assert!(cut);
+        assert_eq!(
+            (back["field"].as_str(), back["rule"].as_str()),
+            (Some("note"), Some("maxLength"))
+        );
+        assert_eq!(back["record"]["id"], "a");
+        assert!(back["record"]["note"].as_str().unwrap().ends_with('…'));
+        // thousands of short values: an excerpt of the text, however it escapes
+        let many: Vec<String> = (0..20_000).map(|i| format!("\"{i}")).collect();
+        let (cut, back) = fit(serde_json::json!({"items": many}), 32_767);
+        assert!(cut);
+        assert_eq!(back["cut"], true);
+        assert!(
+            back["excerpt"]
+                .as_str()
+                .unwrap()
+                .starts_with("{\"items\":[\"\\\"0\"")
+        );
+        // within the limit: as it was
+        let (cut, back) = fit(serde_json::json!({"a": 1}), 32_767);
+        assert!(!cut);
+        assert_eq!(back, serde_json::json!({"a": 1}));
+    }
 
     fn event(kind: &str, message: &str) -> ErrorEvent {
         ErrorEvent::new(kind, message)
