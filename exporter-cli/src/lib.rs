@@ -97,13 +97,13 @@ fn stop_on_interrupt() {
 pub fn run(cli: Cli) -> u8 {
     logging::init(cli.verbose, cli.log_format);
     console::set_format(cli.log_format);
-    if let Err(e) = exporter_core::registry::check_unique_names() {
+    if let Err(e) = exporter_core::check_unique_names() {
         console::error(&e);
         return EXIT_FAILED;
     }
     // reproducible-builds tools refuse a SOURCE_DATE_EPOCH they cannot read, and so do we:
     // a run that silently used the clock would not be the reproducible run asked for
-    if let Err(e) = exporter_core::clock::source_date_epoch() {
+    if let Err(e) = exporter_core::source_date_epoch() {
         console::error(&e);
         return EXIT_USAGE;
     }

@@ -7,7 +7,7 @@ use crate::event::Timestamp;
 /// else (`abc`, `1.5`, `-1`, empty) is an error, not silently the current time.
 ///
 /// ```
-/// use exporter_core::clock::parse_source_date_epoch;
+/// use exporter_core::parse_source_date_epoch;
 /// assert_eq!(parse_source_date_epoch("1764144000").unwrap().to_string(), "2025-11-26T08:00:00Z");
 /// for bad in ["abc", "1.5", "-1", "", " 1", "99999999999999999999"] {
 ///     assert!(parse_source_date_epoch(bad).is_err(), "{bad:?}");
@@ -32,7 +32,7 @@ pub fn parse_source_date_epoch(text: &str) -> Result<Timestamp, String> {
 ///
 /// ```
 /// // the doc tests run without SOURCE_DATE_EPOCH, or with a valid one
-/// assert!(exporter_core::clock::source_date_epoch().is_ok());
+/// assert!(exporter_core::source_date_epoch().is_ok());
 /// ```
 pub fn source_date_epoch() -> Result<Option<Timestamp>, String> {
     match std::env::var_os("SOURCE_DATE_EPOCH") {
@@ -45,9 +45,9 @@ pub fn source_date_epoch() -> Result<Option<Timestamp>, String> {
 /// when set and valid, else the current time.
 ///
 /// ```
-/// let t = exporter_core::clock::run_timestamp_from(Some("1764144000"));
+/// let t = exporter_core::run_timestamp_from(Some("1764144000"));
 /// assert_eq!(t.to_string(), "2025-11-26T08:00:00Z");
-/// assert!(exporter_core::clock::run_timestamp_from(None).unix_seconds() > 0);
+/// assert!(exporter_core::run_timestamp_from(None).unix_seconds() > 0);
 /// ```
 pub fn run_timestamp_from(source_date_epoch: Option<&str>) -> Timestamp {
     source_date_epoch
@@ -59,7 +59,7 @@ pub fn run_timestamp_from(source_date_epoch: Option<&str>) -> Timestamp {
 /// one before it gets here).
 ///
 /// ```
-/// let _ = exporter_core::clock::run_timestamp();
+/// let _ = exporter_core::run_timestamp();
 /// ```
 pub fn run_timestamp() -> Timestamp {
     source_date_epoch()
@@ -72,7 +72,7 @@ pub fn run_timestamp() -> Timestamp {
 /// clock, or `SOURCE_DATE_EPOCH` when set, so reproducible runs stay byte-identical.
 ///
 /// ```
-/// assert!(exporter_core::clock::now().unix_seconds() > 0);
+/// assert!(exporter_core::now().unix_seconds() > 0);
 /// ```
 pub fn now() -> Timestamp {
     static FIXED: std::sync::OnceLock<Option<Timestamp>> = std::sync::OnceLock::new();

@@ -4,46 +4,60 @@
 //! what it receives and what it must report. A plugin crate depends on this crate (and on the
 //! leaf libraries it uses), never on the engine that runs it (`exporter-runtime`).
 //!
-//! - the [event model]: campaign facts, records (one form: a [`JsonObject`] view), requests,
-//!   errors, as sinks receive them;
-//! - [`Sink`] and its lifecycle (build, open, event, finish), [`Validator`] and its findings;
-//! - the plugin [registry]: `'static` descriptors registered with [`inventory::submit!`],
-//!   from which everything user-facing about plugins is generated;
-//! - the [output] files a sink may write: staged and committed as a set, or appended across
-//!   runs, each measured (rows, bytes, SHA-256) by the file itself;
+//! - the event model: [`Event`] (campaign facts, records (one form: a [`Record`] view of a
+//!   [`JsonObject`]), requests, errors), as sinks receive them;
+//! - [`Sink`] and its lifecycle (build, open, event, finish), [`Validator`] and its
+//!   [`Finding`]s;
+//! - the plugin registry: `'static` descriptors ([`SinkPlugin`], [`ValidatorPlugin`])
+//!   registered with [`inventory::submit!`], from which everything user-facing about plugins is
+//!   generated;
+//! - the output files a sink may write ([`OutputFiles`]): [staged](StagedFile) and committed as
+//!   a set, or [appended](AppendFile) across runs, each measured (rows, bytes, SHA-256) by the
+//!   file itself ([`FileReport`]);
 //! - [redaction](redact) of proxy passwords, applied before a sink sees an event.
+//!
+//! Everything public is here at the crate's root; the modules behind it are private.
 //!
 //! `ARCHITECTURE.md` draws the layers; `docs/plugins.md` walks through
 //! writing a plugin; `docs/contract.md` is the format contract the code refers to.
-//!
-//! [event model]: event
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod clock;
+mod clock;
 mod error;
-pub mod event;
-pub mod output;
-pub mod redact;
-pub mod registry;
-pub mod sink;
-pub mod validate;
+mod event;
+mod output;
+mod redact;
+mod registry;
+mod sink;
+mod validate;
 
+pub use clock::{
+    now, parse_source_date_epoch, run_timestamp, run_timestamp_from, source_date_epoch,
+};
 pub use error::SinkError;
 pub use event::{
     Campaign, ErrorEvent, Event, EventKind, JsonObject, Record, Request, Severity, Timestamp,
 };
 pub use output::{
-    AppendFile, FileReport, Fsync, GrowingFile, OutputFiles, PendingFile, StagedFile,
+    AppendFile, FileReport, Follower, Fsync, GrowingFile, OutputFiles, PendingFile, StagedFile,
+    check_inside, digest, normalize, part_number, part_path, stale_parts, sync_dir, sync_file,
 };
-pub use registry::{BuildError, OptionDoc, SinkPlugin, ValidatorPlugin, config};
+pub use redact::{
+    MASK, has_password, redact, redact_address, redact_address_in_place, redact_in_place,
+    redact_json, redact_then_cut,
+};
+pub use registry::{
+    BuildError, BuildSink, OptionDoc, SinkPlugin, ValidatorPlugin, check_unique_names, closest,
+    config, no_options, sink_plugin, sink_plugins, validator_plugin, validator_plugins,
+};
 pub use sink::{
-    EventContext, EventCounts, FinishContext, InputStats, Interests, Location, RecordTally, Sink,
-    SinkContext, SinkOutput, SinkReport, Written,
+    EventContext, EventCounts, FinishContext, GENERATOR_NAME, InputStats, Interests, Location,
+    RecordTally, Sink, SinkContext, SinkOutput, SinkReport, Written, generator,
 };
 pub use validate::{
-    FileUnderCheck, Finding, FindingCode, NamedValidator, Validator, ValidatorContext,
+    Exists, FileUnderCheck, Finding, FindingCode, NamedValidator, Validator, ValidatorContext,
 };
 
 /// Re-exported: plugin constructors take an erased deserializer.

@@ -1,23 +1,4 @@
-//! Proxy password redaction.
-//!
-//! Every string that leaves the exporter through a report, an error-log row, a log line or an
-//! error message goes through [`redact`] (free text) or [`redact_address`] (a field that holds
-//! one address: a request's or an error's `proxy` and `url`). The pipeline applies them to
-//! requests, error events and campaign facts on the way in, so no sink can see (and so leak) a
-//! password. Record data is the user's and is written as given.
-//!
-//! What is masked, in free text: the password of every `user:password@host`, with or without a
-//! scheme before it (`http://`, `socks5://`, also written with JSON's escaped slashes
-//! `http:\/\/`), in lists without spaces (`http://a:x@h1,http://b:y@h2`), percent-encoded or
-//! holding `/`, `@`, `,` or `;`. The credentials end at the last `@` before the host; they start
-//! after whitespace, a quote, a bracket of `(){}<>`, or the `//` (or `\/`) of a scheme. In a field
-//! that holds one address, the credentials are everything between the scheme (or the start)
-//! and the field's last `@`, whatever they hold (`#`, `?`, spaces, quotes, backslashes).
-//!
-//! What is left alone: text without `@`; `user@host` without a password; an empty password
-//! (`user:@host`); an `@` in a URL's path (`https://www.google.com/maps/@48.1,11.5`), told by a
-//! `/` before the colon or by a port before the path (`https://h:8080/x@y`); in free text,
-//! `mailto:`, `sip:`, `sips:` and `xmpp:` addresses (`mailto:bob@example.com`).
+//! Proxy password redaction (see [`redact`]).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -31,12 +12,30 @@ pub const MASK: &str = "***";
 /// user, not a password.
 const SCHEMES_WITHOUT_AUTHORITY: [&str; 4] = ["mailto", "sip", "sips", "xmpp"];
 
-/// Replaces the password of every `user:password@host` in free text with `***` (see the
-/// [module docs](self) for exactly what is masked). Text without a password is returned
-/// borrowed, without copying.
+/// Replaces the password of every `user:password@host` in free text with `***`. Text without
+/// a password is returned borrowed, without copying.
+///
+///  Every string that leaves the exporter through a report, an error-log row, a log line or an
+///  error message goes through [`redact`] (free text) or [`redact_address`] (a field that holds
+///  one address: a request's or an error's `proxy` and `url`). The pipeline applies them to
+///  requests, error events and campaign facts on the way in, so no sink can see (and so leak) a
+///  password. Record data is the user's and is written as given.
+/// !
+///  What is masked, in free text: the password of every `user:password@host`, with or without a
+///  scheme before it (`http://`, `socks5://`, also written with JSON's escaped slashes
+///  `http:\/\/`), in lists without spaces (`http://a:x@h1,http://b:y@h2`), percent-encoded or
+///  holding `/`, `@`, `,` or `;`. The credentials end at the last `@` before the host; they start
+///  after whitespace, a quote, a bracket of `(){}<>`, or the `//` (or `\/`) of a scheme. In a field
+///  that holds one address, the credentials are everything between the scheme (or the start)
+///  and the field's last `@`, whatever they hold (`#`, `?`, spaces, quotes, backslashes).
+/// !
+///  What is left alone: text without `@`; `user@host` without a password; an empty password
+///  (`user:@host`); an `@` in a URL's path (`https://www.google.com/maps/@48.1,11.5`), told by a
+///  `/` before the colon or by a port before the path (`https://h:8080/x@y`); in free text,
+///  `mailto:`, `sip:`, `sips:` and `xmpp:` addresses (`mailto:bob@example.com`).
 ///
 /// ```
-/// use exporter_core::redact::redact;
+/// use exporter_core::redact;
 /// assert_eq!(redact("http://bob:s3cr%40t@10.0.0.7:8080"), "http://bob:***@10.0.0.7:8080");
 /// assert_eq!(redact("proxy socks5://u:p@h:1 failed"), "proxy socks5://u:***@h:1 failed");
 /// assert_eq!(redact("via bob:hunter2@10.0.0.1:8080"), "via bob:***@10.0.0.1:8080");
@@ -63,7 +62,7 @@ fn free_text_masks(text: &str) -> Masks {
 /// [`redact`] masks them.
 ///
 /// ```
-/// use exporter_core::redact::redact_address;
+/// use exporter_core::redact_address;
 /// assert_eq!(redact_address("user:S3cret@10.0.0.1:8080"), "user:***@10.0.0.1:8080");
 /// assert_eq!(redact_address("http://user:S3c/ret@10.0.0.4:8080"), "http://user:***@10.0.0.4:8080");
 /// assert_eq!(redact_address("http://u:p#s s\"'\\@h:1"), "http://u:***@h:1");
@@ -95,7 +94,7 @@ fn address_masks(text: &str) -> Masks {
 ///
 /// ```
 /// let mut s = String::from("http://u:pw@h");
-/// exporter_core::redact::redact_in_place(&mut s);
+/// exporter_core::redact_in_place(&mut s);
 /// assert_eq!(s, "http://u:***@h");
 /// ```
 pub fn redact_in_place(text: &mut String) {
@@ -107,7 +106,7 @@ pub fn redact_in_place(text: &mut String) {
 ///
 /// ```
 /// let mut s = String::from("u:pw@h:1");
-/// exporter_core::redact::redact_address_in_place(&mut s);
+/// exporter_core::redact_address_in_place(&mut s);
 /// assert_eq!(s, "u:***@h:1");
 /// ```
 pub fn redact_address_in_place(text: &mut String) {
@@ -282,7 +281,7 @@ fn apply_in_place(text: &mut String, mut masks: Masks) {
 /// whether [`redact_json`] would change it. Looks without copying.
 ///
 /// ```
-/// use exporter_core::redact::has_password;
+/// use exporter_core::has_password;
 /// assert!(has_password(&serde_json::json!({"via": ["http://u:pw@h:1"]})));
 /// assert!(!has_password(&serde_json::json!({"via": "http://u@h:1", "n": 1})));
 /// ```
@@ -301,7 +300,7 @@ pub fn has_password(value: &Value) -> bool {
 ///
 /// ```
 /// let mut v = serde_json::json!({"proxy_url": "http://u:pw@h", "n": [1, "https://a:b@c/"]});
-/// exporter_core::redact::redact_json(&mut v);
+/// exporter_core::redact_json(&mut v);
 /// assert_eq!(v, serde_json::json!({"proxy_url": "http://u:***@h", "n": [1, "https://a:***@c/"]}));
 /// ```
 pub fn redact_json(value: &mut Value) {
@@ -326,7 +325,7 @@ pub fn redact_json(value: &mut Value) {
 /// in a message or a log row is made.
 ///
 /// ```
-/// use exporter_core::redact::redact_then_cut;
+/// use exporter_core::redact_then_cut;
 /// assert_eq!(redact_then_cut("http://u:secret@h", 12), "http://u:***");
 /// assert_eq!(redact_then_cut("héllo", 2), "h");
 /// ```

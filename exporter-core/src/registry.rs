@@ -175,7 +175,7 @@ pub type BuildSink =
 ///         description: "A Markdown table of the records.",
 ///         default_path: Some("results.md"),
 ///         example: "type = \"markdown\"\npath = \"results.md\"\n",
-///         config_schema: exporter_core::registry::no_options,
+///         config_schema: exporter_core::no_options,
 ///         default_validators: &["exists"],
 ///         numbered_parts: false,
 ///         output_schema: None,
@@ -219,7 +219,7 @@ impl SinkPlugin {
 /// The config schema of a plugin with no keys of its own.
 ///
 /// ```
-/// assert!(exporter_core::OptionDoc::from_schema(&exporter_core::registry::no_options()).is_empty());
+/// assert!(exporter_core::OptionDoc::from_schema(&exporter_core::no_options()).is_empty());
 /// ```
 pub fn no_options() -> serde_json::Value {
     serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false})
@@ -250,7 +250,7 @@ inventory::collect!(ValidatorPlugin);
 ///
 /// ```
 /// // exporter-core registers no sink itself; binaries link plugin crates.
-/// let names: Vec<_> = exporter_core::registry::sink_plugins().iter().map(|p| p.name).collect();
+/// let names: Vec<_> = exporter_core::sink_plugins().iter().map(|p| p.name).collect();
 /// assert!(names.windows(2).all(|w| w[0] <= w[1]));
 /// ```
 pub fn sink_plugins() -> Vec<&'static SinkPlugin> {
@@ -262,7 +262,7 @@ pub fn sink_plugins() -> Vec<&'static SinkPlugin> {
 /// Every registered validator plugin, sorted by name.
 ///
 /// ```
-/// assert!(exporter_core::registry::validator_plugins().iter().any(|v| v.name == "exists"));
+/// assert!(exporter_core::validator_plugins().iter().any(|v| v.name == "exists"));
 /// ```
 pub fn validator_plugins() -> Vec<&'static ValidatorPlugin> {
     let mut v: Vec<_> = inventory::iter::<ValidatorPlugin>.into_iter().collect();
@@ -280,7 +280,7 @@ pub fn sink_plugin(name: &str) -> Option<&'static SinkPlugin> {
 /// The validator plugin named `name`.
 ///
 /// ```
-/// assert!(exporter_core::registry::validator_plugin("exists").is_some());
+/// assert!(exporter_core::validator_plugin("exists").is_some());
 /// ```
 pub fn validator_plugin(name: &str) -> Option<&'static ValidatorPlugin> {
     inventory::iter::<ValidatorPlugin>
@@ -292,7 +292,7 @@ pub fn validator_plugin(name: &str) -> Option<&'static ValidatorPlugin> {
 /// of link order. Binaries call it at start-up.
 ///
 /// ```
-/// exporter_core::registry::check_unique_names().unwrap();
+/// exporter_core::check_unique_names().unwrap();
 /// ```
 pub fn check_unique_names() -> Result<(), String> {
     let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
@@ -318,7 +318,7 @@ pub fn check_unique_names() -> Result<(), String> {
 /// for "did you mean" hints.
 ///
 /// ```
-/// use exporter_core::registry::closest;
+/// use exporter_core::closest;
 /// assert_eq!(closest("cvs", ["csv", "error-log"]), Some("csv"));
 /// assert_eq!(closest("zzzzzz", ["csv"]), None);
 /// ```

@@ -1,20 +1,4 @@
 //! The `Sink` trait and what a sink sees of the run.
-//!
-//! Lifecycle, in order:
-//! 1. **build**: the plugin's constructor ([`crate::SinkPlugin::build`]) deserializes its typed
-//!    config and checks it, with no side effect on the outputs (so `exporter validate` can run
-//!    it);
-//! 2. **open**: [`Sink::open`] creates its files through [`OutputFiles`] (staged, or append);
-//! 3. **event**: [`Sink::event`] receives every event of the kinds in [`Sink::interests`], in
-//!    stream order; a problem with one event (a record that breaks the schema) is *raised*
-//!    through [`EventContext::raise`] and becomes an error event for every sink that takes
-//!    errors, so nothing is lost;
-//! 4. **finish**: [`Sink::finish`] hands back its files and counts; the pipeline validates and
-//!    commits the files. Sinks with [`Sink::runs_last`] finish after all others and see their
-//!    reports (the campaign summary).
-//!
-//! Every sink MUST report the files it wrote (rows, bytes and duration come from
-//! [`StagedFile`]/[`AppendFile`](crate::AppendFile) themselves) and MUST NOT write outside [`OutputFiles`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -337,7 +321,7 @@ impl FinishContext<'_> {
     /// The `generator` object reports carry: name and version of the exporter.
     ///
     /// ```
-    /// let g = exporter_core::sink::generator();
+    /// let g = exporter_core::generator();
     /// assert_eq!(g["name"], "campaign-exporter");
     /// ```
     pub fn generator(&self) -> Value {
@@ -350,7 +334,23 @@ pub fn generator() -> Value {
     serde_json::json!({"name": GENERATOR_NAME, "version": env!("CARGO_PKG_VERSION")})
 }
 
-/// An output. See the [module docs](self) for the lifecycle and the contract.
+/// An output.
+///
+/// Lifecycle, in order:
+/// 1. **build**: the plugin's constructor ([`crate::SinkPlugin::build`]) deserializes its typed
+///    config and checks it, with no side effect on the outputs (so `exporter validate` can run
+///    it);
+/// 2. **open**: [`Sink::open`] creates its files through [`OutputFiles`] (staged, or append);
+/// 3. **event**: [`Sink::event`] receives every event of the kinds in [`Sink::interests`], in
+///    stream order; a problem with one event (a record that breaks the schema) is *raised*
+///    through [`EventContext::raise`] and becomes an error event for every sink that takes
+///    errors, so nothing is lost;
+/// 4. **finish**: [`Sink::finish`] hands back its files and counts; the pipeline validates and
+///    commits the files. Sinks with [`Sink::runs_last`] finish after all others and see their
+///    reports (the campaign summary).
+///
+/// Every sink MUST report the files it wrote (rows, bytes and duration come from
+/// [`StagedFile`]/[`AppendFile`](crate::AppendFile) themselves) and MUST NOT write outside [`OutputFiles`].
 pub trait Sink: Send {
     /// The kinds of event to receive.
     fn interests(&self) -> Interests;

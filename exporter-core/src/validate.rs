@@ -239,7 +239,7 @@ pub struct ValidatorContext<'a> {
 /// The built-in `exists` validator: the file is there and, where rows were written, not empty.
 ///
 /// ```
-/// use exporter_core::{FileUnderCheck, Validator, validate::Exists};
+/// use exporter_core::{Exists, FileUnderCheck, Validator};
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("a.csv");
 /// std::fs::write(&path, "").unwrap();

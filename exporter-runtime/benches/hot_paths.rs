@@ -4,7 +4,7 @@
 //! `cargo bench -p exporter-core --bench hot_paths`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use exporter_runtime::ingest::{Line, ParsedEvent, parse_line};
+use exporter_runtime::{Line, ParsedEvent, parse_line};
 use exporter_stats::RequestStats;
 
 const RECORD: &str = r#"{"type":"record","data":{"place_id":"ChIJ000000012345x3039","name":"Müller \"Praxis\", Mitte","category":"dentist","address":"Hauptstraße 12, 10115 Berlin","city":"Berlin","country":"DE","phone":"+49 30 1234567","website":"https://example.com/12345","email":"info12345@example.com","rating":4.5,"reviews":345,"latitude":52.5234,"longitude":13.4111,"opening_hours":["Mo–Fr 08:00–18:00","Sa 09:00–12:00"],"tags":["parking","wifi"],"attributes":{"wheelchair":true,"floor":2},"claimed":true,"scraped_at":"2026-11-26T08:00:01.250Z","source_url":"https://www.google.com/maps/place/?q=place_id:12345"}}"#;
@@ -49,7 +49,7 @@ fn redact(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_batched_ref(
                 || text.to_string(),
-                exporter_core::redact::redact_in_place,
+                exporter_core::redact_in_place,
                 criterion::BatchSize::SmallInput,
             )
         });

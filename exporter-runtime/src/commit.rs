@@ -15,10 +15,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use exporter_core::PendingFile;
-use exporter_core::output::{sync_dir, sync_file};
+use exporter_core::{sync_dir, sync_file};
 use serde::{Deserialize, Serialize};
 
-use crate::output::digest;
+use exporter_core::digest;
 
 /// The journal's name in the output directory.
 pub const JOURNAL_FILE: &str = ".exporter.journal";
@@ -137,7 +137,7 @@ pub(crate) fn commit_set(
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// assert_eq!(exporter_runtime::commit::recover(dir.path()).unwrap(), None);
+/// assert_eq!(exporter_runtime::recover(dir.path()).unwrap(), None);
 /// ```
 pub fn recover(dir: &Path) -> io::Result<Option<Recovered>> {
     let path = dir.join(JOURNAL_FILE);

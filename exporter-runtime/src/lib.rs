@@ -1,6 +1,6 @@
 //! # exporter-runtime
 //!
-//! The engine of the campaign exporter: it loads a [manifest], reads the event stream
+//! The engine of the campaign exporter: it loads a [`Manifest`], reads the event stream
 //! ([`Pipeline::read`]: NDJSON cut into batches, parsed on every core, passwords masked on
 //! the way), hands each event to the sinks the manifest names, turns what they reject into
 //! error events (so nothing is lost), and at the end validates every file with its
@@ -12,7 +12,7 @@
 //! over [`Pipeline`].
 //!
 //! ```no_run
-//! use exporter_runtime::{manifest::Manifest, Pipeline, RunOptions};
+//! use exporter_runtime::{Manifest, Pipeline, RunOptions};
 //! let manifest = Manifest::load("exporter.toml".as_ref()).unwrap();
 //! let mut pipeline = Pipeline::new(&manifest, RunOptions::default()).unwrap();
 //! pipeline.read(std::io::BufReader::new(std::io::stdin()), "-").unwrap();
@@ -24,16 +24,23 @@
 // `unsafe` lives in one module only: the cache hints of `ingest::prefetch`
 #![deny(unsafe_code)]
 
-pub mod commit;
+mod commit;
 mod error;
-pub mod ingest;
-pub mod manifest;
+mod ingest;
+mod lock;
+mod manifest;
 mod pipeline;
 
+pub use commit::{JOURNAL_FILE, Recovered, recover};
 pub use error::{ExportError, RejectedFile};
+pub use ingest::{
+    BadLine, BadReason, Line, LineReader, ParsedEvent, RAW_LINE_LIMIT, bad_input_event, parse_line,
+};
+pub use lock::{DirLock, LOCK_FILE};
+pub use manifest::{
+    COMMON_KEYS, MAX_FILE_NAME, Manifest, ManifestError, ManifestErrors, SinkRef, SinkSpec,
+    check_file_name, validator_entry,
+};
 pub use pipeline::{
     Exporter, PUSHED, Pipeline, RunOptions, RunReport, request_stop, stop_requested,
 };
-
-// the contract's modules, as this crate's code names them
-use exporter_core::{clock, event, output, redact, registry, sink, validate};

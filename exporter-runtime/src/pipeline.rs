@@ -8,17 +8,19 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::error::{ExportError, RejectedFile};
-use crate::event::{Campaign, ErrorEvent, Event, JsonObject, Record, Request, Timestamp};
 use crate::ingest::parallel::{BadItem, Item, prepare, redact_event};
-use crate::ingest::{
-    BadLine, BadReason, InputStats, Location, ParsedEvent, Spares, bad_input_event,
-};
-use crate::manifest::{Manifest, NamedValidator, SinkSpec};
-use crate::output::{DirLock, FileReport, OutputFiles, PendingFile};
-use crate::registry;
-use crate::sink::{EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written};
-use crate::validate::{FileUnderCheck, Finding};
+use crate::ingest::{BadLine, BadReason, ParsedEvent, Spares, bad_input_event};
+use crate::lock::DirLock;
+use crate::manifest::{Manifest, SinkSpec};
+use exporter_core::NamedValidator;
 use exporter_core::SinkError;
+use exporter_core::{Campaign, ErrorEvent, Event, JsonObject, Record, Request, Timestamp};
+use exporter_core::{
+    EventContext, EventCounts, FinishContext, Interests, Sink, SinkReport, Written,
+};
+use exporter_core::{FileReport, OutputFiles, PendingFile};
+use exporter_core::{FileUnderCheck, Finding};
+use exporter_core::{InputStats, Location};
 
 /// Settings of one run that do not come from the manifest.
 ///
@@ -34,7 +36,7 @@ pub struct RunOptions {
     pub out_dir: Option<PathBuf>,
     /// Fail on the first bad input line instead of routing it to the error log.
     pub strict: bool,
-    /// `generated_at` and `{date}`; defaults to [`clock::run_timestamp`](crate::clock::run_timestamp).
+    /// `generated_at` and `{date}`; defaults to [`exporter_core::run_timestamp`](exporter_core::run_timestamp).
     pub now: Timestamp,
     /// Byte-reproducible reports: timings in files are written as 0. Defaults to whether
     /// `SOURCE_DATE_EPOCH` is set.
@@ -50,7 +52,7 @@ impl Default for RunOptions {
             campaign_id: None,
             out_dir: None,
             strict: false,
-            now: crate::clock::run_timestamp(),
+            now: exporter_core::run_timestamp(),
             reproducible: std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
             wait_for_lock: true,
         }
@@ -84,7 +86,7 @@ struct Slot {
 /// [`Exporter`] wraps it for use from many threads.
 ///
 /// ```no_run
-/// use exporter_runtime::{manifest::Manifest, Pipeline, RunOptions};
+/// use exporter_runtime::{Manifest, Pipeline, RunOptions};
 /// let manifest = Manifest::load("exporter.toml".as_ref()).unwrap();
 /// let mut pipeline = Pipeline::new(&manifest, RunOptions::default()).unwrap();
 /// pipeline.read(std::io::BufReader::new(std::io::stdin()), "-").unwrap();
@@ -140,7 +142,7 @@ const MAX_RAISE_DEPTH: usize = 4;
 impl Pipeline {
     /// Builds and opens every sink of `manifest`.
     pub fn new(manifest: &Manifest, opts: RunOptions) -> Result<Pipeline, ExportError> {
-        registry::check_unique_names().map_err(|m| ExportError::Sink {
+        exporter_core::check_unique_names().map_err(|m| ExportError::Sink {
             sink: "registry".into(),
             error: SinkError::new(m),
         })?;
@@ -368,7 +370,7 @@ impl Pipeline {
         failure.redact();
         let bad = BadItem {
             reason: bad.reason.as_str(),
-            detail: crate::redact::redact(&bad.detail).into_owned(),
+            detail: exporter_core::redact(&bad.detail).into_owned(),
             failure,
         };
         self.bad_input(&bad, &at)
@@ -523,7 +525,7 @@ impl Pipeline {
                 .iter()
                 .find(|(i, _)| *i == index)
                 .map_or(0, |(_, r)| r.files.len());
-            removals.extend(crate::output::stale_parts(&base, parts).map_err(|e| {
+            removals.extend(exporter_core::stale_parts(&base, parts).map_err(|e| {
                 ExportError::OutputDir {
                     dir: out_dir.clone(),
                     source: e,

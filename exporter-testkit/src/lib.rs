@@ -41,10 +41,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use exporter_core::registry::{self, SinkPlugin};
-use exporter_core::validate::{FileUnderCheck, Finding, Validator};
+use exporter_core::{self, SinkPlugin};
+use exporter_core::{FileUnderCheck, Finding, Validator};
 use exporter_core::{Fsync, StagedFile};
-use exporter_runtime::manifest::Manifest;
+use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions, RunReport};
 
 /// The secrets the kit's stream carries; none may reach an output.
@@ -145,8 +145,11 @@ impl KitRun {
 impl Kit {
     /// The kit for the registered sink `name`, using its example table.
     pub fn new(name: &str) -> Result<Kit, String> {
-        let plugin = registry::sink_plugin(name).ok_or_else(|| {
-            let known: Vec<&str> = registry::sink_plugins().iter().map(|p| p.name).collect();
+        let plugin = exporter_core::sink_plugin(name).ok_or_else(|| {
+            let known: Vec<&str> = exporter_core::sink_plugins()
+                .iter()
+                .map(|p| p.name)
+                .collect();
             format!(
                 "sink {name:?} is not registered (is its crate named in code?); registered: {}",
                 known.join(", ")
@@ -261,7 +264,7 @@ impl Kit {
         for f in files {
             let path = run.out_dir().join(f.path());
             let (bytes, sha) = std::fs::File::open(&path)
-                .and_then(exporter_core::output::digest)
+                .and_then(exporter_core::digest)
                 .map_err(|e| format!("reported file {} cannot be read: {e}", f.path()))?;
             if bytes != f.bytes() || sha != f.sha256() {
                 return Err(format!(
@@ -294,7 +297,7 @@ impl Kit {
         for f in files_under(run.root.path()) {
             if f == Path::new("exporter.toml")
                 || f == Path::new("events.ndjson")
-                || f == Path::new("out").join(exporter_core::output::LOCK_FILE)
+                || f == Path::new("out").join(exporter_runtime::LOCK_FILE)
             {
                 continue; // the kit's own, and the run's lock
             }
@@ -635,7 +638,7 @@ impl Kit {
 /// finished file: for a validator's own tests of its following path (the two must agree).
 ///
 /// ```
-/// use exporter_core::validate::Exists;
+/// use exporter_core::Exists;
 /// use exporter_testkit::followed_and_finished;
 /// let (followed, finished) = followed_and_finished(&Exists, b"a\nb\n", "t.txt", 2).unwrap();
 /// assert_eq!(followed, finished);

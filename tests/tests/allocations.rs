@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use exporter_cli as _; // links the built-in plugins
-use exporter_runtime::manifest::Manifest;
+use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions};
 
 struct Counting;

@@ -87,7 +87,7 @@ fn a_failing_sink_ends_the_run_for_every_handle() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name() != exporter_core::output::LOCK_FILE)
+        .filter(|e| e.file_name() != exporter_runtime::LOCK_FILE)
         .collect();
     assert!(leftovers.is_empty(), "staging file removed");
 }

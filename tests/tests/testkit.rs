@@ -155,7 +155,7 @@ macro_rules! broken {
                 description: "TEST ONLY: breaks one rule of the sink contract.",
                 default_path: Some("out.txt"),
                 example: $example,
-                config_schema: exporter_core::registry::no_options,
+                config_schema: exporter_core::no_options,
                 default_validators: $validators,
                 numbered_parts: false,
                 output_schema: None,

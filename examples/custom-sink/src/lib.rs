@@ -74,7 +74,7 @@ exporter_core::inventory::submit! {
         description: "Every record as one line of JSON, for data pipelines.",
         default_path: Some("records.jsonl"),
         example: "type = \"jsonl\"\npath = \"records.jsonl\"\n",
-        config_schema: exporter_core::registry::no_options,
+        config_schema: exporter_core::no_options,
         default_validators: &["exists", "jsonl-lines"],
         numbered_parts: false,
         output_schema: None,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use exporter_core::{FileUnderCheck, Finding, FindingCode};
-use exporter_runtime::manifest::{Manifest, SinkSpec};
+use exporter_runtime::{Manifest, SinkSpec};
 use serde_json::Value;
 
 use super::{load, report_error};
@@ -125,7 +125,7 @@ fn compare_records(manifest: &Manifest, dir: &Path, summary: &Summary) -> Vec<Fi
             continue;
         }
         let base = dir.join(&spec.path);
-        for part in exporter_core::output::stale_parts(&base, listed).unwrap_or_default() {
+        for part in exporter_core::stale_parts(&base, listed).unwrap_or_default() {
             let name = part
                 .strip_prefix(dir)
                 .unwrap_or(&part)
@@ -180,9 +180,9 @@ fn compare(recorded: &Recorded, path: &Path) -> Vec<Finding> {
                 return findings;
             }
             let _ = file.lock_shared();
-            exporter_core::output::digest(file.take(len))
+            exporter_core::digest(file.take(len))
         }
-        _ => exporter_core::output::digest(file),
+        _ => exporter_core::digest(file),
     };
     let Ok((bytes, sha)) = digest else {
         return findings;
@@ -211,17 +211,16 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
     };
     let dir = match &args.out_dir {
         Some(d) => d.clone(),
-        None => match manifest.output_dir(
-            args.campaign_id.as_deref(),
-            exporter_core::clock::run_timestamp(),
-        ) {
-            Ok(d) => d,
-            Err(e) => return report_error(&exporter_runtime::ExportError::Manifest(e)),
-        },
+        None => {
+            match manifest.output_dir(args.campaign_id.as_deref(), exporter_core::run_timestamp()) {
+                Ok(d) => d,
+                Err(e) => return report_error(&exporter_runtime::ExportError::Manifest(e)),
+            }
+        }
     };
     // a run committing meanwhile would show half of one set and half of another
     let _lock = match dir.is_dir() {
-        true => match exporter_core::output::DirLock::acquire(&dir, true) {
+        true => match exporter_runtime::DirLock::acquire(&dir, true) {
             Ok(lock) => Some(lock),
             Err(source) => {
                 return report_error(&exporter_runtime::ExportError::OutputDir { dir, source });
@@ -232,7 +231,7 @@ pub(crate) fn check(args: &ManifestArgs, format: Format) -> u8 {
     let mut findings: Vec<Finding> = Vec::new();
     // a commit a crash interrupted is finished first: then the set on disk is one run's
     let recovered = match _lock.is_some() {
-        true => match exporter_runtime::commit::recover(&dir) {
+        true => match exporter_runtime::recover(&dir) {
             Ok(r) => r,
             Err(source) => {
                 return report_error(&exporter_runtime::ExportError::Commit { dir, source });

@@ -4,9 +4,9 @@ mod check;
 mod plugins;
 mod run;
 
-use exporter_core::redact::redact;
+use exporter_core::redact;
 use exporter_runtime::ExportError;
-use exporter_runtime::manifest::Manifest;
+use exporter_runtime::Manifest;
 
 use crate::cli::{Command, ManifestArgs};
 use crate::console::{self, say};
@@ -50,7 +50,7 @@ fn validate(args: &ManifestArgs) -> u8 {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let now = exporter_core::clock::run_timestamp();
+    let now = exporter_core::run_timestamp();
     let dir = match &args.out_dir {
         Some(d) => d.clone(),
         None => match manifest.output_dir(args.campaign_id.as_deref(), now) {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use exporter_core::registry::{sink_plugin, sink_plugins, validator_plugins};
+use exporter_core::{sink_plugin, sink_plugins, validator_plugins};
 use serde_json::json;
 
 use crate::cli::Format;
@@ -98,7 +98,7 @@ pub(crate) fn schema(sink_type: &str) -> u8 {
         },
         None => {
             let names: Vec<&str> = sink_plugins().iter().map(|p| p.name).collect();
-            let hint = exporter_core::registry::closest(sink_type, names.iter().copied())
+            let hint = exporter_core::closest(sink_type, names.iter().copied())
                 .map(|s| format!("; did you mean {s:?}?"))
                 .unwrap_or_default();
             console::error(&format!(

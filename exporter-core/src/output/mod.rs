@@ -206,7 +206,7 @@ impl OutputFiles {
     /// when the file is finished).
     ///
     /// ```
-    /// use exporter_core::{Fsync, OutputFiles, validate::Exists};
+    /// use exporter_core::{Exists, Fsync, OutputFiles};
     /// let dir = tempfile::tempdir().unwrap();
     /// let v: exporter_core::NamedValidator = ("exists".into(), std::sync::Arc::new(Exists));
     /// let files = OutputFiles::new(dir.path(), "s", Fsync::Never, false).followed_by(&[v]);
@@ -305,7 +305,7 @@ fn background_priority() {
 /// climbing above it.
 ///
 /// ```
-/// use exporter_core::output::check_inside;
+/// use exporter_core::check_inside;
 /// assert!(check_inside("reports/a.json".as_ref()).is_ok());
 /// assert!(check_inside("../a.json".as_ref()).is_err());
 /// assert!(check_inside("/tmp/a.json".as_ref()).is_err());
@@ -347,7 +347,7 @@ pub fn check_inside(path: &Path) -> Result<(), String> {
 /// `x/../same.csv`) are told to be one.
 ///
 /// ```
-/// use exporter_core::output::normalize;
+/// use exporter_core::normalize;
 /// assert_eq!(normalize("x/../same.csv".as_ref()), normalize("./same.csv".as_ref()));
 /// assert_eq!(normalize("a/./b/../c.csv".as_ref()), std::path::Path::new("a/c.csv"));
 /// ```
@@ -371,7 +371,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// name, then `results-0002.csv`, `results-0003.csv`, ...
 ///
 /// ```
-/// use exporter_core::output::part_path;
+/// use exporter_core::part_path;
 /// use std::path::Path;
 /// assert_eq!(part_path(Path::new("results.csv"), 1), Path::new("results.csv"));
 /// assert_eq!(part_path(Path::new("sub/results.csv"), 2), Path::new("sub/results-0002.csv"));
@@ -396,7 +396,7 @@ pub fn part_path(base: &Path, n: usize) -> PathBuf {
 /// of [`part_path`], for finding parts left by earlier runs and names that clash with them.
 ///
 /// ```
-/// use exporter_core::output::part_number;
+/// use exporter_core::part_number;
 /// use std::path::Path;
 /// assert_eq!(part_number(Path::new("results.csv"), "results-0002.csv"), Some(2));
 /// assert_eq!(part_number(Path::new("results.csv"), "results-12345.csv"), Some(12345));
@@ -424,7 +424,7 @@ pub fn part_number(base: &Path, candidate: &str) -> Option<usize> {
 /// them, so nobody reading `results*.csv` reads stale rows.
 ///
 /// ```
-/// use exporter_core::output::stale_parts;
+/// use exporter_core::stale_parts;
 /// let dir = tempfile::tempdir().unwrap();
 /// for name in ["r.csv", "r-0002.csv", "r-0003.csv", "r-log.csv"] {
 ///     std::fs::write(dir.path().join(name), "x").unwrap();
@@ -471,76 +471,6 @@ fn check_no_symlinks(root: &Path, rel: &Path) -> Result<(), SinkError> {
     Ok(())
 }
 
-/// The lock file of an output directory: held exclusively by the run writing into it, and
-/// holding that run's process id for anyone who waits.
-pub const LOCK_FILE: &str = ".exporter.lock";
-
-/// An exclusive lock on an output directory, held while a run writes and commits its files
-/// (and while `exporter check` reads them), so the files committed there are always one run's.
-/// Released when dropped (or when the process ends, however it ends: the lock is the
-/// kernel's `flock`).
-///
-/// ```
-/// use exporter_core::output::DirLock;
-/// let dir = tempfile::tempdir().unwrap();
-/// let lock = DirLock::acquire(dir.path(), false).unwrap();
-/// // a second taker that will not wait is refused, naming the holder
-/// let err = DirLock::acquire(dir.path(), false).unwrap_err();
-/// assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
-/// drop(lock);
-/// assert!(DirLock::acquire(dir.path(), false).is_ok());
-/// ```
-#[derive(Debug)]
-pub struct DirLock {
-    _file: std::fs::File,
-}
-
-impl DirLock {
-    /// Takes the lock on `dir` (which must exist). When another process holds it: waits,
-    /// saying so in the log, or with `wait` false fails at once; either way naming the
-    /// holder's process id.
-    pub fn acquire(dir: &Path, wait: bool) -> std::io::Result<DirLock> {
-        use std::io::{Read, Seek, Write};
-        let path = dir.join(LOCK_FILE);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = match holder.trim() {
-                    "" => "another process".to_string(),
-                    pid => format!("pid {pid}"),
-                };
-                if !wait {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::WouldBlock,
-                        format!(
-                            "the output directory is locked by {holder} (another run writing into it); \
-                             try again when it is done, or leave out --no-wait to wait for it"
-                        ),
-                    ));
-                }
-                tracing::warn!(
-                    "waiting for the lock on {} held by {holder}",
-                    path.display()
-                );
-                file.lock()?;
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(e),
-        }
-        file.set_len(0)?;
-        file.seek(std::io::SeekFrom::Start(0))?;
-        write!(file, "{}", std::process::id())?;
-        Ok(DirLock { _file: file })
-    }
-}
-
 /// Syncs a file's data (and the size that finds it) to the disk. Each sync is logged at debug
 /// level as `synced`, so a run's syncs can be counted (`RUST_LOG=exporter_core=debug`).
 ///
@@ -548,7 +478,7 @@ impl DirLock {
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("a.txt");
 /// let file = std::fs::File::create(&path).unwrap();
-/// exporter_core::output::sync_file(&file, &path).unwrap();
+/// exporter_core::sync_file(&file, &path).unwrap();
 /// ```
 pub fn sync_file(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
     file.sync_data()?;
@@ -561,7 +491,7 @@ pub fn sync_file(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// exporter_core::output::sync_dir(dir.path()).unwrap();
+/// exporter_core::sync_dir(dir.path()).unwrap();
 /// ```
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
@@ -577,7 +507,7 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// Size and lowercase hex SHA-256 of everything `reader` yields.
 ///
 /// ```
-/// let (bytes, sha) = exporter_core::output::digest(&b"abc"[..]).unwrap();
+/// let (bytes, sha) = exporter_core::digest(&b"abc"[..]).unwrap();
 /// assert_eq!(bytes, 3);
 /// assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 /// ```

@@ -227,7 +227,7 @@ exporter_core::inventory::submit! {
         description: "Run statistics, the accounting of every event, and every output file with its SHA-256 (JSON).",
         default_path: Some("campaign_summary.json"),
         example: "type = \"campaign-summary\"\npath = \"campaign_summary.json\"\n",
-        config_schema: exporter_core::registry::no_options,
+        config_schema: exporter_core::no_options,
         default_validators: &["exists", "json-schema"],
         numbered_parts: false,
         output_schema: Some(OUTPUT_SCHEMA),

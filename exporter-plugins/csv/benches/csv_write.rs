@@ -9,7 +9,7 @@ use std::io::Write;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use exporter_core::serde_json::{Map, Value, json};
 use exporter_csv as _;
-use exporter_runtime::manifest::Manifest;
+use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions};
 
 const ROWS: usize = 20_000;

@@ -22,7 +22,7 @@ pub struct TableFiles {
 }
 
 /// The path of the `n`th file (1-based): `results.csv`, `results-0002.csv`, ...
-pub use exporter_core::output::part_path as rollover_path;
+pub use exporter_core::part_path as rollover_path;
 
 impl TableFiles {
     /// Prepares the table at `base`; the first file is created at once so that an empty run

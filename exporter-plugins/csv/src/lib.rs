@@ -147,7 +147,7 @@ impl Config {
 /// (masked first, so a cut cannot keep half of one).
 fn shown(v: &Violation) -> String {
     v.message_with(|value| {
-        let clean = exporter_core::redact::redact(value);
+        let clean = exporter_core::redact(value);
         std::borrow::Cow::Owned(cut(&clean, 80).into_owned())
     })
 }

@@ -7,7 +7,7 @@
 
 use exporter_core::serde_json;
 use exporter_csv as _; // link the plugin
-use exporter_runtime::manifest::Manifest;
+use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions};
 use proptest::prelude::*;
 

@@ -7,9 +7,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use exporter_core::redact::{has_password, redact, redact_address, redact_json};
 use exporter_core::serde_json;
 use exporter_core::{AppendFile, ErrorEvent, FileReport, Fsync, Severity};
+use exporter_core::{has_password, redact, redact_address, redact_json};
 use exporter_tabular::{self as tabular, BOM, Delimiter, Dialect, RowWriter};
 
 /// The columns, in order.

@@ -7,7 +7,7 @@ use exporter_core::serde_json::{self, Value, json};
 use exporter_core::{FileUnderCheck, FindingCode, Request, Timestamp, Validator};
 use exporter_json_schema::JsonSchemaValidator;
 use exporter_proxy_performance::{OUTPUT_SCHEMA, ProxyTable};
-use exporter_runtime::manifest::Manifest;
+use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions};
 use {exporter_campaign_summary as _, exporter_json_schema as _};
 
@@ -243,11 +243,9 @@ fn every_count_matches_an_independent_computation() {
 fn halves_merge_into_the_whole() {
     let (events, _) = generate(4_000);
     let parse = |line: &str| -> Request {
-        match exporter_runtime::ingest::parse_line(line.as_bytes()) {
-            exporter_runtime::ingest::Line::Event(
-                exporter_runtime::ingest::ParsedEvent::Request(mut r),
-            ) => {
-                exporter_core::redact::redact_in_place(&mut r.proxy);
+        match exporter_runtime::parse_line(line.as_bytes()) {
+            exporter_runtime::Line::Event(exporter_runtime::ParsedEvent::Request(mut r)) => {
+                exporter_core::redact_in_place(&mut r.proxy);
                 *r
             }
             other => panic!("{other:?}"),

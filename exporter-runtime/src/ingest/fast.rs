@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::ParsedEvent;
-use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
+use exporter_core::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
 use exporter_json::Cursor;
 
 /// Storage from events the sinks are done with, for the reader to fill again: a record's text

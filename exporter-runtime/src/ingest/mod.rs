@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::event::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
-pub use exporter_core::{InputStats, Location};
+use exporter_core::Location;
+use exporter_core::{Campaign, ErrorEvent, JsonObject, Request, Severity, Timestamp};
 
 mod fast;
 pub(crate) mod parallel;
@@ -20,7 +20,7 @@ use fast::fast_parse;
 /// An event parsed from one line, owning its data.
 ///
 /// ```
-/// use exporter_runtime::ingest::{parse_line, Line, ParsedEvent};
+/// use exporter_runtime::{parse_line, Line, ParsedEvent};
 /// let line = parse_line(br#"{"type":"record","data":{"place_id":"p1"}}"#);
 /// assert!(matches!(line, Line::Event(ParsedEvent::Record(_))));
 /// ```
@@ -51,7 +51,7 @@ pub enum Line {
 /// Why a line is bad input. The names are stable: they key `bad_by_reason` in the summary.
 ///
 /// ```
-/// assert_eq!(exporter_runtime::ingest::BadReason::InvalidJson.as_str(), "invalid_json");
+/// assert_eq!(exporter_runtime::BadReason::InvalidJson.as_str(), "invalid_json");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BadReason {
@@ -111,7 +111,8 @@ pub const RAW_LINE_LIMIT: usize = 16 * 1024;
 /// UTF-8, cut at [`RAW_LINE_LIMIT`] bytes on a character boundary) and its full length.
 ///
 /// ```
-/// use exporter_runtime::ingest::{bad_input_event, BadLine, BadReason, Location, parse_line, Line};
+/// use exporter_core::Location;
+/// use exporter_runtime::{bad_input_event, BadLine, BadReason, parse_line, Line};
 /// let Line::Bad(bad) = parse_line(b"{oops") else { panic!() };
 /// let at = Location { input: "in.ndjson".into(), line: 3 };
 /// let e = bad_input_event(&at, &bad, b"{oops");
@@ -122,7 +123,7 @@ pub const RAW_LINE_LIMIT: usize = 16 * 1024;
 pub fn bad_input_event(at: &Location, bad: &BadLine, raw: &[u8]) -> ErrorEvent {
     let lossy = String::from_utf8_lossy(raw);
     // masked before it is cut: a cut before an `@` would keep the password it ends
-    let text = crate::redact::redact(&lossy);
+    let text = exporter_core::redact(&lossy);
     let mut cut = text.len().min(RAW_LINE_LIMIT);
     while !text.is_char_boundary(cut) {
         cut -= 1;
@@ -144,7 +145,7 @@ pub fn bad_input_event(at: &Location, bad: &BadLine, raw: &[u8]) -> ErrorEvent {
 /// Classifies one line (without its line ending; a trailing `\r` is tolerated).
 ///
 /// ```
-/// use exporter_runtime::ingest::{parse_line, Line, BadReason};
+/// use exporter_runtime::{parse_line, Line, BadReason};
 /// assert_eq!(parse_line(b"  \r"), Line::Blank);
 /// let Line::Bad(bad) = parse_line(br#"{"type":"heartbeat"}"#) else { panic!() };
 /// assert_eq!(bad.reason, BadReason::UnknownType);
@@ -241,7 +242,7 @@ fn json_type(raw: &RawValue) -> &'static str {
 
 fn shown(raw: &RawValue) -> String {
     // masked before it is cut, so a cut cannot keep half of a password
-    let s = crate::redact::redact(raw.get());
+    let s = exporter_core::redact(raw.get());
     if s.len() > 60 {
         let mut cut = 57;
         while !s.is_char_boundary(cut) {
@@ -414,7 +415,7 @@ fn parse_event_checked(text: &str) -> Result<ParsedEvent, BadLine> {
 /// Reads NDJSON from any `BufRead`, line by line with a reused buffer, so memory stays flat.
 ///
 /// ```
-/// use exporter_runtime::ingest::{LineReader, Line};
+/// use exporter_runtime::{LineReader, Line};
 /// let mut reader = LineReader::new(&b"{\"type\":\"record\",\"data\":{}}\r\n\n"[..]);
 /// let (n, raw) = reader.next_line().unwrap().unwrap();
 /// assert_eq!((n, raw), (1, &b"{\"type\":\"record\",\"data\":{}}"[..]));

@@ -10,9 +10,10 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use crate::error::ExportError;
-use crate::event::ErrorEvent;
-use crate::ingest::{Line, Location, ParsedEvent, Spares, bad_input_event, parse_line_into};
-use crate::redact::{redact_address_in_place, redact_in_place};
+use crate::ingest::{Line, ParsedEvent, Spares, bad_input_event, parse_line_into};
+use exporter_core::ErrorEvent;
+use exporter_core::Location;
+use exporter_core::{redact_address_in_place, redact_in_place};
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";

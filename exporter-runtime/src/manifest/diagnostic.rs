@@ -15,7 +15,7 @@ pub struct SinkRef {
 /// One problem in a manifest.
 ///
 /// ```
-/// use exporter_runtime::manifest::Manifest;
+/// use exporter_runtime::Manifest;
 /// let err = Manifest::parse("[[sinks]]\ntype = \"cvs\"\n", "m.toml", ".".as_ref()).unwrap_err();
 /// let e = &err.errors()[0];
 /// assert_eq!((e.line, e.column), (2, 8));

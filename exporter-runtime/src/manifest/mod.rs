@@ -23,10 +23,10 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use diagnostic::Source;
 pub use diagnostic::{ManifestError, ManifestErrors, SinkRef};
 
-use crate::event::{Campaign, Timestamp};
-use crate::output::{Fsync, check_inside};
-use crate::registry::{self, BuildError, SinkPlugin, closest};
-use crate::sink::{Sink, SinkContext};
+use exporter_core::{BuildError, SinkPlugin, closest};
+use exporter_core::{Campaign, Timestamp};
+use exporter_core::{Fsync, check_inside};
+use exporter_core::{Sink, SinkContext};
 
 /// Keys of a `[[sinks]]` table that the framework owns; every other key is the plugin's.
 pub const COMMON_KEYS: [&str; 6] = ["type", "name", "path", "validate", "allow_outside", "fsync"];
@@ -58,7 +58,7 @@ pub struct SinkSpec {
 /// A `validate` entry split into the validator's name and its argument (`name:argument`).
 ///
 /// ```
-/// use exporter_runtime::manifest::validator_entry;
+/// use exporter_runtime::validator_entry;
 /// assert_eq!(validator_entry("json-schema:my.json"), ("json-schema", Some("my.json")));
 /// assert_eq!(validator_entry("exists"), ("exists", None));
 /// ```
@@ -69,18 +69,18 @@ pub fn validator_entry(entry: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// A built validator with the `validate` entry that named it.
-pub type NamedValidator = (String, std::sync::Arc<dyn exporter_core::Validator>);
-
 impl SinkSpec {
     /// Builds this sink's validators, named as in `validate`. `manifest_dir` is where an
     /// argument naming a file resolves.
-    pub fn validators(&self, manifest_dir: &Path) -> Result<Vec<NamedValidator>, String> {
+    pub fn validators(
+        &self,
+        manifest_dir: &Path,
+    ) -> Result<Vec<exporter_core::NamedValidator>, String> {
         self.validate
             .iter()
             .map(|entry| {
                 let (name, argument) = validator_entry(entry);
-                let plugin = registry::validator_plugin(name)
+                let plugin = exporter_core::validator_plugin(name)
                     .ok_or_else(|| format!("validator {name:?} is not registered"))?;
                 let cx = exporter_core::ValidatorContext {
                     sink_type: self.plugin.name,
@@ -101,7 +101,7 @@ impl SinkSpec {
 /// A checked manifest.
 ///
 /// ```
-/// # use exporter_runtime::manifest::Manifest;
+/// # use exporter_runtime::Manifest;
 /// let m = Manifest::parse("[campaign]\nid = \"acme\"\n[output]\ndir = \"out/{campaign_id}\"\n",
 ///                         "m.toml", "/srv".as_ref());
 /// // no sinks: an error, with its place
@@ -280,7 +280,7 @@ impl Manifest {
     /// resolved against the manifest's folder. `campaign_id` overrides `[campaign].id`.
     ///
     /// ```
-    /// use exporter_runtime::manifest::Manifest;
+    /// use exporter_runtime::Manifest;
     /// let text = "[campaign]\nid = \"acme\"\n[output]\ndir = \"out/{campaign_id}/{date}\"\n\
     ///             [[sinks]]\ntype = \"x\"\n";
     /// # // a sink type must exist: use the error only to show expansion is separate
@@ -343,7 +343,7 @@ pub const MAX_FILE_NAME: usize = 200;
 /// (`sub/`), no name longer than [`MAX_FILE_NAME`] bytes.
 ///
 /// ```
-/// use exporter_runtime::manifest::check_file_name;
+/// use exporter_runtime::check_file_name;
 /// assert!(check_file_name("reports/a.json".as_ref()).is_ok());
 /// assert!(check_file_name("sub/".as_ref()).is_err());
 /// assert!(check_file_name("a\0b.csv".as_ref()).is_err());
@@ -519,10 +519,13 @@ fn check_sink(
             None
         }
         None => None,
-        Some((t, span)) => match registry::sink_plugin(t) {
+        Some((t, span)) => match exporter_core::sink_plugin(t) {
             Some(p) => Some(p),
             None => {
-                let names: Vec<&str> = registry::sink_plugins().iter().map(|p| p.name).collect();
+                let names: Vec<&str> = exporter_core::sink_plugins()
+                    .iter()
+                    .map(|p| p.name)
+                    .collect();
                 let suggestion = closest(t, names.iter().copied())
                     .map(|s| format!("; did you mean \"{s}\"?"))
                     .unwrap_or_default();
@@ -592,12 +595,12 @@ fn check_sink(
                 for (i, item) in items.iter().enumerate() {
                     match item.get_ref() {
                         DeValue::String(s)
-                            if registry::validator_plugin(validator_entry(s).0).is_some() =>
+                            if exporter_core::validator_plugin(validator_entry(s).0).is_some() =>
                         {
                             names.push(s.to_string())
                         }
                         DeValue::String(s) => {
-                            let all: Vec<&str> = registry::validator_plugins()
+                            let all: Vec<&str> = exporter_core::validator_plugins()
                                 .iter()
                                 .map(|p| p.name)
                                 .collect();
@@ -695,7 +698,10 @@ fn check_sink(
 }
 
 fn known_types() -> String {
-    let names: Vec<&str> = registry::sink_plugins().iter().map(|p| p.name).collect();
+    let names: Vec<&str> = exporter_core::sink_plugins()
+        .iter()
+        .map(|p| p.name)
+        .collect();
     if names.is_empty() {
         "(none registered)".to_string()
     } else {
@@ -1002,12 +1008,12 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
         } else {
             names.insert(name, index);
         }
-        let plugin = ty.as_ref().and_then(|(t, _)| registry::sink_plugin(t));
+        let plugin = ty.as_ref().and_then(|(t, _)| exporter_core::sink_plugin(t));
         let default = plugin.and_then(|p| p.default_path);
         let path = text("path").or_else(|| default.map(|d| (d.to_string(), item.span())));
         if let Some((path, span)) = path {
             // two spellings of one file are one file
-            let path = crate::output::normalize(Path::new(&path));
+            let path = exporter_core::normalize(Path::new(&path));
             if let Some((first, _)) = paths.get(&path) {
                 errors.push(src.error(
                     Some(span),
@@ -1035,7 +1041,7 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
             if !parts || owner == index || base.parent() != path.parent() {
                 continue;
             }
-            if let Some(n) = crate::output::part_number(base, &name) {
+            if let Some(n) = exporter_core::part_number(base, &name) {
                 errors.push(src.error(
                     Some(span.clone()),
                     Some(me),
@@ -1102,7 +1108,7 @@ mod tests {
             description: "TEST ONLY",
             default_path: Some("probe.txt"),
             example: "level = 1\n",
-            config_schema: exporter_core::registry::no_options,
+            config_schema: exporter_core::no_options,
             default_validators: &[],
             numbered_parts: false,
             output_schema: None,
