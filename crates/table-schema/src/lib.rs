@@ -43,6 +43,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// the README's example runs as a doc test
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod cells;
 mod constraints;
 mod keys;

@@ -63,7 +63,7 @@ pub enum StringFormat {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawConstraints {
     #[serde(default)]
     required: bool,
@@ -79,6 +79,7 @@ struct RawConstraints {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawField {
     name: String,
     #[serde(rename = "type", default = "default_type")]
@@ -92,14 +93,19 @@ struct RawField {
     description: Option<Value>,
     #[allow(dead_code)]
     example: Option<Value>,
+    #[allow(dead_code)]
+    #[serde(rename = "rdfType")]
+    rdf_type: Option<Value>,
 }
 
 fn default_type() -> String {
     "string".into()
 }
 
+// Unknown keys are refused, not ignored: a misspelt constraint (`maxLenght`) or a feature
+// this crate lacks (`foreignKeys`, `trueValues`) would otherwise look applied and not be.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawSchema {
     fields: Vec<RawField>,
     primary_key: Option<KeyFields>,
@@ -111,6 +117,8 @@ struct RawSchema {
     description: Option<Value>,
     #[allow(dead_code)]
     title: Option<Value>,
+    #[allow(dead_code)]
+    name: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -276,49 +284,25 @@ fn key_indexes(index: &HashMap<String, usize>, names: &[String]) -> Result<Vec<u
 }
 
 fn serde_path_to_json<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
-    // serde_json errors from a Value carry no path; walk it ourselves for the common cases.
-    serde_json::from_value::<T>(value.clone())
-        .map_err(|e| (locate_json_error(&value, &e.to_string()), e.to_string()))
-}
-
-/// Best-effort JSON path for a deserialization error: the first field missing a `name`, or
-/// the top level.
-fn locate_json_error(value: &Value, message: &str) -> String {
-    if let Some(fields) = value.get("fields").and_then(Value::as_array) {
-        for (i, f) in fields.iter().enumerate() {
-            if !f.is_object() {
-                return format!("fields[{i}]");
-            }
-            if f.get("name").is_none_or(|n| !n.is_string()) {
-                return format!("fields[{i}].name");
-            }
-            if let Some(c) = f.get("constraints") {
-                for key in [
-                    "minLength",
-                    "maxLength",
-                    "required",
-                    "unique",
-                    "enum",
-                    "pattern",
-                ] {
-                    if message.contains("invalid type") && c.get(key).is_some() {
-                        let ok = match key {
-                            "minLength" | "maxLength" => c[key].is_u64(),
-                            "required" | "unique" => c[key].is_boolean(),
-                            "enum" => c[key].is_array(),
-                            _ => c[key].is_string(),
-                        };
-                        if !ok {
-                            return format!("fields[{i}].constraints.{key}");
-                        }
-                    }
-                }
-            }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut path = e.path().to_string();
+        if path == "." {
+            path.clear();
         }
-    } else {
-        return "fields".into();
-    }
-    String::new()
+        let message = e.into_inner().to_string();
+        // a missing key is located at the object that lacks it: name the key too
+        if let Some(key) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            path = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
+        }
+        (path, message)
+    })
 }
 
 fn compile_constraints(
@@ -375,6 +359,37 @@ fn compile_constraints(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_it_does_not_know_are_refused_with_their_path() {
+        for (schema, path, key) in [
+            (
+                serde_json::json!({"fields": [{"name": "a", "constraints": {"maxLenght": 3}}]}),
+                "fields[0].constraints.maxLenght",
+                "maxLenght",
+            ),
+            (
+                serde_json::json!({"fields": [{"name": "a", "type": "boolean", "trueValues": ["yes"]}]}),
+                "fields[0].trueValues",
+                "trueValues",
+            ),
+            (
+                serde_json::json!({"fields": [{"name": "a"}], "foreignKeys": []}),
+                "foreignKeys",
+                "foreignKeys",
+            ),
+        ] {
+            let (at, message) = TableSchema::from_json(schema).unwrap_err();
+            assert_eq!(at, path);
+            assert!(message.contains(key), "{message}");
+        }
+        // documentation keys are welcome
+        TableSchema::from_json(serde_json::json!({
+            "name": "leads", "title": "Leads", "description": "d",
+            "fields": [{"name": "a", "title": "A", "description": "d", "example": "x", "rdfType": "https://schema.org/name"}]
+        }))
+        .unwrap();
+    }
     use serde_json::json;
 
     #[test]
@@ -434,7 +449,7 @@ mod tests {
                 "fields[1].name",
             ),
             (json!({"fields": []}), "fields"),
-            (json!({"columns": []}), "fields"),
+            (json!({"columns": []}), "columns"),
         ];
         for (schema, path) in cases {
             let err = TableSchema::from_json(schema.clone()).unwrap_err();
