@@ -13,13 +13,15 @@
 mod files;
 mod validator;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use exporter_core::serde_json::{self, Map, Value, json};
+use exporter_core::serde_json::{self, Value};
 use exporter_core::{
-    BuildError, ErrorEvent, Event, EventContext, FinishContext, Interests, OutputFiles, Record,
-    RecordTally, Sink, SinkContext, SinkError, SinkOutput, SinkPlugin,
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Sink, SinkContext,
+    SinkError, SinkOutput, SinkPlugin,
+};
+use exporter_record_table::{
+    ExtraFields, OnInvalid, OnOverflow, RecordGate, TableRow, key_fields, load_schema,
 };
 use exporter_tabular::{Delimiter, Dialect};
 use schemars::JsonSchema;
@@ -28,43 +30,7 @@ use serde::Deserialize;
 pub use files::rollover_path;
 
 use files::TableFiles;
-use table_schema::{
-    CellFormat, FieldType, KeySet, RowStorage, Slots, TableSchema, Violation, check, cut,
-    is_missing,
-};
-
-/// What to do with a record that breaks the schema.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum OnInvalid {
-    /// Reject it into the error log and go on.
-    #[default]
-    Reject,
-    /// Fail the run.
-    Fail,
-}
-
-/// What to do with record fields the schema lacks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum ExtraFields {
-    /// Leave them out of the table (counted).
-    #[default]
-    Ignore,
-    /// Reject the record.
-    Reject,
-}
-
-/// What to do with a cell over the dialect's limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum OnOverflow {
-    /// Cut it at the limit (counted).
-    #[default]
-    Truncate,
-    /// Reject the record.
-    Reject,
-}
+use table_schema::{CellFormat, FieldType, TableSchema, Violation};
 
 /// The `csv` sink's own keys.
 #[derive(Clone, Deserialize, JsonSchema)]
@@ -118,288 +84,81 @@ impl Config {
         }
     }
 
-    /// The schema, and the fields of the dedupe key (`dedupe_on`, else `primaryKey`).
+    /// The schema, and the fields of the dedupe key.
     fn table(
         &self,
         manifest_dir: &std::path::Path,
     ) -> Result<(TableSchema, Vec<usize>), BuildError> {
         let schema = load_schema(&self.schema, manifest_dir)?;
-        let key_fields = match &self.dedupe_on {
-            Some(names) => names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    schema.field_index(n).ok_or_else(|| {
-                        BuildError::at_key(
-                            format!("dedupe_on[{i}]"),
-                            format!("{n:?} is not a field of the schema"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            None => schema.primary_key.clone(),
-        };
+        let key_fields = key_fields(&schema, self.dedupe_on.as_deref())?;
         Ok((schema, key_fields))
     }
 }
 
-/// A violation's message for the error log: the value at fault masked of passwords, then cut
-/// (masked first, so a cut cannot keep half of one).
-fn shown(v: &Violation) -> String {
-    v.message_with(|value| {
-        let clean = exporter_core::redact(value);
-        std::borrow::Cow::Owned(cut(&clean, 80).into_owned())
-    })
-}
-
-/// Loads the `schema` setting: a path (relative to the manifest) or an inline table.
-fn load_schema(value: &Value, manifest_dir: &std::path::Path) -> Result<TableSchema, BuildError> {
-    match value {
-        Value::String(path) => {
-            let file = manifest_dir.join(path);
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                BuildError::at_key(
-                    "schema",
-                    format!("cannot read the Table Schema {}: {e}", file.display()),
-                )
-            })?;
-            let json: Value = serde_json::from_str(&text).map_err(|e| {
-                BuildError::at_key(
-                    "schema",
-                    format!("the Table Schema {} is not valid JSON: {e}", file.display()),
-                )
-            })?;
-            TableSchema::from_json(json).map_err(|(at, msg)| {
-                let at = if at.is_empty() {
-                    String::new()
-                } else {
-                    format!(" at `{at}`")
-                };
-                BuildError::at_key(
-                    "schema",
-                    format!("invalid Table Schema {}{at}: {msg}", file.display()),
-                )
-            })
-        }
-        Value::Object(_) => TableSchema::from_json(value.clone()).map_err(|(at, msg)| {
-            let key = if at.is_empty() {
-                "schema".to_string()
-            } else {
-                format!("schema.{at}")
-            };
-            BuildError::at_key(key, format!("invalid Table Schema: {msg}"))
-        }),
-        _ => Err(BuildError::at_key(
-            "schema",
-            "`schema` must be a path to a Table Schema file or an inline table",
-        )),
-    }
-}
-
 struct CsvSink {
-    schema: TableSchema,
-    /// How cells are written, and read back as the table's validator reads them.
-    format: CellFormat,
+    gate: RecordGate,
+    row: CsvRow,
     delimiter: u8,
     max_rows: Option<u64>,
-    on_invalid: OnInvalid,
-    extra_fields: ExtraFields,
-    on_overflow: OnOverflow,
     path: PathBuf,
-    key_fields: Vec<usize>,
-    keys: KeySet,
-    unique: Vec<(usize, KeySet)>,
-    files: Option<TableFiles>,
-    tally: RecordTally,
+}
+
+/// One record's cells as the table gets them, and the files they go to.
+struct CsvRow {
+    /// How cells are written, and read back as the table's validator reads them.
+    format: CellFormat,
     cells: Vec<String>,
     /// Per field: whether its written cell may read back otherwise than its value checks
     /// (an array's items joined, an `any` value as text, an Excel date-time to the
     /// millisecond), so the written cell is checked too.
     reads_back: Vec<bool>,
-    /// Valid records written without deduplication: a part of their key was missing.
-    unkeyed: u64,
-    /// Storage for the values of one record, reused for the next.
-    row: RowStorage,
+    files: Option<TableFiles>,
+    /// `the excel dialect`, for messages.
+    written_as: String,
 }
 
-impl CsvSink {
-    fn reject(
-        &mut self,
-        record: &Record<'_>,
-        violations: Vec<Violation>,
-        cx: &mut EventContext<'_>,
-    ) -> Result<(), SinkError> {
-        let first = &violations[0];
-        let mut message = format!("field {:?}: {} ({})", first.field, shown(first), first.rule);
-        if violations.len() > 1 {
-            message.push_str(&format!(" (and {} more)", violations.len() - 1));
-        }
-        if self.on_invalid == OnInvalid::Fail {
-            let at = cx.location().map(|l| format!("{l}: ")).unwrap_or_default();
-            return Err(SinkError::new(format!(
-                "{at}record violates the schema: {message} (on_invalid = \"fail\")"
-            )));
-        }
-        self.tally.rejected += 1;
-        *self
-            .tally
-            .rejected_by_rule
-            .entry(first.rule.to_string())
-            .or_default() += 1;
-        let mut context = Map::new();
-        context.insert("field".into(), Value::String(first.field.clone()));
-        context.insert("rule".into(), Value::String(first.rule.into()));
-        context.insert(
-            "violations".into(),
-            Value::Array(
-                violations
-                    .iter()
-                    .map(|v| json!({"field": v.field, "rule": v.rule, "message": shown(v)}))
-                    .collect(),
-            ),
-        );
-        if let Some(at) = cx.location() {
-            context.insert("input".into(), Value::String(at.input.clone()));
-            context.insert("line".into(), Value::from(at.line));
-        }
-        context.insert("record".into(), record.to_json());
-        cx.raise(
-            ErrorEvent::new(ErrorEvent::SCHEMA_VIOLATION, message)
-                .with_context(Value::Object(context)),
-        );
-        Ok(())
+impl TableRow for CsvRow {
+    fn written_as(&self) -> &str {
+        &self.written_as
     }
 
-    /// The fingerprint of the written cells of `fields`, or `None` when one is empty (a
-    /// record missing a part of its key is not deduplicated). Keys come from the cells, not
-    /// the values, because the cells are what the table holds and its validator compares:
-    /// two values written alike (the same instant at two offsets, two long texts cut at the
-    /// cell limit) are the same key.
-    fn key_of(&self, fields: &[usize]) -> Option<u128> {
-        if fields.iter().any(|&i| self.cells[i].is_empty()) {
+    fn render(
+        &mut self,
+        i: usize,
+        field: &table_schema::Field,
+        value: &table_schema::FieldValue<'_>,
+        missing: bool,
+    ) -> table_schema::CellEffects {
+        self.format.write(field, value, missing, &mut self.cells[i])
+    }
+
+    fn text(&self, i: usize) -> &str {
+        &self.cells[i]
+    }
+
+    fn read_back(&self, schema: &TableSchema, i: usize, truncated: bool) -> Option<Violation> {
+        if !truncated && !self.reads_back[i] {
             return None;
         }
-        Some(KeySet::fingerprint(
-            fields.iter().map(|&i| self.cells[i].as_str()),
-        ))
-    }
-
-    fn record(&mut self, record: &Record<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
-        self.tally.received += 1;
-        let slots = self.schema.slot(record.data(), &mut self.row);
-        let done = self.slotted(record, &slots, cx);
-        self.row.keep(slots.values);
-        done
-    }
-
-    /// Checks, renders and writes (or rejects, or counts as a duplicate) a slotted record.
-    fn slotted(
-        &mut self,
-        record: &Record<'_>,
-        slots: &Slots<'_>,
-        cx: &mut EventContext<'_>,
-    ) -> Result<(), SinkError> {
-        let mut violations = Vec::new();
-        if !slots.extra.is_empty() {
-            self.tally.extra_fields += 1;
-            if self.extra_fields == ExtraFields::Reject {
-                violations.push(Violation::new(
-                    &slots.extra[0],
-                    "extra_field",
-                    format!(
-                        "fields not in the schema: {}",
-                        cut(&slots.extra.join(", "), 200)
-                    ),
-                ));
-            }
-        }
-        violations.extend(check(&self.schema, &slots.values));
-        // Then the cells, and what they read back as: the written form must pass the checks
-        // the table's validator makes, or the record is rejected (never the run failed).
-        let mut guarded = 0;
-        let mut truncated = 0;
-        for (i, field) in self.schema.fields.iter().enumerate() {
-            let value = &slots.values[i];
-            let missing = is_missing(&self.schema, value);
-            let effects = self.format.write(field, value, missing, &mut self.cells[i]);
-            guarded += u64::from(effects.guarded);
-            truncated += u64::from(effects.truncated);
-            if !violations.is_empty() {
-                continue;
-            }
+        let field = &schema.fields[i];
+        let violation = self.format.verdict(schema, field, &self.cells[i])?;
+        let rule = violation.rule;
+        Some(if truncated {
             let dialect = self.format.dialect.as_str();
-            if effects.unwritable {
-                violations.push(Violation::new(
-                    &field.name,
-                    "type",
-                    format!(
-                        "the {dialect} dialect cannot write this date-time: in UTC its year leaves 0000-9999"
-                    ),
-                ));
-            } else if effects.truncated && self.on_overflow == OnOverflow::Reject {
-                violations.push(Violation::new(
-                    &field.name,
-                    "cell_limit",
-                    format!("longer than the {dialect} dialect's cell limit"),
-                ));
-            } else if (effects.truncated || self.reads_back[i])
-                && let Some(violation) = self.format.verdict(&self.schema, field, &self.cells[i])
-            {
-                violations.push(if effects.truncated {
-                    let rule = violation.rule;
-                    violation.recast(
-                        "cell_limit",
-                        &format!(
-                            "cut at the {dialect} dialect's cell limit, the cell breaks `{rule}`: "
-                        ),
-                    )
-                } else {
-                    let rule = violation.rule;
-                    violation.recast(rule, "as written in the table: ")
-                });
-            }
-        }
-        let mut unique_keys = Vec::with_capacity(self.unique.len());
-        for u in 0..self.unique.len() {
-            let field = self.unique[u].0;
-            let Some(key) = self.key_of(&[field]) else {
-                continue;
-            };
-            if self.unique[u].1.contains(key) {
-                violations.push(Violation::new(
-                    &self.schema.fields[field].name,
-                    "unique",
-                    "the value repeats an earlier record's",
-                ));
-            }
-            unique_keys.push((u, key));
-        }
-        if !violations.is_empty() {
-            return self.reject(record, violations, cx);
-        }
-        // Only a valid record claims its key.
-        if !self.key_fields.is_empty() {
-            match self.key_of(&self.key_fields) {
-                Some(key) => {
-                    if !self.keys.insert(key) {
-                        self.tally.duplicates += 1;
-                        return Ok(());
-                    }
-                }
-                None => self.unkeyed += 1,
-            }
-        }
-        for (u, key) in unique_keys {
-            self.unique[u].1.insert(key);
-        }
+            violation.recast(
+                "cell_limit",
+                &format!("cut at the {dialect} dialect's cell limit, the cell breaks `{rule}`: "),
+            )
+        } else {
+            violation.recast(rule, "as written in the table: ")
+        })
+    }
+
+    fn write(&mut self) -> Result<(), SinkError> {
         self.files
             .as_mut()
             .expect("opened")
-            .write_row(self.cells.iter().map(String::as_bytes))?;
-        self.tally.written += 1;
-        self.tally.guarded_cells += guarded;
-        self.tally.truncated_cells += truncated;
-        Ok(())
+            .write_row(self.cells.iter().map(String::as_bytes))
     }
 }
 
@@ -413,15 +172,16 @@ impl Sink for CsvSink {
 
     fn open(&mut self, out: &OutputFiles) -> Result<(), SinkError> {
         let header: Vec<String> = self
-            .schema
+            .gate
+            .schema()
             .fields
             .iter()
-            .map(|f| self.format.label(&f.name).into_owned())
+            .map(|f| self.row.format.label(&f.name).into_owned())
             .collect();
-        self.files = Some(TableFiles::open(
+        self.row.files = Some(TableFiles::open(
             out,
             &self.path,
-            self.format.dialect,
+            self.row.format.dialect,
             self.delimiter,
             header,
             self.max_rows,
@@ -431,20 +191,20 @@ impl Sink for CsvSink {
 
     fn event(&mut self, event: &Event<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
         match event {
-            Event::Record(r) => self.record(r, cx),
+            Event::Record(r) => self.gate.offer(r, cx, &mut self.row),
             _ => Ok(()),
         }
     }
 
     fn finish(mut self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
-        let files = self.files.take().expect("opened").finish()?;
-        self.tally.files = files.len() as u64;
-        let mut details = Map::new();
-        details.insert("distinct_keys".into(), Value::from(self.keys.len() as u64));
-        details.insert("unkeyed".into(), Value::from(self.unkeyed));
-        details.insert("dialect".into(), Value::from(self.format.dialect.as_str()));
-        let mut out = SinkOutput::staged(files);
-        out.records = Some(self.tally.clone());
+        let files = self.row.files.take().expect("opened").finish()?;
+        let (mut tally, mut details) = self.gate.finish();
+        tally.files = files.len() as u64;
+        details.insert(
+            "dialect".into(),
+            Value::from(self.row.format.dialect.as_str()),
+        );
+        let mut out = SinkOutput::staged(files).with_records(tally);
         out.details = details;
         Ok(out)
     }
@@ -490,13 +250,6 @@ fn build(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let unique = schema
-        .fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.constraints.unique)
-        .map(|(i, _)| (i, KeySet::default()))
-        .collect();
     let n = schema.fields.len();
     let reads_back = schema
         .fields
@@ -504,26 +257,23 @@ fn build(
         .map(|f| cell_may_read_back_otherwise(f, config.dialect))
         .collect();
     Ok(Box::new(CsvSink {
-        format: config.format(),
-        reads_back,
-        unkeyed: 0,
+        row: CsvRow {
+            format: config.format(),
+            cells: vec![String::new(); n],
+            reads_back,
+            files: None,
+            written_as: format!("the {} dialect", config.dialect.as_str()),
+        },
         delimiter: config.delimiter.byte(),
         max_rows,
-        on_invalid: config.on_invalid,
-        extra_fields: config.extra_fields,
-        on_overflow: config.on_overflow,
         path: cx.path.clone(),
-        key_fields,
-        keys: KeySet::default(),
-        unique,
-        files: None,
-        tally: RecordTally {
-            rejected_by_rule: BTreeMap::new(),
-            ..RecordTally::default()
-        },
-        cells: vec![String::new(); n],
-        row: RowStorage::default(),
-        schema,
+        gate: RecordGate::new(
+            schema,
+            key_fields,
+            config.on_invalid,
+            config.extra_fields,
+            config.on_overflow,
+        ),
     }))
 }
 

@@ -246,7 +246,11 @@ impl TableValidator {
                         "type" => FindingCode::TypeError,
                         _ => FindingCode::ConstraintError,
                     };
-                    let msg = format!("{} ({})", crate::shown(&violation), violation.rule);
+                    let msg = format!(
+                        "{} ({})",
+                        exporter_record_table::masked_message(&violation),
+                        violation.rule
+                    );
                     out.push(out.finding(code, msg).at_row(rows).at_field(&field.name));
                 }
             }
