@@ -6,12 +6,25 @@ use exporter_csv as _;
 use exporter_error_log as _;
 use exporter_json_schema as _;
 use exporter_proxy_performance as _;
+use exporter_xlsx as _;
 
 /// Names of the built-in sink plugins, as `exporter plugins` lists them.
-pub const BUILTIN_SINKS: &[&str] = &["campaign-summary", "csv", "error-log", "proxy-performance"];
+pub const BUILTIN_SINKS: &[&str] = &[
+    "campaign-summary",
+    "csv",
+    "error-log",
+    "proxy-performance",
+    "xlsx",
+];
 
 /// Names of the built-in validator plugins.
-pub const BUILTIN_VALIDATORS: &[&str] = &["csv-table-schema", "error-log", "exists", "json-schema"];
+pub const BUILTIN_VALIDATORS: &[&str] = &[
+    "csv-table-schema",
+    "error-log",
+    "exists",
+    "json-schema",
+    "xlsx-table-schema",
+];
 
 /// Referenced from `main` so this module, and the crates it names, are linked.
 pub(crate) fn link() {}

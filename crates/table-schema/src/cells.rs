@@ -47,6 +47,41 @@ impl CellFormat {
         }
     }
 
+    /// Whether a valid value of `field` may be written as a cell that reads back otherwise
+    /// than the value was checked: array items are joined (an item holding the separator
+    /// reads as two, `[]` as a missing value), an `any` value reads back as text, an Excel
+    /// date-time to the millisecond. Strings, numbers, booleans, dates and objects read back
+    /// as they were checked (the formula guard reads back one way only), so their cells need
+    /// no second look ([`CellFormat::verdict`]).
+    ///
+    /// ```
+    /// use table_schema::{CellFormat, TableSchema};
+    /// let schema = TableSchema::from_json(serde_json::json!({"fields": [
+    ///     {"name": "tags", "type": "array", "constraints": {"maxLength": 3}},
+    ///     {"name": "name"}]})).unwrap();
+    /// let format = CellFormat::of(exporter_tabular::Dialect::Excel);
+    /// assert!(format.reads_back_otherwise(&schema.fields[0]));
+    /// assert!(!format.reads_back_otherwise(&schema.fields[1]));
+    /// ```
+    pub fn reads_back_otherwise(&self, field: &Field) -> bool {
+        let c = &field.constraints;
+        let counted = c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some();
+        match field.ty {
+            FieldType::Array => c.required || counted,
+            FieldType::Any => {
+                c.required
+                    || counted
+                    || c.pattern.is_some()
+                    || c.minimum.is_some()
+                    || c.maximum.is_some()
+            }
+            FieldType::Datetime => {
+                self.dialect == Dialect::Excel && (c.minimum.is_some() || c.maximum.is_some())
+            }
+            _ => false,
+        }
+    }
+
     /// Writes the cell of `v` into `out` (cleared first); `missing` (see
     /// [`crate::is_missing`]) writes an empty cell.
     ///

@@ -87,9 +87,7 @@ struct RawField {
     format: Option<String>,
     constraints: Option<RawConstraints>,
     // documentation keys Table Schema allows
-    #[allow(dead_code)]
     title: Option<Value>,
-    #[allow(dead_code)]
     description: Option<Value>,
     #[allow(dead_code)]
     example: Option<Value>,
@@ -169,6 +167,10 @@ pub struct Field {
     pub format: StringFormat,
     /// Its constraints.
     pub constraints: Constraints,
+    /// Its `title`, when the schema gives one as text (documentation, shown to people).
+    pub title: Option<String>,
+    /// Its `description`, likewise.
+    pub description: Option<String>,
 }
 
 /// A checked Table Schema.
@@ -225,11 +227,17 @@ impl TableSchema {
             if index.insert(f.name.clone(), i).is_some() {
                 return Err((at("name"), format!("field {:?} appears twice", f.name)));
             }
+            let text = |v: Option<Value>| match v {
+                Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+                _ => None,
+            };
             fields.push(Field {
                 name: f.name,
                 ty,
                 format,
                 constraints,
+                title: text(f.title),
+                description: text(f.description),
             });
         }
         let primary_key = match raw.primary_key {

@@ -30,7 +30,7 @@ use serde::Deserialize;
 pub use files::rollover_path;
 
 use files::TableFiles;
-use table_schema::{CellFormat, FieldType, TableSchema, Violation};
+use table_schema::{CellFormat, TableSchema, Violation};
 
 /// The `csv` sink's own keys.
 #[derive(Clone, Deserialize, JsonSchema)]
@@ -210,30 +210,6 @@ impl Sink for CsvSink {
     }
 }
 
-/// Whether a valid value of `field` may be written as a cell that reads back otherwise than
-/// the value was checked: array items are joined (an item holding the separator reads as two,
-/// `[]` as a missing value), an `any` value reads back as text, an Excel date-time to the
-/// millisecond. Strings, numbers, booleans, dates and objects read back as they were checked
-/// (the formula guard reads back one way only), so their cells need no second look.
-fn cell_may_read_back_otherwise(field: &table_schema::Field, dialect: Dialect) -> bool {
-    let c = &field.constraints;
-    let counted = c.one_of.is_some() || c.min_length.is_some() || c.max_length.is_some();
-    match field.ty {
-        FieldType::Array => c.required || counted,
-        FieldType::Any => {
-            c.required
-                || counted
-                || c.pattern.is_some()
-                || c.minimum.is_some()
-                || c.maximum.is_some()
-        }
-        FieldType::Datetime => {
-            dialect == Dialect::Excel && (c.minimum.is_some() || c.maximum.is_some())
-        }
-        _ => false,
-    }
-}
-
 fn build(
     d: &mut dyn exporter_core::erased_serde::Deserializer<'_>,
     cx: &SinkContext,
@@ -251,14 +227,15 @@ fn build(
         (a, b) => a.or(b),
     };
     let n = schema.fields.len();
+    let format = config.format();
     let reads_back = schema
         .fields
         .iter()
-        .map(|f| cell_may_read_back_otherwise(f, config.dialect))
+        .map(|f| format.reads_back_otherwise(f))
         .collect();
     Ok(Box::new(CsvSink {
         row: CsvRow {
-            format: config.format(),
+            format,
             cells: vec![String::new(); n],
             reads_back,
             files: None,
