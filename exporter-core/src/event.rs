@@ -365,6 +365,26 @@ pub struct ErrorEvent {
 }
 
 impl ErrorEvent {
+    /// Names the sink that raised the failure in its context (`"sink"`), unless the context
+    /// names one already or is not an object.
+    ///
+    /// ```
+    /// use exporter_core::ErrorEvent;
+    /// let mut e = ErrorEvent::new("SchemaViolation", "m").with_context(serde_json::json!({"field": "id"}));
+    /// e.name_sink("results");
+    /// assert_eq!(e.context.unwrap()["sink"], "results");
+    /// ```
+    pub fn name_sink(&mut self, sink: &str) {
+        match &mut self.context {
+            Some(serde_json::Value::Object(map)) => {
+                map.entry("sink")
+                    .or_insert_with(|| serde_json::Value::String(sink.to_string()));
+            }
+            None => self.context = Some(serde_json::json!({ "sink": sink })),
+            Some(_) => {}
+        }
+    }
+
     /// Kind of the failure recorded for a bad input line.
     pub const BAD_INPUT: &'static str = "BadInput";
     /// Kind of the failure recorded for a record that violates its schema.

@@ -407,6 +407,7 @@ impl Pipeline {
         let kind = event.kind();
         for slot in &mut self.slots {
             if slot.interests.contains(kind) {
+                let before = self.raised.len();
                 let mut cx = EventContext::collecting(&mut self.raised, at);
                 slot.sink
                     .event(&event, &mut cx)
@@ -414,6 +415,11 @@ impl Pipeline {
                         sink: slot.spec.name.clone(),
                         error,
                     })?;
+                // two sinks may reject one record (a csv and an xlsx table): each row of the
+                // error log says whose rejection it is
+                for raised in &mut self.raised[before..] {
+                    raised.name_sink(&slot.spec.name);
+                }
             }
         }
         if self.raised.is_empty() {
