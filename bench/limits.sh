@@ -5,6 +5,8 @@
 # 1. The excel dialect's default rollover: 1,048,577 records give results.csv with a header
 #    and 1,048,575 rows (Excel's sheet limit, 1,048,576 rows, header included) and
 #    results-0002.csv with a header and the 2 left; `exporter check` passes on both.
+#    The xlsx sink's default: the same records give one workbook whose sheets are "results"
+#    (1,048,575 rows) and "results (2)" (2 rows), and `exporter check` reads it back clean.
 # 2. fsync: under strace, `fsync = "on_commit"` (the default) makes fsync/fdatasync calls
 #    (each staged file, the error log, the journal, the directory) and `fsync = "never"` none.
 #    Skipped, saying so, when strace is missing.
@@ -50,6 +52,37 @@ head -c 3 out/results-0002.csv | od -An -tx1 | grep -q 'ef bb bf' || fail "the s
 "$exporter" check -m exporter.toml > check.txt || { cat check.txt; fail "exporter check failed on the parts"; }
 printf 'rollover: %d records -> results.csv %d lines, results-0002.csv %d lines; check passed (%.1f s)\n' \
   "$records" "$first" "$second" "$(echo "$end - $start" | bc)"
+
+# --- 1b. the xlsx sink's default sheet rollover ---------------------------------------------
+cat > xlsx.toml <<'EOF2'
+[campaign]
+id = "limits"
+[output]
+dir = "out-xlsx"
+[[sinks]]
+type = "xlsx"
+name = "workbook"
+schema = "schema.json"
+fsync = "never"
+EOF2
+start=$(date +%s.%N)
+"$exporter" run -m xlsx.toml records.ndjson > /dev/null 2>&1
+end=$(date +%s.%N)
+python3 - out-xlsx/results.xlsx <<'EOF2' || fail "the workbook's sheets are not 1,048,575 + 2 rows"
+import re, sys, zipfile
+book = zipfile.ZipFile(sys.argv[1])
+names = re.findall(r'<sheet name="([^"]+)"', book.read("xl/workbook.xml").decode())
+assert names == ["results", "results (2)"], names
+for part, rows in [("xl/worksheets/sheet1.xml", 1048576), ("xl/worksheets/sheet2.xml", 3)]:
+    count = 0
+    with book.open(part) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            count += chunk.count(b"<row ")
+    assert count == rows, (part, count)
+EOF2
+"$exporter" check -m xlsx.toml > check-xlsx.txt || { cat check-xlsx.txt; fail "exporter check failed on the workbook"; }
+printf 'xlsx rollover: %d records -> sheets "results" (1,048,575 rows) and "results (2)" (2 rows); check passed (%.1f s)\n' \
+  "$records" "$(echo "$end - $start" | bc)"
 
 # --- 2. fsync on_commit vs never, counted by strace ------------------------------------------
 if ! command -v strace > /dev/null; then

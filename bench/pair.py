@@ -6,6 +6,8 @@ machine. Not part of the test suite.
 
     N=10 bench/pair.py MANIFEST INPUT BUILD_A BUILD_B...
 
+A build may be written BUILD@MANIFEST to run it with a manifest of its own (one build, two
+jobs: `target/release/exporter@bench/exporter.toml target/release/exporter@bench/exporter-xlsx.toml`).
 Outputs go to a temporary directory per run (`--out-dir`).
 """
 import os
@@ -37,7 +39,8 @@ def main():
     times = {b: [] for b in builds}
     for i in range(rounds):
         for build in builds if i % 2 == 0 else builds[::-1]:
-            times[build].append(run(build, manifest, source))
+            program, _, own = build.partition("@")
+            times[build].append(run(program, own or manifest, source))
     base = times[builds[0]]
     for build in builds:
         t = times[build]

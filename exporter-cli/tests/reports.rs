@@ -63,19 +63,35 @@ fn the_summary_accounts_for_everything_and_matches_the_files() {
     let e = &summary["errors"];
     let by_kind: u64 = e["by_kind"].as_object().unwrap().values().map(n).sum();
     assert_eq!(n(&e["total"]), by_kind);
+    let log = std::fs::read(dir.join("error_log.csv")).unwrap();
+    let log: Vec<csv::StringRecord> = csv::Reader::from_reader(&log[3..])
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let rows = log.len() as u64;
+    // the table and the workbook check the same schema: each rejects the same records into the
+    // log, under its own name
+    let rejected_by = |sink: &str| {
+        log.iter()
+            .filter(|row| {
+                &row[2] == "SchemaViolation"
+                    && serde_json::from_str::<Value>(&row[7]).unwrap()["sink"] == sink
+            })
+            .count() as u64
+    };
+    assert_eq!(rejected_by("results"), n(&r["rejected"]));
+    assert_eq!(rejected_by("workbook"), n(&r["rejected"]));
     assert_eq!(
         n(&e["total"]),
-        30 + n(&summary["input"]["bad_lines"]) + n(&r["rejected"])
+        30 + n(&summary["input"]["bad_lines"]) + 2 * n(&r["rejected"])
     );
-    let log = std::fs::read(dir.join("error_log.csv")).unwrap();
-    let rows = csv::Reader::from_reader(&log[3..]).records().count() as u64;
     assert_eq!(
         rows,
         n(&e["total"]),
         "the summary counts every row the error log received"
     );
     let outputs = summary["outputs"].as_array().unwrap();
-    assert_eq!(outputs.len(), 3, "every other sink's file");
+    assert_eq!(outputs.len(), 4, "every other sink's file");
     for o in outputs {
         let bytes = std::fs::read(dir.join(o["path"].as_str().unwrap())).unwrap();
         assert_eq!(n(&o["bytes"]), bytes.len() as u64);

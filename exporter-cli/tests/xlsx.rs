@@ -62,7 +62,12 @@ fn a_workbook_beside_the_table_holds_the_same_records_and_checks_clean() {
     assert!(by("results") > 0);
     assert_eq!(by("results"), by("workbook"), "{log}");
     let check = ws.run(&["check", "-m", "exporter.toml"]);
-    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+    assert!(
+        check.status.success(),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
 }
 
 #[test]

@@ -41,6 +41,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use exporter_core::serde_json::{Map, Value, json};
 use exporter_core::{self, SinkPlugin};
 use exporter_core::{FileUnderCheck, Finding, Validator};
 use exporter_core::{Fsync, StagedFile};
@@ -66,6 +67,55 @@ pub const SAMPLE_EVENTS: &str = r#"{"type":"campaign","id":"kit","name":"Kit run
 
 /// Records the accounting check adds to the sample stream.
 const EXTRA_RECORDS: u64 = 25;
+
+/// `n` lead-like records, deterministic (a small LCG): text in several scripts, quotes,
+/// numbers, booleans, arrays and an object, for the benchmarks of the table sinks.
+///
+/// ```
+/// let records = exporter_testkit::lead_records(3);
+/// assert_eq!(records.len(), 3);
+/// assert!(records[0]["place_id"].is_string());
+/// ```
+pub fn lead_records(n: usize) -> Vec<Map<String, Value>> {
+    let mut seed: u64 = 42;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as u32
+    };
+    let cities = ["Berlin", "München", "New York", "東京", "서울", "İstanbul"];
+    (0..n)
+        .map(|i| {
+            let r = next();
+            let v = json!({
+                "place_id": format!("ChIJ{i:08}{r:08x}"),
+                "name": format!("Praxis \"Dr. {}\", {}", r % 977, cities[(r % 6) as usize]),
+                "category": "dentist",
+                "address": format!("Hauptstraße {}, 10115 {}", r % 200, cities[(r % 6) as usize]),
+                "city": cities[(r % 6) as usize],
+                "country": "DE",
+                "phone": format!("+49 30 {:07}", r % 10_000_000),
+                "website": format!("https://example.com/{r}"),
+                "email": format!("info{r}@example.com"),
+                "rating": ((r % 50) as f64) / 10.0,
+                "reviews": r % 5000,
+                "latitude": 52.0 + (r % 1000) as f64 / 1000.0,
+                "longitude": 13.0 + (r % 1000) as f64 / 997.0,
+                "opening_hours": ["Mo-Fr 08:00–18:00", "Sa 09:00–12:00"],
+                "tags": ["parking", "wifi"],
+                "attributes": {"wheelchair": true, "floor": r % 5},
+                "claimed": r % 2 == 0,
+                "scraped_at": "2026-11-26T08:00:01.250Z",
+                "source_url": format!("https://www.google.com/maps/place/?q=place_id:{r}"),
+            });
+            match v {
+                Value::Object(m) => m,
+                _ => unreachable!(),
+            }
+        })
+        .collect()
+}
 
 /// One named check of the kit.
 type Check = fn(&Kit) -> Result<(), String>;

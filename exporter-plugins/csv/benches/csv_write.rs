@@ -7,54 +7,12 @@
 use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use exporter_core::serde_json::{Map, Value, json};
+use exporter_core::serde_json::Value;
 use exporter_csv as _;
 use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions};
 
 const ROWS: usize = 20_000;
-
-/// Lead-like records, deterministic (a small LCG, no dependency).
-fn records() -> Vec<Map<String, Value>> {
-    let mut seed: u64 = 42;
-    let mut next = move || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as u32
-    };
-    let cities = ["Berlin", "München", "New York", "東京", "서울", "İstanbul"];
-    (0..ROWS)
-        .map(|i| {
-            let r = next();
-            let v = json!({
-                "place_id": format!("ChIJ{i:08}{r:08x}"),
-                "name": format!("Praxis \"Dr. {}\", {}", r % 977, cities[(r % 6) as usize]),
-                "category": "dentist",
-                "address": format!("Hauptstraße {}, 10115 {}", r % 200, cities[(r % 6) as usize]),
-                "city": cities[(r % 6) as usize],
-                "country": "DE",
-                "phone": format!("+49 30 {:07}", r % 10_000_000),
-                "website": format!("https://example.com/{r}"),
-                "email": format!("info{r}@example.com"),
-                "rating": ((r % 50) as f64) / 10.0,
-                "reviews": r % 5000,
-                "latitude": 52.0 + (r % 1000) as f64 / 1000.0,
-                "longitude": 13.0 + (r % 1000) as f64 / 997.0,
-                "opening_hours": ["Mo-Fr 08:00–18:00", "Sa 09:00–12:00"],
-                "tags": ["parking", "wifi"],
-                "attributes": {"wheelchair": true, "floor": r % 5},
-                "claimed": r % 2 == 0,
-                "scraped_at": "2026-11-26T08:00:01.250Z",
-                "source_url": format!("https://www.google.com/maps/place/?q=place_id:{r}"),
-            });
-            match v {
-                Value::Object(m) => m,
-                _ => unreachable!(),
-            }
-        })
-        .collect()
-}
 
 fn manifest(dir: &std::path::Path, dialect: &str) -> Manifest {
     let schema =
@@ -76,7 +34,7 @@ fn cell(v: &Value) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let records = records();
+    let records = exporter_testkit::lead_records(ROWS);
     let columns: Vec<&str> = records[0].keys().map(String::as_str).collect();
     let dir = tempfile::tempdir().unwrap();
     let mut group = c.benchmark_group("csv_write");

@@ -133,6 +133,9 @@ impl Books {
     fn start_file(&mut self) -> Result<(), SinkError> {
         let path = self.current_path();
         let mut book = Workbook::new();
+        // level 3: 0.71x the time of the default 6 for 1.06x the size (rust_xlsxwriter's
+        // measurements; here 1.11x the size of level 6 on the bench stream)
+        book.set_zip_compression_level(3);
         // the rows wait in scratch files beside the outputs, not in a temporary directory
         // that may be memory
         book.set_tempdir(self.out.dir())
