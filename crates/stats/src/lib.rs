@@ -15,6 +15,9 @@ use serde_json::{Map, Value, json};
 
 use exporter_core::{Request, Timestamp};
 
+mod series;
+pub use series::{Bucket, MAX_BUCKETS, SeriesView, TimeSeries};
+
 /// Significant figures of the latency histogram: 2 keeps every percentile within 1% (in fact
 /// within 1/128) of the exact value, at about 14 KB per histogram for latencies up to 10 s.
 pub const LATENCY_SIGFIG: u8 = 2;
