@@ -67,11 +67,11 @@ impl Bucket {
 /// series.add_error(at("2026-11-26T08:30:00Z"));
 /// let window = (at("2026-11-26T08:00:00Z"), at("2026-11-26T09:00:00Z"));
 /// let view = series.view(window.0, window.1);
-/// assert_eq!(view.width_s, 60); // 60 buckets of a minute for the hour
-/// assert_eq!(view.buckets.len(), 60);
+/// assert_eq!(view.width_s, 30); // the narrowest width giving at most 200 buckets
+/// assert_eq!(view.buckets.len(), 120);
 /// assert_eq!(view.buckets[0].requests, 1);
-/// assert_eq!(view.buckets[59].blocked, 1);
-/// assert_eq!(view.buckets[30].errors, 1);
+/// assert_eq!(view.buckets[119].blocked, 1);
+/// assert_eq!(view.buckets[60].errors, 1);
 /// ```
 #[derive(Clone, Debug)]
 pub struct TimeSeries {
@@ -154,13 +154,13 @@ impl TimeSeries {
             .iter()
             .copied()
             .filter(|w| w % self.base == 0)
-            .find(|w| span.div_ceil(*w) <= 200)
+            .find(|w| ceil_div(span, *w) <= 200)
             .unwrap_or_else(|| {
                 // past 20-day buckets: whole multiples of a day
-                86_400 * span.div_ceil(200 * 86_400)
+                86_400 * ceil_div(span, 200 * 86_400)
             });
         let start = from_s.div_euclid(width) * width;
-        let n = ((to_s - start).div_ceil(width)).max(1) as usize;
+        let n = ceil_div(to_s - start, width).max(1) as usize;
         let mut buckets = vec![Bucket::default(); n];
         let mut outside = Bucket::default();
         for (key, b) in &self.buckets {
@@ -216,6 +216,11 @@ impl TimeSeries {
         }
         self.base = base;
     }
+}
+
+/// `a / b` rounded up, for `a >= 0`, `b > 0` (`i64::div_ceil` is not stable yet).
+fn ceil_div(a: i64, b: i64) -> i64 {
+    (a + b - 1) / b
 }
 
 #[cfg(test)]
