@@ -4,6 +4,7 @@
 use exporter_campaign_summary as _;
 use exporter_csv as _;
 use exporter_error_log as _;
+use exporter_html_report as _;
 use exporter_json_schema as _;
 use exporter_proxy_performance as _;
 use exporter_xlsx as _;
@@ -13,6 +14,7 @@ pub const BUILTIN_SINKS: &[&str] = &[
     "campaign-summary",
     "csv",
     "error-log",
+    "html-report",
     "proxy-performance",
     "xlsx",
 ];
@@ -22,6 +24,7 @@ pub const BUILTIN_VALIDATORS: &[&str] = &[
     "csv-table-schema",
     "error-log",
     "exists",
+    "html-report",
     "json-schema",
     "xlsx-table-schema",
 ];

@@ -45,8 +45,12 @@ pub enum FindingCode {
     HashCount,
     /// A JSON document does not match its JSON Schema.
     SchemaError,
-    /// The bytes are not in the expected encoding or framing (BOM, line endings, UTF-8).
+    /// The bytes are not in the expected encoding or framing (BOM, line endings, UTF-8,
+    /// well-formed markup).
     EncodingError,
+    /// A document that must stand alone loads something from elsewhere (a script, a style
+    /// sheet, an image, a font: any URL it would fetch).
+    ExternalReference,
 }
 
 impl FindingCode {
@@ -67,6 +71,7 @@ impl FindingCode {
             FindingCode::HashCount => "hash-count",
             FindingCode::SchemaError => "schema-error",
             FindingCode::EncodingError => "encoding-error",
+            FindingCode::ExternalReference => "external-reference",
         }
     }
 }

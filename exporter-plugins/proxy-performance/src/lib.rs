@@ -65,7 +65,8 @@ impl Default for ScoreWeights {
 }
 
 impl ScoreWeights {
-    fn check(&self) -> Result<(), String> {
+    /// Weights at least 0 that sum to 1, and latency bounds in order.
+    pub fn check(&self) -> Result<(), String> {
         let sum = self.success + self.not_blocked + self.latency;
         if [self.success, self.not_blocked, self.latency]
             .iter()
