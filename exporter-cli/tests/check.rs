@@ -76,10 +76,10 @@ fn a_fresh_run_checks_clean() {
     let (ws, _) = fresh();
     let (code, report) = check(&ws);
     assert_eq!(code, Some(0), "{report:#}");
-    // the example's five deliverables: table, workbook, both reports, the error log
-    assert_eq!(report["files"].as_array().unwrap().len(), 5, "{report:#}");
+    // the example's six deliverables: table, workbook, both reports, the error log, the page
+    assert_eq!(report["files"].as_array().unwrap().len(), 6, "{report:#}");
     let text = ws.run(&["check", "-m", "exporter.toml"]);
-    assert!(String::from_utf8_lossy(&text.stdout).starts_with("ok: 5 file(s)"));
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("ok: 6 file(s)"));
 }
 
 #[test]

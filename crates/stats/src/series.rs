@@ -148,7 +148,10 @@ impl TimeSeries {
     /// 1 min, 2 min, 5 min, ..., 1 h, ..., 20 days) over `[from, to)`, or as close as the kept
     /// width allows. An empty or reversed window gives one bucket.
     pub fn view(&self, from: Timestamp, to: Timestamp) -> SeriesView {
-        let (from_s, to_s) = (from.unix_seconds(), to.unix_seconds().max(from.unix_seconds()));
+        let (from_s, to_s) = (
+            from.unix_seconds(),
+            to.unix_seconds().max(from.unix_seconds()),
+        );
         let span = (to_s - from_s).max(1);
         let width = WIDTHS
             .iter()
@@ -243,10 +246,24 @@ mod tests {
     fn the_width_gives_50_to_200_buckets() {
         let mut series = TimeSeries::default();
         series.add_request(&request(0, 200));
-        for span in [50, 99, 200, 201, 599, 3_600, 86_400, 7 * 86_400, 40 * 86_400] {
+        for span in [
+            50,
+            99,
+            200,
+            201,
+            599,
+            3_600,
+            86_400,
+            7 * 86_400,
+            40 * 86_400,
+        ] {
             let view = series.view(at(0), at(span));
             let n = view.buckets.len();
-            assert!((50..=201).contains(&n), "{span} s: {n} buckets of {}", view.width_s);
+            assert!(
+                (50..=201).contains(&n),
+                "{span} s: {n} buckets of {}",
+                view.width_s
+            );
             assert!(WIDTHS.contains(&view.width_s), "{}", view.width_s);
         }
     }
@@ -266,7 +283,10 @@ mod tests {
                 .filter(|j| (lo..lo + 600).contains(&times[*j]))
                 .collect();
             assert_eq!(b.requests, expect.len() as u64, "bucket {i}");
-            assert_eq!(b.blocked, expect.iter().filter(|j| *j % 3 == 0).count() as u64);
+            assert_eq!(
+                b.blocked,
+                expect.iter().filter(|j| *j % 3 == 0).count() as u64
+            );
             assert_eq!(b.ok, b.requests - b.blocked);
         }
         assert_eq!(view.outside, Bucket::default());

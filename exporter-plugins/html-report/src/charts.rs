@@ -19,7 +19,9 @@ const GREY: RGBColor = RGBColor(0x9a, 0xa5, 0xb1);
 type Drawn = Result<(), String>;
 
 /// Draws into an SVG string of the page's chart size.
-fn svg(draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Drawn) -> Result<String, String> {
+fn svg(
+    draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Drawn,
+) -> Result<String, String> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
@@ -149,14 +151,20 @@ pub fn rates_over_time(view: &SeriesView) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         for (name, rate, color) in [
-            ("success", Bucket::success_rate as fn(&Bucket) -> Option<f64>, GREEN),
+            (
+                "success",
+                Bucket::success_rate as fn(&Bucket) -> Option<f64>,
+                GREEN,
+            ),
             ("blocked", Bucket::block_rate, RED),
         ] {
             chart
                 .draw_series(LineSeries::new(line(rate), color.stroke_width(2)))
                 .map_err(err)?
                 .label(name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 4), (x + 14, y + 4)], color.filled())
+                });
         }
         chart
             .configure_series_labels()
@@ -172,11 +180,13 @@ pub fn rates_over_time(view: &SeriesView) -> Result<String, String> {
 /// p50 (dark) over p95 (light) latency of the `n` lowest-scored proxies, worst first,
 /// numbered by their rank in the table.
 pub fn latency_of_worst(rows: &[ProxyRow], n: usize) -> Result<String, String> {
-    let worst: Vec<&ProxyRow> = rows.iter().rev().filter(|r| r.p50.is_some()).take(n).collect();
-    let top = worst
+    let worst: Vec<&ProxyRow> = rows
         .iter()
-        .filter_map(|r| r.p95)
-        .fold(1.0f64, f64::max);
+        .rev()
+        .filter(|r| r.p50.is_some())
+        .take(n)
+        .collect();
+    let top = worst.iter().filter_map(|r| r.p95).fold(1.0f64, f64::max);
     let slots = worst.len().max(1);
     svg(|root| {
         let mut chart = ChartBuilder::on(&root)
@@ -189,12 +199,19 @@ pub fn latency_of_worst(rows: &[ProxyRow], n: usize) -> Result<String, String> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(slots.min(30))
-            .x_label_formatter(&|i| worst.get(*i).map_or(String::new(), |r| format!("#{}", r.rank)))
+            .x_label_formatter(&|i| {
+                worst
+                    .get(*i)
+                    .map_or(String::new(), |r| format!("#{}", r.rank))
+            })
             .y_desc("latency, ms")
             .draw()
             .map_err(err)?;
         for (value, color) in [
-            ((|r: &ProxyRow| r.p95) as fn(&ProxyRow) -> Option<f64>, ORANGE.mix(0.45)),
+            (
+                (|r: &ProxyRow| r.p95) as fn(&ProxyRow) -> Option<f64>,
+                ORANGE.mix(0.45),
+            ),
             (|r: &ProxyRow| r.p50, ORANGE.mix(1.0)),
         ] {
             chart

@@ -130,8 +130,8 @@ impl Sink for HtmlReport {
 
     fn finish(mut self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
         let (page, charts) = self.page(cx).map_err(SinkError::new)?;
-        let html = render(&page, &charts, self.config.latency_chart_proxies)
-            .map_err(SinkError::new)?;
+        let html =
+            render(&page, &charts, self.config.latency_chart_proxies).map_err(SinkError::new)?;
         let mut file = self.file.take().expect("opened");
         std::io::Write::write_all(&mut file, html.as_bytes())
             .map_err(|e| SinkError::io(e, &self.path))?;
@@ -286,9 +286,7 @@ fn render(page: &Page, charts: &Charts, worst: usize) -> Result<String, String> 
     // the name ends in .html: every value is escaped unless marked safe (only the charts)
     env.add_template("report.html", TEMPLATE)
         .map_err(|e| format!("the report's template: {e}"))?;
-    let template = env
-        .get_template("report.html")
-        .map_err(|e| e.to_string())?;
+    let template = env.get_template("report.html").map_err(|e| e.to_string())?;
     template
         .render(minijinja::context! {
             page => minijinja::value::Value::from(minijinja::value::Serde(page)),
@@ -303,7 +301,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -327,10 +325,7 @@ fn build(
     if !(1..=100).contains(&config.latency_chart_proxies) {
         return Err(BuildError::at_key(
             "latency_chart_proxies",
-            format!(
-                "must be 1 to 100, got {}",
-                config.latency_chart_proxies
-            ),
+            format!("must be 1 to 100, got {}", config.latency_chart_proxies),
         ));
     }
     Ok(Box::new(HtmlReport {

@@ -45,8 +45,10 @@ pub fn series_rows(view: &SeriesView) -> Vec<SeriesRow> {
         .iter()
         .enumerate()
         .map(|(i, b)| SeriesRow {
-            start: Timestamp::from_unix_seconds(view.start.unix_seconds() + i as i64 * view.width_s)
-                .map_or(String::new(), |t| t.to_string()),
+            start: Timestamp::from_unix_seconds(
+                view.start.unix_seconds() + i as i64 * view.width_s,
+            )
+            .map_or(String::new(), |t| t.to_string()),
             requests: b.requests,
             ok: b.ok,
             blocked: b.blocked,
@@ -143,7 +145,10 @@ pub fn window(cx: &FinishContext<'_>, table: &ProxyTable) -> Option<(Timestamp, 
     }
     let totals = table.totals();
     let (first, last) = (totals.first?, totals.last?);
-    Some((first, Timestamp::from_unix_seconds(last.unix_seconds() + 1)?))
+    Some((
+        first,
+        Timestamp::from_unix_seconds(last.unix_seconds() + 1)?,
+    ))
 }
 
 /// The proxy table's rows: scored and classified as the `proxy-performance` report does.

@@ -3,17 +3,26 @@
 //! only numeric character references), so a strict XML reader checks its form.
 
 use exporter_core::{
-    Finding, FindingCode, FileUnderCheck, Validator, ValidatorContext, ValidatorPlugin,
+    FileUnderCheck, Finding, FindingCode, Validator, ValidatorContext, ValidatorPlugin,
 };
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 /// Elements a self-contained page never holds: they run code or embed other documents.
-const FORBIDDEN_ELEMENTS: [&str; 7] = ["script", "iframe", "object", "embed", "link", "base", "frame"];
+const FORBIDDEN_ELEMENTS: [&str; 7] = [
+    "script", "iframe", "object", "embed", "link", "base", "frame",
+];
 
 /// Attributes whose value is fetched or followed.
 const REFERENCE_ATTRIBUTES: [&str; 8] = [
-    "src", "href", "xlink:href", "srcset", "action", "poster", "data", "formaction",
+    "src",
+    "href",
+    "xlink:href",
+    "srcset",
+    "action",
+    "poster",
+    "data",
+    "formaction",
 ];
 
 /// Every problem of a page's bytes, each named by byte offset.
@@ -174,7 +183,10 @@ mod tests {
     use super::*;
 
     fn codes(page: &str) -> Vec<FindingCode> {
-        check_page(page.as_bytes()).into_iter().map(|f| f.0).collect()
+        check_page(page.as_bytes())
+            .into_iter()
+            .map(|f| f.0)
+            .collect()
     }
 
     #[test]
