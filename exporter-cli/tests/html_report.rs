@@ -412,3 +412,52 @@ fn the_page_renders_in_a_real_browser_and_nothing_runs_or_loads() {
         std::fs::copy(&shot, keep).unwrap();
     }
 }
+
+fn manifest_with(extra: &str) -> String {
+    format!(
+        "[campaign]\nid = \"x\"\n[output]\ndir = \"out\"\n{extra}\n[[sinks]]\ntype = \"html-report\"\n"
+    )
+}
+
+fn proxy_table_of(ws: &Workspace, manifest: &str) -> (Vec<Vec<String>>, PathBuf) {
+    let out = run(ws, manifest, example("events.ndjson"));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    (table(&page, "proxy-table"), out)
+}
+
+#[test]
+fn the_page_scores_proxies_as_the_proxy_report_does_with_or_without_one() {
+    // with a proxy-performance sink of its own settings: the page takes its statistics and
+    // settings, so every proxy is classified alike
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    let strict = "[[sinks]]\ntype = \"proxy-performance\"\n[sinks.thresholds]\nhealthy_min_success = 0.99\nfailing_below_success = 0.95\n";
+    let (rows, out) = proxy_table_of(&ws, &manifest_with(strict));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("proxy_performance.json")).unwrap())
+            .unwrap();
+    let proxies = report["proxies"].as_array().unwrap();
+    assert!(proxies.iter().filter(|p| p["health"] == "failing").count() >= 3);
+    let health = |rows: &[Vec<String>]| rows.iter().map(|r| r[9].clone()).collect::<Vec<_>>();
+    let want: Vec<String> = proxies
+        .iter()
+        .map(|p| p["health"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(health(&rows), want);
+
+    // without one: the page counts for itself, with the default settings, and comes to the
+    // numbers a default proxy report gives
+    let alone = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    let (own, _) = proxy_table_of(&alone, &manifest_with(""));
+    let beside = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    let (shared, out) = proxy_table_of(
+        &beside,
+        &manifest_with("[[sinks]]\ntype = \"proxy-performance\"\n"),
+    );
+    assert!(out.join("proxy_performance.json").exists());
+    assert_eq!(own, shared);
+    assert_ne!(
+        health(&own),
+        want,
+        "the strict thresholds changed some class"
+    );
+}

@@ -53,8 +53,8 @@ pub use registry::{
     config, no_options, sink_plugin, sink_plugins, validator_plugin, validator_plugins,
 };
 pub use sink::{
-    EventContext, EventCounts, FinishContext, GENERATOR_NAME, InputStats, Interests, Location,
-    RecordTally, Sink, SinkContext, SinkOutput, SinkReport, Written, generator,
+    EventContext, EventCounts, FinishContext, GENERATOR_NAME, Handoff, InputStats, Interests,
+    Location, RecordTally, Sink, SinkContext, SinkOutput, SinkReport, Written, generator,
 };
 pub use validate::{
     Exists, FileUnderCheck, Finding, FindingCode, NamedValidator, Validator, ValidatorContext,

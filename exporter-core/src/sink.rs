@@ -116,6 +116,9 @@ pub struct SinkContext {
     pub manifest_dir: PathBuf,
     /// The sink's `path`, relative to the output directory.
     pub path: PathBuf,
+    /// The types of every sink of the manifest, in its order (this one's included): a sink
+    /// that could take a [`Handoff`] from another learns here whether one will come.
+    pub manifest_sinks: Vec<String>,
 }
 
 impl SinkContext {
@@ -131,7 +134,28 @@ impl SinkContext {
             type_name: type_name.into(),
             manifest_dir: manifest_dir.into(),
             path: path.into(),
+            manifest_sinks: Vec::new(),
         }
+    }
+
+    /// The context with the types of the manifest's sinks.
+    ///
+    /// ```
+    /// let cx = exporter_core::SinkContext::new("page", "html-report", ".", "report.html")
+    ///     .with_manifest_sinks(["proxy-performance", "html-report"]);
+    /// assert!(cx.manifest_has("proxy-performance"));
+    /// ```
+    pub fn with_manifest_sinks<S: Into<String>>(
+        mut self,
+        types: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.manifest_sinks = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether the manifest has a sink of this type.
+    pub fn manifest_has(&self, type_name: &str) -> bool {
+        self.manifest_sinks.iter().any(|t| t == type_name)
     }
 
     /// Resolves a path written in the manifest against the manifest's folder.
@@ -246,6 +270,39 @@ pub struct SinkOutput {
     pub records: Option<RecordTally>,
     /// Anything else worth reporting (counts of its own), shown in the summary.
     pub details: Map<String, Value>,
+    /// A value for the sinks that run after this one (see [`Handoff`]).
+    pub handoff: Option<Handoff>,
+}
+
+/// A value a sink hands, at finish, to the sinks that [run last](Sink::runs_last): they find
+/// it in [`FinishContext::outputs`] and take it by type. It spares a later sink a second
+/// aggregation of what an earlier one already holds (the `html-report` page takes the
+/// `proxy-performance` sink's per-proxy statistics). Never serialized.
+///
+/// ```
+/// let h = exporter_core::Handoff::new(42u32);
+/// assert_eq!(h.get::<u32>(), Some(&42));
+/// assert_eq!(h.get::<String>(), None);
+/// ```
+#[derive(Clone)]
+pub struct Handoff(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl Handoff {
+    /// Wraps a value.
+    pub fn new<T: std::any::Any + Send + Sync>(value: T) -> Self {
+        Handoff(std::sync::Arc::new(value))
+    }
+
+    /// The value, if it is a `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handoff(..)")
+    }
 }
 
 impl SinkOutput {
@@ -292,6 +349,9 @@ pub struct SinkReport {
     /// Its other counts.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub details: Map<String, Value>,
+    /// What it handed to the sinks that run after it.
+    #[serde(skip)]
+    pub handoff: Option<Handoff>,
 }
 
 /// The generator named in reports.

@@ -702,6 +702,7 @@ fn finish_slot(
         files,
         records: output.records,
         details: output.details,
+        handoff: output.handoff,
     })
 }
 

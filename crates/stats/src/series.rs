@@ -77,6 +77,9 @@ impl Bucket {
 pub struct TimeSeries {
     base: i64,
     buckets: BTreeMap<i64, Bucket>,
+    // the bucket last counted into, kept out of the map: a stream comes roughly in time
+    // order, so most events land where the one before did and skip the map's lookup
+    hot: Option<(i64, Bucket)>,
 }
 
 impl Default for TimeSeries {
@@ -84,6 +87,7 @@ impl Default for TimeSeries {
         TimeSeries {
             base: BASES[0],
             buckets: BTreeMap::new(),
+            hot: None,
         }
     }
 }
@@ -120,12 +124,12 @@ impl TimeSeries {
     /// Adds another series into this one.
     pub fn merge(&mut self, other: &TimeSeries) {
         self.coarsen_to(self.base.max(other.base));
-        for (key, b) in &other.buckets {
+        for (key, b) in other.all() {
             let start = key * other.base;
             self.buckets
                 .entry(start.div_euclid(self.base))
                 .or_default()
-                .add(b);
+                .add(&b);
         }
         self.keep_bounded();
     }
@@ -138,10 +142,15 @@ impl TimeSeries {
     /// All counts together.
     pub fn total(&self) -> Bucket {
         let mut t = Bucket::default();
-        for b in self.buckets.values() {
-            t.add(b);
+        for (_, b) in self.all() {
+            t.add(&b);
         }
         t
+    }
+
+    /// Every kept bucket, the hot one included (it may share a key with a bucket of the map).
+    fn all(&self) -> impl Iterator<Item = (i64, Bucket)> + '_ {
+        self.buckets.iter().map(|(k, b)| (*k, *b)).chain(self.hot)
     }
 
     /// The series regrouped into 50 to 200 buckets of a readable width (1 s, 2 s, 5 s, ...,
@@ -166,12 +175,12 @@ impl TimeSeries {
         let n = ceil_div(to_s - start, width).max(1) as usize;
         let mut buckets = vec![Bucket::default(); n];
         let mut outside = Bucket::default();
-        for (key, b) in &self.buckets {
+        for (key, b) in self.all() {
             let at = key * self.base;
             if at < from_s || at >= to_s.max(from_s + 1) {
-                outside.add(b);
+                outside.add(&b);
             } else {
-                buckets[((at - start) / width) as usize].add(b);
+                buckets[((at - start) / width) as usize].add(&b);
             }
         }
         SeriesView {
@@ -184,11 +193,26 @@ impl TimeSeries {
 
     fn bucket(&mut self, ts: Timestamp) -> &mut Bucket {
         let key = ts.unix_seconds().div_euclid(self.base);
+        if self.hot.is_none_or(|(k, _)| k != key) {
+            self.flush();
+            self.hot = Some((key, Bucket::default()));
+        }
+        &mut self.hot.as_mut().expect("just set").1
+    }
+
+    /// Moves the hot bucket into the map, coarsening first when the map is full.
+    fn flush(&mut self) {
+        let Some((key, b)) = self.hot.take() else {
+            return;
+        };
+        let at = key * self.base;
         if !self.buckets.contains_key(&key) && self.buckets.len() >= MAX_BUCKETS {
             self.keep_bounded_with_one_more();
-            return self.bucket(ts);
         }
-        self.buckets.entry(key).or_default()
+        self.buckets
+            .entry(at.div_euclid(self.base))
+            .or_default()
+            .add(&b);
     }
 
     fn keep_bounded_with_one_more(&mut self) {
@@ -209,6 +233,9 @@ impl TimeSeries {
     fn coarsen_to(&mut self, base: i64) {
         if base == self.base {
             return;
+        }
+        if let Some((key, b)) = self.hot.take() {
+            self.buckets.entry(key).or_default().add(&b);
         }
         let old = std::mem::take(&mut self.buckets);
         for (key, b) in old {
@@ -318,6 +345,7 @@ mod tests {
         for i in 0..(MAX_BUCKETS as i64 + 10) {
             series.add_request(&request(i * 2, 200));
         }
+        series.flush();
         assert_eq!(series.base_width_s(), 60);
         assert!(series.buckets.len() <= MAX_BUCKETS);
         assert_eq!(series.total().requests, MAX_BUCKETS as u64 + 10);

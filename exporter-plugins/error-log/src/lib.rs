@@ -145,6 +145,7 @@ impl Sink for ErrorLogSink {
             files: vec![Written::Appended(report)],
             records: None,
             details,
+            handoff: None,
         })
     }
 }

@@ -5,7 +5,10 @@
 //! campaign, the record accounting (by rule, the fields most rejected), the output files with
 //! rows, bytes and SHA-256, requests and error events over time, and every proxy scored and
 //! classified as the `proxy-performance` report does, with a latency chart of the worst and a
-//! success-against-latency scatter of all.
+//! success-against-latency scatter of all. With a `proxy-performance` sink in the manifest the
+//! page takes that sink's statistics and settings (handed over at its finish), so the two
+//! agree to the digit and no request is counted twice; without one it counts its own with the
+//! default score and thresholds.
 //!
 //! The page loads nothing: no script at all, the style sheet inline, charts as inline SVG
 //! drawn by plotters, the markup from a minijinja template that escapes every value (record
@@ -32,7 +35,7 @@ use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
     SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
 };
-use exporter_proxy_performance::{ProxyTable, ScoreWeights};
+use exporter_proxy_performance::{ProxyReport, ProxyTable, ScoreWeights};
 use exporter_stats::{Bucket, HealthThresholds, TimeSeries};
 use serde::{Deserialize, Serialize};
 
@@ -49,12 +52,6 @@ struct Config {
     /// The page's heading (default: "Campaign report: " and the campaign's name or id).
     #[serde(default)]
     title: Option<String>,
-    /// Health class bounds, as in `proxy-performance` (set both alike).
-    #[serde(default)]
-    thresholds: HealthThresholds,
-    /// Score weights, as in `proxy-performance` (set both alike).
-    #[serde(default)]
-    score: ScoreWeights,
     /// How many of the lowest-scored proxies the latency chart shows (1 to 100).
     #[serde(default = "default_worst")]
     latency_chart_proxies: usize,
@@ -72,7 +69,9 @@ struct HtmlReport {
     config: Config,
     path: PathBuf,
     file: Option<StagedFile>,
-    table: ProxyTable,
+    /// The page's own per-proxy statistics, kept only when no `proxy-performance` sink will
+    /// hand its own over (counting every request twice costs a tenth of a run).
+    table: Option<ProxyTable>,
     series: TimeSeries,
     errors_by_kind: BTreeMap<String, u64>,
     errors_by_severity: BTreeMap<Severity, u64>,
@@ -100,7 +99,9 @@ impl Sink for HtmlReport {
     fn event(&mut self, event: &Event<'_>, _cx: &mut EventContext<'_>) -> Result<(), SinkError> {
         match event {
             Event::Request(r) => {
-                self.table.add(r);
+                if let Some(table) = &mut self.table {
+                    table.add(r);
+                }
                 self.series.add_request(r);
             }
             Event::Error(e) => {
@@ -157,13 +158,31 @@ struct Charts {
 }
 
 impl HtmlReport {
+    /// The per-proxy statistics and the settings to score them with: the `proxy-performance`
+    /// sink's when it ran, the page's own with the default settings otherwise.
+    fn proxies<'a>(
+        &'a self,
+        cx: &'a FinishContext<'_>,
+    ) -> Result<(&'a ProxyTable, ScoreWeights, HealthThresholds), String> {
+        if let Some(table) = &self.table {
+            return Ok((table, ScoreWeights::default(), HealthThresholds::default()));
+        }
+        cx.outputs
+            .iter()
+            .filter(|r| r.type_name == "proxy-performance")
+            .find_map(|r| r.handoff.as_ref()?.get::<ProxyReport>())
+            .map(|p| (&p.table, p.score, p.thresholds))
+            .ok_or_else(|| "the proxy-performance sink handed over no statistics".to_string())
+    }
+
     fn page(&self, cx: &FinishContext<'_>) -> Result<(Page, Charts), String> {
         let c = cx.campaign;
         let id = c.id.clone().unwrap_or_default();
-        let window = page::window(cx, &self.table);
+        let (table, score, thresholds) = self.proxies(cx)?;
+        let window = page::window(cx, table);
         let view = page::series_view(&self.series, window);
-        let totals = self.table.totals();
-        let rows = page::proxy_rows(&self.table, &self.config.score, &self.config.thresholds);
+        let totals = table.totals();
+        let rows = page::proxy_rows(table, &score, &thresholds);
         let mut health = [0u64; 3];
         for r in &rows {
             health[match r.health.as_str() {
@@ -314,14 +333,6 @@ fn build(
     cx: &SinkContext,
 ) -> Result<Box<dyn Sink>, BuildError> {
     let config: Config = exporter_core::config(d)?;
-    config
-        .thresholds
-        .check()
-        .map_err(|m| BuildError::at_key("thresholds", m))?;
-    config
-        .score
-        .check()
-        .map_err(|m| BuildError::at_key("score", m))?;
     if !(1..=100).contains(&config.latency_chart_proxies) {
         return Err(BuildError::at_key(
             "latency_chart_proxies",
@@ -332,7 +343,7 @@ fn build(
         config,
         path: cx.path.clone(),
         file: None,
-        table: ProxyTable::default(),
+        table: (!cx.manifest_has("proxy-performance")).then(ProxyTable::default),
         series: TimeSeries::default(),
         errors_by_kind: BTreeMap::new(),
         errors_by_severity: BTreeMap::new(),

@@ -188,6 +188,19 @@ impl ProxyTable {
     }
 }
 
+/// What the sink hands to the sinks that run after it ([`exporter_core::Handoff`]): its
+/// per-proxy statistics and the settings it scored and classified them with, so a later page
+/// shows the same numbers without counting every request again.
+#[derive(Debug)]
+pub struct ProxyReport {
+    /// The per-proxy statistics.
+    pub table: ProxyTable,
+    /// The score's weights.
+    pub score: ScoreWeights,
+    /// The health classes' bounds.
+    pub thresholds: HealthThresholds,
+}
+
 /// The statistics object shared by each proxy entry and `totals`.
 pub fn stats_json(s: &RequestStats) -> Value {
     json!({
@@ -291,6 +304,11 @@ impl Sink for ProxyPerformance {
             .insert("degraded".into(), json!(health[Health::Degraded as usize]));
         out.details
             .insert("failing".into(), json!(health[Health::Failing as usize]));
+        out.handoff = Some(exporter_core::Handoff::new(ProxyReport {
+            table: self.table,
+            score: self.config.score,
+            thresholds: self.config.thresholds,
+        }));
         Ok(out)
     }
 }

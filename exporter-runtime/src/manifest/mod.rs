@@ -256,7 +256,8 @@ impl Manifest {
             spec.plugin.name,
             &self.base_dir,
             spec.path.clone(),
-        );
+        )
+        .with_manifest_sinks(self.sinks.iter().map(|s| s.plugin.name));
         let mut erased = <dyn erased_serde::Deserializer>::erase(spec.own.clone());
         (spec.plugin.build)(&mut erased, &cx).map_err(|e| {
             let src = Source {
