@@ -73,6 +73,35 @@ pub enum Command {
         #[arg(value_name = "INPUT")]
         inputs: Vec<PathBuf>,
     },
+    /// Publish NDJSON lines to a NATS JetStream subject, each acknowledged by the server,
+    /// for an exporter on another host to read (README: "Running a campaign on many hosts").
+    Publish {
+        /// The server: `nats://[user:password@]host:port`.
+        #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+        url: String,
+        /// The subject each line is published to.
+        #[arg(long, value_name = "SUBJECT")]
+        subject: String,
+        /// Create this stream for the subject when none captures it yet.
+        #[arg(long, value_name = "NAME")]
+        create_stream: Option<String>,
+        /// What message ids start with (`ID:LINE`); default: this host's name and the
+        /// input's path. Ids let the server store a line published twice only once.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// A `.creds` file (JWT and nkey seed).
+        #[arg(long, value_name = "FILE")]
+        creds: Option<PathBuf>,
+        /// A file holding a token.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// A file holding an nkey seed.
+        #[arg(long, value_name = "FILE")]
+        nkey_file: Option<PathBuf>,
+        /// NDJSON files; `-` (or none) reads standard input (e.g. `tail -F events.ndjson |`).
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+    },
     /// Check a manifest without running it.
     Validate {
         #[command(flatten)]

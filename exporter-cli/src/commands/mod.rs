@@ -2,6 +2,7 @@
 
 mod check;
 mod plugins;
+mod publish;
 mod run;
 
 use exporter_core::redact;
@@ -21,6 +22,29 @@ pub(crate) fn dispatch(command: Command) -> u8 {
             no_wait,
             inputs,
         } => run::run(&manifest, strict, no_progress, no_wait, &inputs),
+        Command::Publish {
+            url,
+            subject,
+            create_stream,
+            id,
+            creds,
+            token_file,
+            nkey_file,
+            inputs,
+        } => publish::publish(
+            exporter_nats::PublishOptions {
+                connection: exporter_nats::Connection {
+                    url,
+                    creds,
+                    token_file,
+                    nkey_file,
+                },
+                subject,
+                create_stream,
+                id_prefix: id,
+            },
+            &inputs,
+        ),
         Command::Validate { manifest } => validate(&manifest),
         Command::Check { manifest, format } => check::check(&manifest, format),
         Command::Plugins { format } => plugins::list(format),

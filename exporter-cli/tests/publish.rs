@@ -1,0 +1,207 @@
+//! `exporter publish` against the NATS JetStream server every machine of this project runs at
+//! 127.0.0.1:4222: each test publishes to a stream of its own and deletes it afterwards.
+
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use exporter_tests::harness::{Workspace, example, stderr};
+
+const NATS: &str = "nats://127.0.0.1:4222";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A stream name (and subject) of this test's own, deleted when dropped.
+struct TestStream {
+    name: String,
+    subject: String,
+}
+
+impl TestStream {
+    fn new(test: &str) -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!(
+            "EXPTEST_{}_{}_{nanos}",
+            test.to_uppercase(),
+            std::process::id()
+        );
+        let subject = format!("exptest.{}.{nanos}", std::process::id());
+        runtime().block_on(async {
+            async_nats::connect(NATS).await.unwrap_or_else(|e| {
+                panic!(
+                    "NATS with JetStream must run at {NATS} for these tests (nats-server -js): {e}"
+                )
+            });
+        });
+        TestStream { name, subject }
+    }
+
+    /// The stored messages in order: (payload, message id).
+    fn messages(&self) -> Vec<(Vec<u8>, String)> {
+        runtime().block_on(async {
+            let js = async_nats::jetstream::new(async_nats::connect(NATS).await.unwrap());
+            let mut stream = js.get_stream(&self.name).await.unwrap();
+            let n = stream.info().await.unwrap().state.messages;
+            let mut out = Vec::new();
+            for seq in 1..=n {
+                let m = stream.get_raw_message(seq).await.unwrap();
+                let id = m
+                    .headers
+                    .get("Nats-Msg-Id")
+                    .map(|v| v.as_str().to_string())
+                    .unwrap_or_default();
+                out.push((m.payload.to_vec(), id));
+            }
+            out
+        })
+    }
+}
+
+impl Drop for TestStream {
+    fn drop(&mut self) {
+        runtime().block_on(async {
+            if let Ok(client) = async_nats::connect(NATS).await {
+                let _ = async_nats::jetstream::new(client)
+                    .delete_stream(&self.name)
+                    .await;
+            }
+        });
+    }
+}
+
+fn publish(ws: &Workspace, stream: &TestStream, id: &str, input: &str) -> std::process::Output {
+    ws.command()
+        .args(["publish", "--url", NATS, "--subject", &stream.subject])
+        .args(["--create-stream", &stream.name, "--id", id, input])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_line_is_stored_once_in_order_with_its_id() {
+    let stream = TestStream::new("once");
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    let events = example("events.ndjson");
+    ws.write("events.ndjson", &events);
+    let lines: Vec<&[u8]> = events
+        .strip_suffix(b"\n")
+        .unwrap_or(&events)
+        .split(|b| *b == b'\n')
+        .collect();
+
+    let out = publish(&ws, &stream, "host-a", "events.ndjson");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stderr(&out);
+    let n = lines.len();
+    assert!(
+        report.contains(&format!("{n} line(s) published"))
+            && report.contains(&format!("{n} stored, 0 already there")),
+        "{report}"
+    );
+    let stored = stream.messages();
+    assert_eq!(stored.len(), n);
+    for (i, ((payload, id), line)) in stored.iter().zip(&lines).enumerate() {
+        // byte for byte: the blank line, the malformed ones, the one that is not UTF-8
+        assert_eq!(payload.as_slice(), *line, "line {}", i + 1);
+        assert_eq!(id, &format!("host-a:{}", i + 1));
+    }
+
+    // the same input again, within the duplicate window: nothing stored twice
+    let again = publish(&ws, &stream, "host-a", "events.ndjson");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains(&format!("0 stored, {n} already there")),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(stream.messages().len(), n);
+}
+
+#[test]
+fn four_publishers_at_once_lose_nothing() {
+    let stream = TestStream::new("four");
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    let events = example("events.ndjson");
+    ws.write("events.ndjson", &events);
+    assert!(events.ends_with(b"\n"));
+    let n = events.iter().filter(|b| **b == b'\n').count();
+    // the stream exists before the publishers race to create it
+    let first = publish(&ws, &stream, "warm-up", "/dev/null");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_exporter"));
+            cmd.current_dir(ws.path())
+                .args(["publish", "--url", NATS, "--subject", &stream.subject])
+                .args(["--id", &format!("host-{i}"), "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            let bytes = events.clone();
+            let writer = std::thread::spawn(move || {
+                use std::io::Write;
+                stdin.write_all(&bytes).unwrap();
+            });
+            (child, writer)
+        })
+        .collect();
+    for (child, writer) in children {
+        writer.join().unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stored = stream.messages();
+    assert_eq!(stored.len(), 4 * n);
+    for i in 0..4 {
+        let mine: Vec<&Vec<u8>> = stored
+            .iter()
+            .filter(|(_, id)| id.starts_with(&format!("host-{i}:")))
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(mine.len(), n, "host-{i}");
+        // each publisher's lines in its order
+        let joined: Vec<u8> = mine
+            .iter()
+            .flat_map(|p| p.iter().copied().chain([b'\n']))
+            .collect();
+        assert_eq!(joined, events, "host-{i}");
+    }
+}
+
+#[test]
+fn an_unreachable_server_fails_naming_the_url_without_the_password() {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("events.ndjson", "{}\n");
+    let out = ws
+        .command()
+        .args([
+            "publish",
+            "--url",
+            "nats://scraper:S3cretPw@127.0.0.1:1",
+            "--subject",
+            "x",
+        ])
+        .arg("events.ndjson")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot connect to NATS at nats://scraper:***@127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(!err.contains("S3cretPw"), "{err}");
+}
