@@ -15,7 +15,9 @@ use serde_json::{Map, Value, json};
 
 use exporter_core::{Request, Timestamp};
 
+mod errors;
 mod series;
+pub use errors::ErrorCounts;
 pub use series::{Bucket, MAX_BUCKETS, SeriesView, TimeSeries};
 
 /// Significant figures of the latency histogram: 2 keeps every percentile within 1% (in fact

@@ -17,10 +17,10 @@ use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
 use exporter_core::{
-    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
-    SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Sink, SinkContext,
+    SinkError, SinkOutput, SinkPlugin, StagedFile,
 };
-use exporter_stats::{ByProxy, HealthThresholds, RequestStats, round};
+use exporter_stats::{ByProxy, ErrorCounts, HealthThresholds, RequestStats, round};
 use serde::Deserialize;
 
 /// The JSON Schema (draft 2020-12) of `campaign_summary.json`.
@@ -46,8 +46,7 @@ struct Summary {
     file: Option<StagedFile>,
     requests: RequestStats,
     proxies: ByProxy<ProxyCounts>,
-    errors_by_severity: BTreeMap<Severity, u64>,
-    errors_by_kind: BTreeMap<String, u64>,
+    errors: ErrorCounts,
 }
 
 impl Sink for Summary {
@@ -80,15 +79,7 @@ impl Sink for Summary {
                 p.ok += u64::from(r.is_ok());
                 p.blocked += u64::from(r.is_blocked());
             }
-            Event::Error(e) => {
-                *self.errors_by_severity.entry(e.severity).or_default() += 1;
-                match self.errors_by_kind.get_mut(e.kind.as_str()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        self.errors_by_kind.insert(e.kind.clone(), 1);
-                    }
-                }
-            }
+            Event::Error(e) => self.errors.add(e),
             _ => {}
         }
         Ok(())
@@ -162,7 +153,8 @@ impl Summary {
             })
             .collect();
         let by_severity: BTreeMap<&str, u64> = self
-            .errors_by_severity
+            .errors
+            .by_severity
             .iter()
             .map(|(k, v)| (k.as_str(), *v))
             .collect();
@@ -190,7 +182,7 @@ impl Summary {
                 "errors": s.errors_json(),
             },
             "errors": {
-                "total": self.errors_by_severity.values().sum::<u64>(),
+                "total": self.errors.total(),
                 "torn_bytes_repaired": cx
                     .outputs
                     .iter()
@@ -198,7 +190,7 @@ impl Summary {
                     .filter_map(|r| r.details.get("repaired_torn_bytes").and_then(Value::as_u64))
                     .sum::<u64>(),
                 "by_severity": by_severity,
-                "by_kind": self.errors_by_kind,
+                "by_kind": self.errors.by_kind,
             },
             "proxies": {"used": self.proxies.len(), "healthy": health[0], "degraded": health[1], "failing": health[2]},
             "outputs": outputs,
@@ -216,8 +208,7 @@ fn build(
         file: None,
         requests: RequestStats::default(),
         proxies: ByProxy::default(),
-        errors_by_severity: BTreeMap::new(),
-        errors_by_kind: BTreeMap::new(),
+        errors: ErrorCounts::default(),
     }))
 }
 

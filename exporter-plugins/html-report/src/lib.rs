@@ -32,11 +32,11 @@ use std::path::PathBuf;
 
 use exporter_core::serde_json::{Value, json};
 use exporter_core::{
-    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Severity, Sink,
-    SinkContext, SinkError, SinkOutput, SinkPlugin, StagedFile,
+    BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Sink, SinkContext,
+    SinkError, SinkOutput, SinkPlugin, StagedFile,
 };
 use exporter_proxy_performance::{ProxyReport, ProxyTable, ScoreWeights};
-use exporter_stats::{Bucket, HealthThresholds, TimeSeries};
+use exporter_stats::{Bucket, ErrorCounts, HealthThresholds, TimeSeries};
 use serde::{Deserialize, Serialize};
 
 pub use page::{Page, ProxyRow};
@@ -73,8 +73,7 @@ struct HtmlReport {
     /// hand its own over (counting every request twice costs a tenth of a run).
     table: Option<ProxyTable>,
     series: TimeSeries,
-    errors_by_kind: BTreeMap<String, u64>,
-    errors_by_severity: BTreeMap<Severity, u64>,
+    errors: ErrorCounts,
     rejected_fields: page::RejectedFields,
 }
 
@@ -106,13 +105,7 @@ impl Sink for HtmlReport {
             }
             Event::Error(e) => {
                 self.series.add_error(e.ts);
-                *self.errors_by_severity.entry(e.severity).or_default() += 1;
-                match self.errors_by_kind.get_mut(e.kind.as_str()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        self.errors_by_kind.insert(e.kind.clone(), 1);
-                    }
-                }
+                self.errors.add(e);
                 // a record sink's rejection names the sink and the field in its context
                 if let Some(cx) = &e.context
                     && let (Some(sink), Some(field)) = (cx["sink"].as_str(), cx["field"].as_str())
@@ -218,7 +211,7 @@ impl HtmlReport {
             )?);
             charts.scatter = Some(charts::success_vs_latency(&rows)?);
         }
-        let errors_total = self.errors_by_severity.values().sum();
+        let errors_total = self.errors.total();
         let page = Page {
             title: self.config.title.clone().unwrap_or_else(|| {
                 format!(
@@ -256,9 +249,10 @@ impl HtmlReport {
                 .collect(),
             errors: page::ErrorsPart {
                 total: errors_total,
-                by_kind: page::most_first(self.errors_by_kind.iter().map(|(k, n)| (k, *n))),
+                by_kind: page::most_first(self.errors.by_kind.iter().map(|(k, n)| (k, *n))),
                 by_severity: self
-                    .errors_by_severity
+                    .errors
+                    .by_severity
                     .iter()
                     .rev()
                     .map(|(s, n)| (s.as_str().to_string(), *n))
@@ -345,8 +339,7 @@ fn build(
         file: None,
         table: (!cx.manifest_has("proxy-performance")).then(ProxyTable::default),
         series: TimeSeries::default(),
-        errors_by_kind: BTreeMap::new(),
-        errors_by_severity: BTreeMap::new(),
+        errors: ErrorCounts::default(),
         rejected_fields: BTreeMap::new(),
     }))
 }
