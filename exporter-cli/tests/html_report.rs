@@ -461,3 +461,43 @@ fn the_page_scores_proxies_as_the_proxy_report_does_with_or_without_one() {
         "the strict thresholds changed some class"
     );
 }
+
+#[test]
+fn title_and_latency_chart_proxies_are_honoured_and_checked() {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    let page_sink = "[[sinks]]\ntype = \"html-report\"\ntitle = \"Dentists <November>\"\nlatency_chart_proxies = 3\n";
+    let manifest = format!("[campaign]\nid = \"x\"\n[output]\ndir = \"out\"\n{page_sink}");
+    let out = run(&ws, &manifest, example("events.ndjson"));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("<title>Dentists &lt;November&gt;</title>"),
+        "the title, escaped"
+    );
+    assert!(page.contains("<h1>Dentists &lt;November&gt;</h1>"));
+    let chart = page
+        .split("id=\"chart-latency\">")
+        .nth(1)
+        .and_then(|s| s.split("</svg>").next())
+        .expect("the latency chart");
+    // one rank label per proxy shown, the lowest-scored first; the last of the 8 got no
+    // response, so has no latency to draw: ranks 7, 6 and 5
+    let ranks: Vec<&str> = chart
+        .split('>')
+        .filter_map(|s| s.strip_suffix("</text"))
+        .map(str::trim)
+        .filter(|t| t.starts_with('#'))
+        .collect();
+    assert_eq!(ranks, ["#7", "#6", "#5"]);
+
+    let bad = format!(
+        "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"html-report\"\nlatency_chart_proxies = 0\n"
+    );
+    ws.write("exporter.toml", bad);
+    let out = ws.run(&["validate", "-m", "exporter.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("latency_chart_proxies") && err.contains("must be 1 to 100"),
+        "{err}"
+    );
+}

@@ -205,3 +205,58 @@ fn an_unreachable_server_fails_naming_the_url_without_the_password() {
     );
     assert!(!err.contains("S3cretPw"), "{err}");
 }
+
+#[test]
+fn without_an_id_the_ids_name_the_host_and_the_input() {
+    let stream = TestStream::new("default_id");
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("events.ndjson", "{\"type\":\"error\"}\n\n");
+    let out = ws
+        .command()
+        .args([
+            "publish",
+            "--subject",
+            &stream.subject,
+            "--create-stream",
+            &stream.name,
+        ])
+        .arg("events.ndjson")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let host = exporter_nats::host_name();
+    let ids: Vec<String> = stream.messages().into_iter().map(|m| m.1).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("{host}:events.ndjson:1"),
+            format!("{host}:events.ndjson:2")
+        ]
+    );
+}
+
+#[test]
+fn an_unreadable_credentials_file_is_named() {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("events.ndjson", "{}\n");
+    for flag in ["--creds", "--token-file", "--nkey-file"] {
+        let out = ws
+            .command()
+            .args([
+                "publish",
+                "--subject",
+                "x",
+                flag,
+                "missing.secret",
+                "events.ndjson",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        assert!(
+            stderr(&out).contains("missing.secret"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
+}
