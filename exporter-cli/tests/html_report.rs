@@ -489,9 +489,8 @@ fn title_and_latency_chart_proxies_are_honoured_and_checked() {
         .collect();
     assert_eq!(ranks, ["#7", "#6", "#5"]);
 
-    let bad = format!(
-        "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"html-report\"\nlatency_chart_proxies = 0\n"
-    );
+    let bad =
+        "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"html-report\"\nlatency_chart_proxies = 0\n";
     ws.write("exporter.toml", bad);
     let out = ws.run(&["validate", "-m", "exporter.toml"]);
     assert_eq!(out.status.code(), Some(2));
