@@ -99,9 +99,9 @@ fn on_invalid_rejects_by_default_and_fails_the_run_when_asked() {
     assert_eq!(ids(dir.path()), ["b"]);
     assert_eq!(rows(dir.path())[0][2], Data::Float(4.5));
 
-    let err = write(&records, "on_invalid = \"fail\"")
-        .err()
-        .expect("the run fails");
+    let Err(err) = write(&records, "on_invalid = \"fail\"") else {
+        panic!("the run fails");
+    };
     assert!(err.contains("maximum"), "{err}");
 }
 
