@@ -85,3 +85,51 @@ fn check_finds_a_damaged_workbook() {
     assert!(report.contains("encoding-error"), "{report}");
     assert!(report.contains("hash-count"), "{report}");
 }
+
+#[test]
+fn a_file_size_limit_while_the_sheet_is_written_fails_the_run_and_commits_nothing() {
+    // the sheet's rows go to a scratch file on the workbook's writing thread: its failure
+    // must end the run as one on the sink's own thread would
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write(
+        "exporter.toml",
+        "[output]\ndir = \"out\"\n[[sinks]]\ntype = \"xlsx\"\nschema = \"lead.schema.json\"\n",
+    );
+    ws.write("lead.schema.json", example("lead.schema.json"));
+    // a valid record of the example, under 20,000 ids
+    let example_events = String::from_utf8_lossy(&example("events.ndjson")).into_owned();
+    let record = example_events
+        .lines()
+        .find(|l| l.starts_with("{\"type\":\"record\""))
+        .unwrap();
+    let id_at = record.find("\"place_id\":\"").unwrap() + "\"place_id\":\"".len();
+    let id_end = id_at + record[id_at..].find('"').unwrap();
+    let records: String = (0..20_000)
+        .map(|i| format!("{}{i:08}{}\n", &record[..id_at], &record[id_end..]))
+        .collect();
+    ws.write("events.ndjson", records);
+    let out = std::process::Command::new("sh")
+        .current_dir(ws.path())
+        .args([
+            "-c",
+            "ulimit -f 256 && exec \"$0\" run -m exporter.toml events.ndjson",
+            env!("CARGO_BIN_EXE_exporter"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("too large") || err.contains("File too large"),
+        "{err}"
+    );
+    assert!(
+        err.contains("results.xlsx"),
+        "the error names the workbook: {err}"
+    );
+    assert!(
+        !ws.path().join("out/results.xlsx").exists(),
+        "nothing committed"
+    );
+    assert_eq!(ws.staging_files(), Vec::<String>::new());
+}

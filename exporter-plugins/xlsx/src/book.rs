@@ -3,7 +3,10 @@
 //! (`results-0002.xlsx`); each sheet has its bold, frozen header with an autofilter over its
 //! rows. A finished workbook is saved into a staged file, committed with the run.
 
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use exporter_core::{OutputFiles, SinkError, StagedFile};
 use rust_xlsxwriter::{ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError};
@@ -60,6 +63,17 @@ pub struct Books {
 
 fn xlsx_error(e: XlsxError, path: &Path) -> SinkError {
     SinkError::new(format!("writing the workbook: {e}")).at(path)
+}
+
+/// rust_xlsxwriter panics when it cannot write its scratch files (a full disk, a file size
+/// limit): the run must fail with the reason, naming the workbook, instead.
+fn panicked(payload: Box<dyn std::any::Any + Send>, path: &Path) -> SinkError {
+    let reason = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("the writer stopped");
+    SinkError::new(format!("writing the workbook: {reason}")).at(path)
 }
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, not blank.
@@ -261,9 +275,12 @@ impl Books {
             .unwrap_or(&path)
             .to_path_buf();
         let mut file = self.out.stage(&relative)?;
-        open.book
-            .save_to_writer(&mut file)
-            .map_err(|e| xlsx_error(e, &path))?;
+        let saved =
+            std::panic::catch_unwind(AssertUnwindSafe(|| open.book.save_to_writer(&mut file)));
+        match saved {
+            Ok(result) => result.map_err(|e| xlsx_error(e, &path))?,
+            Err(payload) => return Err(panicked(payload, &path)),
+        }
         file.add_rows(open.rows_in_file);
         self.rows.push(open.rows_in_file);
         self.done.push(file);
@@ -297,4 +314,98 @@ fn write_header(
     }
     sheet.set_freeze_panes(1, 0)?;
     Ok(())
+}
+
+/// Rows sent to the writing thread at once.
+const BATCH: usize = 512;
+
+/// Batches of rows in flight: enough to ride out a slow moment of either thread, few enough
+/// to keep memory flat.
+const BATCHES_IN_FLIGHT: usize = 8;
+
+type Batch = Vec<(Vec<Cell>, Vec<String>)>;
+
+/// [`Books`] on a thread of their own: writing the sheets' XML is most of the sink's work on
+/// a large run, and the thread that runs the sinks has the rest of the pipeline to drive.
+/// Rows keep their order; the first error of the writing thread ends the sink at its next
+/// row or at [`finish`](BookWriter::finish).
+pub struct BookWriter {
+    tx: Option<SyncSender<Batch>>,
+    worker: Option<JoinHandle<Result<Books, SinkError>>>,
+    batch: Batch,
+    sent: u64,
+}
+
+impl BookWriter {
+    /// Starts the writing thread with the opened workbooks.
+    pub fn start(mut books: Books) -> Self {
+        let (tx, rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        let worker = std::thread::Builder::new()
+            .name("xlsx-writer".into())
+            .spawn(move || {
+                for batch in rx {
+                    for (cells, texts) in batch {
+                        let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            books.write_row(&cells, &texts)
+                        }));
+                        match written {
+                            Ok(result) => result?,
+                            Err(payload) => return Err(panicked(payload, &books.current_path())),
+                        }
+                    }
+                }
+                Ok(books)
+            })
+            .expect("a thread starts");
+        BookWriter {
+            tx: Some(tx),
+            worker: Some(worker),
+            batch: Vec::with_capacity(BATCH),
+            sent: 0,
+        }
+    }
+
+    /// Queues a row; `texts` matter only for the rows that set the column widths.
+    pub fn write_row(&mut self, cells: Vec<Cell>, texts: &[String]) -> Result<(), SinkError> {
+        let texts = if self.sent < WIDTH_SAMPLE {
+            texts.to_vec()
+        } else {
+            Vec::new()
+        };
+        self.sent += 1;
+        self.batch.push((cells, texts));
+        if self.batch.len() >= BATCH {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<(), SinkError> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let tx = self.tx.as_ref().expect("sending until finished");
+        if tx.send(batch).is_err() {
+            // the writing thread stopped: its error says why
+            return Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| SinkError::new("the workbook's writing thread stopped")));
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<Books, SinkError> {
+        self.tx = None;
+        match self.worker.take().expect("joined once").join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Writes the queued rows and gives the workbooks back, to be saved.
+    pub fn finish(mut self) -> Result<Books, SinkError> {
+        if !self.batch.is_empty() {
+            self.send()?;
+        }
+        self.join()
+    }
 }
