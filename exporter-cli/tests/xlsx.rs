@@ -88,8 +88,8 @@ fn check_finds_a_damaged_workbook() {
 
 #[test]
 fn a_file_size_limit_while_the_sheet_is_written_fails_the_run_and_commits_nothing() {
-    // the sheet's rows go to a scratch file on the workbook's writing thread: its failure
-    // must end the run as one on the sink's own thread would
+    // the sheet's rows go to a scratch file, whose write failure rust_xlsxwriter reports by
+    // panicking: the run must still end with exit 1, the reason and the workbook's name
     let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
     ws.write(
         "exporter.toml",

@@ -5,8 +5,6 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use exporter_core::{OutputFiles, SinkError, StagedFile};
 use rust_xlsxwriter::{ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError};
@@ -211,6 +209,14 @@ impl Books {
 
     /// Writes one row of cells.
     pub fn write_row(&mut self, cells: &[Cell], texts: &[String]) -> Result<(), SinkError> {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.write_row_unguarded(cells, texts)))
+        {
+            Ok(result) => result,
+            Err(payload) => Err(panicked(payload, &self.current_path())),
+        }
+    }
+
+    fn write_row_unguarded(&mut self, cells: &[Cell], texts: &[String]) -> Result<(), SinkError> {
         let needs_file = {
             let open = self.open.as_ref().expect("a workbook is open");
             self.layout
@@ -314,98 +320,4 @@ fn write_header(
     }
     sheet.set_freeze_panes(1, 0)?;
     Ok(())
-}
-
-/// Rows sent to the writing thread at once.
-const BATCH: usize = 512;
-
-/// Batches of rows in flight: enough to ride out a slow moment of either thread, few enough
-/// to keep memory flat.
-const BATCHES_IN_FLIGHT: usize = 8;
-
-type Batch = Vec<(Vec<Cell>, Vec<String>)>;
-
-/// [`Books`] on a thread of their own: writing the sheets' XML is most of the sink's work on
-/// a large run, and the thread that runs the sinks has the rest of the pipeline to drive.
-/// Rows keep their order; the first error of the writing thread ends the sink at its next
-/// row or at [`finish`](BookWriter::finish).
-pub struct BookWriter {
-    tx: Option<SyncSender<Batch>>,
-    worker: Option<JoinHandle<Result<Books, SinkError>>>,
-    batch: Batch,
-    sent: u64,
-}
-
-impl BookWriter {
-    /// Starts the writing thread with the opened workbooks.
-    pub fn start(mut books: Books) -> Self {
-        let (tx, rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-        let worker = std::thread::Builder::new()
-            .name("xlsx-writer".into())
-            .spawn(move || {
-                for batch in rx {
-                    for (cells, texts) in batch {
-                        let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            books.write_row(&cells, &texts)
-                        }));
-                        match written {
-                            Ok(result) => result?,
-                            Err(payload) => return Err(panicked(payload, &books.current_path())),
-                        }
-                    }
-                }
-                Ok(books)
-            })
-            .expect("a thread starts");
-        BookWriter {
-            tx: Some(tx),
-            worker: Some(worker),
-            batch: Vec::with_capacity(BATCH),
-            sent: 0,
-        }
-    }
-
-    /// Queues a row; `texts` matter only for the rows that set the column widths.
-    pub fn write_row(&mut self, cells: Vec<Cell>, texts: &[String]) -> Result<(), SinkError> {
-        let texts = if self.sent < WIDTH_SAMPLE {
-            texts.to_vec()
-        } else {
-            Vec::new()
-        };
-        self.sent += 1;
-        self.batch.push((cells, texts));
-        if self.batch.len() >= BATCH {
-            self.send()?;
-        }
-        Ok(())
-    }
-
-    fn send(&mut self) -> Result<(), SinkError> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        let tx = self.tx.as_ref().expect("sending until finished");
-        if tx.send(batch).is_err() {
-            // the writing thread stopped: its error says why
-            return Err(self
-                .join()
-                .err()
-                .unwrap_or_else(|| SinkError::new("the workbook's writing thread stopped")));
-        }
-        Ok(())
-    }
-
-    fn join(&mut self) -> Result<Books, SinkError> {
-        self.tx = None;
-        match self.worker.take().expect("joined once").join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-
-    /// Writes the queued rows and gives the workbooks back, to be saved.
-    pub fn finish(mut self) -> Result<Books, SinkError> {
-        if !self.batch.is_empty() {
-            self.send()?;
-        }
-        self.join()
-    }
 }

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use table_schema::{CellEffects, CellFormat, Field, FieldValue, TableSchema, Violation};
 
 pub use book::sheet_name;
-use book::{BookWriter, Books, Layout, SHEET_ROWS};
+use book::{Books, Layout, SHEET_ROWS};
 pub use cells::{Cell, EXACT_INTEGER, cell_text, exact_integer, from_serial, serial};
 use cells::{Fallbacks, check_format};
 
@@ -104,7 +104,7 @@ struct XlsxRow {
     /// Fallbacks of the row being rendered, counted when it is written.
     pending: FallbackCounts,
     fallbacks: FallbackCounts,
-    books: Option<BookWriter>,
+    books: Option<Books>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -164,11 +164,10 @@ impl TableRow for XlsxRow {
     }
 
     fn write(&mut self) -> Result<(), SinkError> {
-        let cells = std::mem::replace(&mut self.cells, vec![Cell::Empty; self.texts.len()]);
         self.books
             .as_mut()
             .expect("opened")
-            .write_row(cells, &self.texts)?;
+            .write_row(&self.cells, &self.texts)?;
         // counted for rows written only
         self.fallbacks.integers_as_text += self.pending.integers_as_text;
         self.fallbacks.dates_as_text += self.pending.dates_as_text;
@@ -186,8 +185,7 @@ impl Sink for XlsxSink {
 
     fn open(&mut self, out: &OutputFiles) -> Result<(), SinkError> {
         let layout = self.layout.take().expect("opened once");
-        let books = Books::open(out, &self.path, self.gate.schema(), layout)?;
-        self.row.books = Some(BookWriter::start(books));
+        self.row.books = Some(Books::open(out, &self.path, self.gate.schema(), layout)?);
         Ok(())
     }
 
@@ -199,7 +197,7 @@ impl Sink for XlsxSink {
     }
 
     fn finish(mut self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
-        let books = self.row.books.take().expect("opened").finish()?;
+        let books = self.row.books.take().expect("opened");
         let (mut tally, mut details) = self.gate.finish();
         let summary = self.summary_sheet.then(|| tally.clone());
         let files = books.finish(|book| match &summary {
