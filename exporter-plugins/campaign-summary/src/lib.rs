@@ -6,7 +6,8 @@
 //! every failure by severity and kind, proxies by health, and every other sink's files with
 //! rows, bytes, SHA-256, write time and validation result.
 //!
-//! `records` comes from the first sink that writes records (the `csv` sink); `proxies` takes
+//! `records` comes from the first sink that writes records (the `csv` sink), and
+//! `record_sinks` gives the accounting of each sink that takes records; `proxies` takes
 //! the health counts of a `proxy-performance` sink when there is one (so the two reports
 //! agree), and otherwise classifies with the default thresholds. Rates are rounded to 4
 //! decimals, latencies as `exporter_stats::report_latency` says; `write_ms` to 0.001 ms, and written as 0 when
@@ -118,6 +119,20 @@ impl Summary {
                 "files": 0, "sink": null,
             }),
         };
+        // a second table (a workbook beside the csv, say) may take the same records with other
+        // settings: each one's accounting, not only the first's
+        let record_sinks: Vec<Value> = cx
+            .outputs
+            .iter()
+            .filter_map(|r| {
+                let t = r.records.as_ref()?;
+                Some(json!({
+                    "sink": r.name, "type": r.type_name, "received": t.received,
+                    "written": t.written, "rejected": t.rejected, "duplicates": t.duplicates,
+                    "files": t.files,
+                }))
+            })
+            .collect();
         let s = &self.requests;
         let health = match cx
             .outputs
@@ -168,6 +183,7 @@ impl Summary {
             },
             "input": cx.input,
             "records": records,
+            "record_sinks": record_sinks,
             "requests": {
                 "total": s.requests,
                 "ok": s.ok,
