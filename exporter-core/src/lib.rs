@@ -57,7 +57,8 @@ pub use sink::{
     Location, RecordTally, Sink, SinkContext, SinkOutput, SinkReport, Written, generator,
 };
 pub use validate::{
-    Exists, FileUnderCheck, Finding, FindingCode, NamedValidator, Validator, ValidatorContext,
+    Exists, FileUnderCheck, Finding, FindingCode, FindingList, MAX_LISTED_FINDINGS, NamedValidator,
+    Validator, ValidatorContext,
 };
 
 /// Re-exported: plugin constructors take an erased deserializer.

@@ -76,6 +76,90 @@ impl FindingCode {
     }
 }
 
+/// Findings listed per file; the rest are counted in one last finding.
+pub const MAX_LISTED_FINDINGS: usize = 200;
+
+/// A file's findings as a validator collects them: the first [`MAX_LISTED_FINDINGS`]
+/// listed, the rest counted, so a file broken on every row still gives a short report.
+///
+/// ```
+/// use exporter_core::{FindingCode, FindingList, MAX_LISTED_FINDINGS};
+/// let mut out = FindingList::new("results.csv");
+/// for row in 1..=MAX_LISTED_FINDINGS as u64 + 5 {
+///     out.push(out.finding(FindingCode::TypeError, "not a number").at_row(row));
+/// }
+/// let findings = out.into_vec();
+/// assert_eq!(findings.len(), MAX_LISTED_FINDINGS + 1);
+/// assert_eq!(findings.last().unwrap().message, "… and 5 more findings");
+/// ```
+#[derive(Debug)]
+pub struct FindingList {
+    name: String,
+    list: Vec<Finding>,
+    unlisted: usize,
+}
+
+impl FindingList {
+    /// An empty list for the file `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        FindingList {
+            name: name.into(),
+            list: Vec::new(),
+            unlisted: 0,
+        }
+    }
+
+    /// A finding about this file.
+    pub fn finding(&self, code: FindingCode, message: impl Into<String>) -> Finding {
+        Finding::new(code, &self.name, message)
+    }
+
+    /// Lists a finding, or counts it once the list is full.
+    pub fn push(&mut self, f: Finding) {
+        if self.list.len() < MAX_LISTED_FINDINGS {
+            self.list.push(f);
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Adds the findings of a part of the file (rows already numbered for the whole).
+    pub fn extend(&mut self, part: FindingList) {
+        for f in part.list {
+            self.push(f);
+        }
+        self.unlisted += part.unlisted;
+    }
+
+    /// The findings listed so far.
+    pub fn listed(&self) -> &[Finding] {
+        &self.list
+    }
+
+    /// Renumbers the listed findings' rows (a part's rows, counted from the part's start).
+    pub fn shift_rows(&mut self, by: u64) {
+        for f in &mut self.list {
+            f.row = f.row.map(|r| r + by);
+        }
+    }
+
+    /// Orders the list: findings about the whole file first, then by row and code, so the
+    /// report reads the same however the file was cut into parts.
+    pub fn sort_by_row(&mut self) {
+        self.list.sort_by_key(|f| (f.row.unwrap_or(0), f.code));
+    }
+
+    /// The findings, with one more saying how many were not listed.
+    pub fn into_vec(mut self) -> Vec<Finding> {
+        if self.unlisted > 0 {
+            let code = self.list[0].code;
+            let more = self.finding(code, format!("… and {} more findings", self.unlisted));
+            self.list.push(more);
+        }
+        self.list
+    }
+}
+
 /// One problem in one file.
 ///
 /// ```

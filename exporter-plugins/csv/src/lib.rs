@@ -20,9 +20,7 @@ use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, Sink, SinkContext,
     SinkError, SinkOutput, SinkPlugin,
 };
-use exporter_record_table::{
-    ExtraFields, OnInvalid, OnOverflow, RecordGate, TableRow, key_fields, load_schema,
-};
+use exporter_record_table::{ExtraFields, OnInvalid, OnOverflow, RecordGate, TableRow, load_table};
 use exporter_tabular::{Delimiter, Dialect};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -82,16 +80,6 @@ impl Config {
             array_separator: self.array_separator.clone(),
             guard: self.formula_guard.unwrap_or(self.dialect.guards_formulas()),
         }
-    }
-
-    /// The schema, and the fields of the dedupe key.
-    fn table(
-        &self,
-        manifest_dir: &std::path::Path,
-    ) -> Result<(TableSchema, Vec<usize>), BuildError> {
-        let schema = load_schema(&self.schema, manifest_dir)?;
-        let key_fields = key_fields(&schema, self.dedupe_on.as_deref())?;
-        Ok((schema, key_fields))
     }
 }
 
@@ -215,7 +203,11 @@ fn build(
     cx: &SinkContext,
 ) -> Result<Box<dyn Sink>, BuildError> {
     let config: Config = exporter_core::config(d)?;
-    let (schema, key_fields) = config.table(&cx.manifest_dir)?;
+    let (schema, key_fields) = load_table(
+        &config.schema,
+        config.dedupe_on.as_deref(),
+        &cx.manifest_dir,
+    )?;
     if config.max_rows_per_file == Some(0) {
         return Err(BuildError::at_key(
             "max_rows_per_file",

@@ -5,15 +5,13 @@
 
 use exporter_core::serde_json;
 use exporter_core::{
-    FileUnderCheck, Finding, FindingCode, GrowingFile, Validator, ValidatorContext, ValidatorPlugin,
+    FileUnderCheck, Finding, FindingCode, FindingList, GrowingFile, Validator, ValidatorContext,
+    ValidatorPlugin,
 };
 use exporter_tabular::{BOM, FramingReport, Row, RowReader, cut_points};
 use table_schema::{CellFormat, KeySet, TableSchema};
 
 use crate::Config;
-
-/// Findings reported per file before the rest are only counted.
-const MAX_FINDINGS: usize = 200;
 
 /// A table's expected shape.
 pub struct TableValidator {
@@ -31,7 +29,12 @@ fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
         ));
     }
     let config: Config = serde_json::from_value(cx.config.clone()).map_err(|e| e.to_string())?;
-    let (schema, key_fields) = config.table(cx.manifest_dir).map_err(|e| e.message)?;
+    let (schema, key_fields) = exporter_record_table::load_table(
+        &config.schema,
+        config.dedupe_on.as_deref(),
+        cx.manifest_dir,
+    )
+    .map_err(|e| e.message)?;
     Ok(Box::new(TableValidator {
         cells: config.format(),
         delimiter: config.delimiter.byte(),
@@ -48,25 +51,6 @@ exporter_core::inventory::submit! {
     }
 }
 
-struct Findings<'a> {
-    name: &'a str,
-    list: Vec<Finding>,
-    dropped: usize,
-}
-
-impl Findings<'_> {
-    fn push(&mut self, f: Finding) {
-        if self.list.len() < MAX_FINDINGS {
-            self.list.push(f);
-        } else {
-            self.dropped += 1;
-        }
-    }
-    fn finding(&self, code: FindingCode, message: impl Into<String>) -> Finding {
-        Finding::new(code, self.name, message)
-    }
-}
-
 impl TableValidator {
     fn labels(&self) -> Vec<String> {
         self.schema
@@ -76,7 +60,7 @@ impl TableValidator {
             .collect()
     }
 
-    fn check_bom(&self, has_bom: bool, out: &mut Findings<'_>) {
+    fn check_bom(&self, has_bom: bool, out: &mut FindingList) {
         if self.cells.dialect.bom() && !has_bom {
             out.push(out.finding(
                 FindingCode::EncodingError,
@@ -94,7 +78,7 @@ impl TableValidator {
         }
     }
 
-    fn framing_findings(&self, report: &FramingReport, out: &mut Findings<'_>) {
+    fn framing_findings(&self, report: &FramingReport, out: &mut FindingList) {
         if let Some(r) = report.wrong_terminator_row {
             let want = if self.cells.dialect.line_end() == b"\r\n" {
                 "CRLF"
@@ -124,8 +108,7 @@ const PARALLEL_FROM_BYTES: u64 = 8 << 20;
 
 /// What one stretch of rows showed. Rows are numbered from the stretch's start.
 struct Stretch {
-    findings: Vec<Finding>,
-    dropped: usize,
+    findings: FindingList,
     rows: u64,
     keys: Keys,
     framing: FramingReport,
@@ -168,11 +151,7 @@ impl TableValidator {
     ) -> Stretch {
         // a schema of its own per thread: its regexes then keep their caches to themselves
         let schema = self.schema.clone();
-        let mut out = Findings {
-            name,
-            list: Vec::new(),
-            dropped: 0,
-        };
+        let mut out = FindingList::new(name);
         let crlf = self.cells.dialect.line_end() == b"\r\n";
         let mut reader = RowReader::new(input, self.delimiter, crlf);
         // one row for every row: reading a row allocates nothing
@@ -271,15 +250,14 @@ impl TableValidator {
         }
         let framing = reader.report();
         Stretch {
-            findings: out.list,
-            dropped: out.dropped,
+            findings: out,
             rows,
             keys,
             framing,
         }
     }
 
-    fn unique_finding(&self, out: &Findings<'_>, row: u64) -> Finding {
+    fn unique_finding(&self, out: &FindingList, row: u64) -> Finding {
         let names: Vec<&str> = self
             .key_fields
             .iter()
@@ -292,7 +270,7 @@ impl TableValidator {
         .at_row(row)
     }
 
-    fn check_header(&self, header: Option<std::io::Result<Row>>, out: &mut Findings<'_>) {
+    fn check_header(&self, header: Option<std::io::Result<Row>>, out: &mut FindingList) {
         let expected = self.labels();
         match header {
             None => out.push(out.finding(FindingCode::MissingLabel, "the file has no header row")),
@@ -346,11 +324,7 @@ impl Validator for TableValidator {
     fn check_while_written(&self, file: &mut GrowingFile) -> Vec<Finding> {
         use std::io::Read;
         let name = file.under_check().name.to_string();
-        let mut out = Findings {
-            name: &name,
-            list: Vec::new(),
-            dropped: 0,
-        };
+        let mut out = FindingList::new(&name);
         let mut head = Vec::with_capacity(BOM.len());
         let head_read = (&mut *file).take(BOM.len() as u64).read_to_end(&mut head);
         let has_bom = head == BOM;
@@ -364,11 +338,11 @@ impl Validator for TableValidator {
                 FindingCode::MissingFile,
                 format!("cannot read the file: {e}"),
             ));
-            return out.list;
+            return out.into_vec();
         }
         if under.rows.is_none() {
             // the sink gave the file up: the run failed, and these findings go nowhere
-            return out.list;
+            return out.into_vec();
         }
         self.check_bom(has_bom, &mut out);
         if stretch.keys.short_ones_repeat() {
@@ -386,11 +360,7 @@ impl TableValidator {
     /// keys are put together.
     fn check_in_stretches(&self, file: &FileUnderCheck<'_>, parallel_from: u64) -> Vec<Finding> {
         use std::io::{Read, Seek};
-        let mut out = Findings {
-            name: file.name,
-            list: Vec::new(),
-            dropped: 0,
-        };
+        let mut out = FindingList::new(file.name);
         let open = || -> std::io::Result<(std::fs::File, u64)> {
             let f = std::fs::File::open(file.path)?;
             let size = f.metadata()?.len();
@@ -454,7 +424,7 @@ impl TableValidator {
                 FindingCode::MissingFile,
                 "the file could not be read to its end",
             ));
-            return out.list;
+            return out.into_vec();
         }
         self.conclude(out, stretches, file.rows)
     }
@@ -463,7 +433,7 @@ impl TableValidator {
     /// from the file's start, the framing, repeated keys across stretches, the row count.
     fn conclude(
         &self,
-        mut out: Findings<'_>,
+        mut out: FindingList,
         stretches: Vec<Stretch>,
         rows: Option<u64>,
     ) -> Vec<Finding> {
@@ -471,11 +441,9 @@ impl TableValidator {
         let mut seen = KeySet::default();
         let last = stretches.len() - 1;
         for (k, stretch) in stretches.into_iter().enumerate() {
-            for mut f in stretch.findings {
-                f.row = f.row.map(|r| r + rows_before);
-                out.push(f);
-            }
-            out.dropped += stretch.dropped;
+            let mut findings = stretch.findings;
+            findings.shift_rows(rows_before);
+            out.extend(findings);
             let mut framing = stretch.framing;
             if k > 0 {
                 framing.wrong_terminator_row =
@@ -506,15 +474,8 @@ impl TableValidator {
             ));
         }
         // file-level findings first, then by row: the same order however the file was cut
-        out.list.sort_by_key(|f| (f.row.unwrap_or(0), f.code));
-        if out.dropped > 0 {
-            let f = out.finding(
-                out.list[0].code,
-                format!("… and {} more findings", out.dropped),
-            );
-            out.list.push(f);
-        }
-        out.list
+        out.sort_by_row();
+        out.into_vec()
     }
 }
 

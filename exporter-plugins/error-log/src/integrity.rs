@@ -13,9 +13,7 @@ use exporter_core::{
 use exporter_tabular::{self as tabular, BOM};
 
 use crate::log::{COLUMNS, Options, header_line};
-
-/// Findings reported per file before the rest are only counted.
-const MAX_FINDINGS: usize = 200;
+use exporter_core::MAX_LISTED_FINDINGS;
 
 /// Checks an error log written with `options`.
 pub struct LogIntegrity {
@@ -109,7 +107,7 @@ impl LogIntegrity {
             }
             self.check_row(name, row, &record, out);
             row += 1;
-            if out.len() > MAX_FINDINGS {
+            if out.len() > MAX_LISTED_FINDINGS {
                 break;
             }
         }
@@ -236,9 +234,9 @@ impl Validator for LogIntegrity {
         };
         let mut out = Vec::new();
         self.check_bytes(file.name, &bytes, &mut out);
-        if out.len() > MAX_FINDINGS {
-            let more = out.len() - MAX_FINDINGS;
-            out.truncate(MAX_FINDINGS);
+        if out.len() > MAX_LISTED_FINDINGS {
+            let more = out.len() - MAX_LISTED_FINDINGS;
+            out.truncate(MAX_LISTED_FINDINGS);
             let code = out[0].code;
             out.push(Finding::new(
                 code,

@@ -18,7 +18,7 @@ mod gate;
 mod settings;
 
 pub use gate::{RecordGate, TableRow, masked_message};
-pub use settings::{ExtraFields, OnInvalid, OnOverflow, key_fields, load_schema};
+pub use settings::{ExtraFields, OnInvalid, OnOverflow, key_fields, load_schema, load_table};
 
 /// Re-exported: the record accounting the gate keeps.
 pub use exporter_core::RecordTally;

@@ -97,6 +97,25 @@ pub fn load_schema(
     }
 }
 
+/// The table a sink's settings name: its schema (see [`load_schema`]) and the fields of its
+/// dedupe key (see [`key_fields`]), as every table sink and its validator load them.
+///
+/// ```
+/// use exporter_core::serde_json::json;
+/// let (schema, key) = exporter_record_table::load_table(
+///     &json!({"fields": [{"name": "id"}], "primaryKey": "id"}), None, "/nowhere".as_ref()).unwrap();
+/// assert_eq!((schema.fields.len(), key), (1, vec![0]));
+/// ```
+pub fn load_table(
+    schema: &Value,
+    dedupe_on: Option<&[String]>,
+    manifest_dir: &std::path::Path,
+) -> Result<(TableSchema, Vec<usize>), BuildError> {
+    let schema = load_schema(schema, manifest_dir)?;
+    let key = key_fields(&schema, dedupe_on)?;
+    Ok((schema, key))
+}
+
 /// The fields of the dedupe key: `dedupe_on` when given (`[]` turns dedupe off), else the
 /// schema's `primaryKey`.
 ///

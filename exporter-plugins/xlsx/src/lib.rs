@@ -20,9 +20,7 @@ use exporter_core::{
     BuildError, Event, EventContext, FinishContext, Interests, OutputFiles, RecordTally, Sink,
     SinkContext, SinkError, SinkOutput, SinkPlugin,
 };
-use exporter_record_table::{
-    ExtraFields, OnInvalid, OnOverflow, RecordGate, TableRow, key_fields, load_schema,
-};
+use exporter_record_table::{ExtraFields, OnInvalid, OnOverflow, RecordGate, TableRow, load_table};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -70,17 +68,6 @@ fn default_separator() -> String {
 
 fn config_schema() -> Value {
     serde_json::to_value(schemars::schema_for!(Config)).expect("a schema is JSON")
-}
-
-impl Config {
-    fn table(
-        &self,
-        manifest_dir: &std::path::Path,
-    ) -> Result<(TableSchema, Vec<usize>), BuildError> {
-        let schema = load_schema(&self.schema, manifest_dir)?;
-        let key_fields = key_fields(&schema, self.dedupe_on.as_deref())?;
-        Ok((schema, key_fields))
-    }
 }
 
 struct XlsxSink {
@@ -259,7 +246,11 @@ fn build(
     cx: &SinkContext,
 ) -> Result<Box<dyn Sink>, BuildError> {
     let config: Config = exporter_core::config(d)?;
-    let (schema, key_fields) = config.table(&cx.manifest_dir)?;
+    let (schema, key_fields) = load_table(
+        &config.schema,
+        config.dedupe_on.as_deref(),
+        &cx.manifest_dir,
+    )?;
     let rows_per_sheet = match config.max_rows_per_sheet {
         Some(0) => {
             return Err(BuildError::at_key(

@@ -9,15 +9,12 @@ use std::io::BufReader;
 use calamine::{DataRef, Reader, Xlsx};
 use exporter_core::serde_json;
 use exporter_core::{
-    FileUnderCheck, Finding, FindingCode, Validator, ValidatorContext, ValidatorPlugin,
+    FileUnderCheck, Finding, FindingCode, FindingList, Validator, ValidatorContext, ValidatorPlugin,
 };
 use table_schema::{CellFormat, Field, FieldType, KeySet, TableSchema};
 
 use crate::Config;
 use crate::cells::{Cell, cell_text, check_format, exact_integer, from_serial};
-
-/// Findings reported per file before the rest are only counted.
-const MAX_FINDINGS: usize = 200;
 
 /// A workbook's expected shape.
 pub struct WorkbookValidator {
@@ -35,7 +32,12 @@ fn build(cx: &ValidatorContext<'_>) -> Result<Box<dyn Validator>, String> {
         ));
     }
     let config: Config = serde_json::from_value(cx.config.clone()).map_err(|e| e.to_string())?;
-    let (schema, key_fields) = config.table(cx.manifest_dir).map_err(|e| e.message)?;
+    let (schema, key_fields) = exporter_record_table::load_table(
+        &config.schema,
+        config.dedupe_on.as_deref(),
+        cx.manifest_dir,
+    )
+    .map_err(|e| e.message)?;
     let unique = schema
         .fields
         .iter()
@@ -56,26 +58,6 @@ exporter_core::inventory::submit! {
         name: "xlsx-table-schema",
         description: "The workbook reads back (calamine) with the schema's header on every data sheet, typed cells that meet the schema, unique keys and the row count written.",
         build,
-    }
-}
-
-struct Findings<'a> {
-    name: &'a str,
-    list: Vec<Finding>,
-    dropped: usize,
-}
-
-impl Findings<'_> {
-    fn push(&mut self, f: Finding) {
-        if self.list.len() < MAX_FINDINGS {
-            self.list.push(f);
-        } else {
-            self.dropped += 1;
-        }
-    }
-
-    fn finding(&self, code: FindingCode, message: impl Into<String>) -> Finding {
-        Finding::new(code, self.name, message)
     }
 }
 
@@ -157,7 +139,7 @@ fn filter_end(names: &[(String, String)], sheet: &str) -> Option<u32> {
 }
 
 impl WorkbookValidator {
-    fn check_file(&self, file: &FileUnderCheck<'_>, out: &mut Findings<'_>) {
+    fn check_file(&self, file: &FileUnderCheck<'_>, out: &mut FindingList) {
         let opened = std::fs::File::open(file.path)
             .map_err(|e| e.to_string())
             .and_then(|f| Xlsx::new(BufReader::new(f)).map_err(|e| e.to_string()));
@@ -278,7 +260,7 @@ struct SheetCheck<'v> {
 }
 
 impl SheetCheck<'_> {
-    fn cell(&mut self, col: usize, data: &DataRef<'_>, out: &mut Findings<'_>) {
+    fn cell(&mut self, col: usize, data: &DataRef<'_>, out: &mut FindingList) {
         let fields = &self.v.schema.fields;
         let Some(field) = fields.get(col) else {
             if !matches!(data, DataRef::Empty) {
@@ -320,7 +302,7 @@ impl SheetCheck<'_> {
         self.rows_before + u64::from(self.row)
     }
 
-    fn end_row(&mut self, out: &mut Findings<'_>, keys: &mut KeySet, unique: &mut [KeySet]) {
+    fn end_row(&mut self, out: &mut FindingList, keys: &mut KeySet, unique: &mut [KeySet]) {
         let v = self.v;
         if self.row == 0 {
             for (i, field) in v.schema.fields.iter().enumerate() {
@@ -405,19 +387,8 @@ impl SheetCheck<'_> {
 
 impl Validator for WorkbookValidator {
     fn check(&self, file: &FileUnderCheck<'_>) -> Vec<Finding> {
-        let mut out = Findings {
-            name: file.name,
-            list: Vec::new(),
-            dropped: 0,
-        };
+        let mut out = FindingList::new(file.name);
         self.check_file(file, &mut out);
-        if out.dropped > 0 {
-            let more = out.dropped;
-            out.list.push(out.finding(
-                FindingCode::SchemaError,
-                format!("{more} more findings not listed"),
-            ));
-        }
-        out.list
+        out.into_vec()
     }
 }
