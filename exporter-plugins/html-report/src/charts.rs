@@ -3,7 +3,7 @@
 //! reaches the SVG; plotters escapes text anyway.
 
 use exporter_core::Timestamp;
-use exporter_stats::{Bucket, SeriesView};
+use exporter_stats::{Bucket, Health, SeriesView};
 use plotters::prelude::*;
 
 use crate::page::{ProxyRow, RecordsPart};
@@ -230,10 +230,10 @@ pub fn success_vs_latency(rows: &[ProxyRow]) -> Result<String, String> {
     let points: Vec<(f64, f64, RGBColor)> = rows
         .iter()
         .filter_map(|r| {
-            let color = match r.health.as_str() {
-                "healthy" => GREEN,
-                "degraded" => ORANGE,
-                _ => RED,
+            let color = match r.health {
+                Health::Healthy => GREEN,
+                Health::Degraded => ORANGE,
+                Health::Failing => RED,
             };
             Some((r.p50?, 100.0 * r.success_rate?, color))
         })

@@ -107,9 +107,9 @@ impl Sink for HtmlReport {
                 self.series.add_error(e.ts);
                 self.errors.add(e);
                 // a record sink's rejection names the sink and the field in its context
-                if let Some(cx) = &e.context
+                if e.kind == "SchemaViolation"
+                    && let Some(cx) = &e.context
                     && let (Some(sink), Some(field)) = (cx["sink"].as_str(), cx["field"].as_str())
-                    && e.kind == "SchemaViolation"
                 {
                     *self
                         .rejected_fields
@@ -172,17 +172,14 @@ impl HtmlReport {
         let c = cx.campaign;
         let id = c.id.clone().unwrap_or_default();
         let (table, score, thresholds) = self.proxies(cx)?;
-        let window = page::window(cx, table);
-        let view = page::series_view(&self.series, window);
+        // merging every proxy's statistics is the costly part of the page: once
         let totals = table.totals();
+        let window = page::window(cx, &totals);
+        let view = page::series_view(&self.series, window);
         let rows = page::proxy_rows(table, &score, &thresholds);
         let mut health = [0u64; 3];
         for r in &rows {
-            health[match r.health.as_str() {
-                "healthy" => 0,
-                "degraded" => 1,
-                _ => 2,
-            }] += 1;
+            health[r.health as usize] += 1;
         }
         let records = page::records(cx, &self.rejected_fields);
         let mut charts = Charts::default();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use exporter_core::serde_json::Value;
 use exporter_core::{FinishContext, Timestamp};
 use exporter_proxy_performance::{ProxyTable, ScoreWeights};
-use exporter_stats::{HealthThresholds, SeriesView, TimeSeries, round};
+use exporter_stats::{Health, HealthThresholds, RequestStats, SeriesView, TimeSeries, round};
 use serde::Serialize;
 
 /// Rejections counted per (sink, field) from the error events the record sinks raise.
@@ -130,12 +130,12 @@ pub struct ProxyRow {
     pub p95: Option<f64>,
     pub p99: Option<f64>,
     pub score: f64,
-    pub health: String,
+    pub health: Health,
 }
 
 /// The window the time series are drawn over: the campaign's own when it gives both ends,
 /// otherwise from the first request to just past the last.
-pub fn window(cx: &FinishContext<'_>, table: &ProxyTable) -> Option<(Timestamp, Timestamp)> {
+pub fn window(cx: &FinishContext<'_>, totals: &RequestStats) -> Option<(Timestamp, Timestamp)> {
     let c = cx.campaign;
     let given = |t: &Option<String>| t.as_deref().and_then(|s| Timestamp::parse(s).ok());
     if let (Some(a), Some(b)) = (given(&c.started_at), given(&c.finished_at))
@@ -143,7 +143,6 @@ pub fn window(cx: &FinishContext<'_>, table: &ProxyTable) -> Option<(Timestamp, 
     {
         return Some((a, b));
     }
-    let totals = table.totals();
     let (first, last) = (totals.first?, totals.last?);
     Some((
         first,
@@ -173,7 +172,7 @@ pub fn proxy_rows(
                 p95: f(&v["latency_ms"]["p95"]),
                 p99: f(&v["latency_ms"]["p99"]),
                 score: f(&v["score"]).unwrap_or(0.0),
-                health: health.as_str().to_string(),
+                health,
             }
         })
         .collect()
