@@ -256,11 +256,11 @@ async fn publish_async(
         waiting.push_back((line, ack));
         if waiting.len() >= IN_FLIGHT {
             let (at, ack) = waiting.pop_front().expect("full");
-            settle(&mut report, at, ack.await).map_err(|e| failed(at, e))?;
+            settle(&mut report, ack.await).map_err(|e| failed(at, e))?;
         }
     }
     while let Some((at, ack)) = waiting.pop_front() {
-        settle(&mut report, at, ack.await).map_err(|e| failed(at, e))?;
+        settle(&mut report, ack.await).map_err(|e| failed(at, e))?;
     }
     client
         .flush()
@@ -271,7 +271,6 @@ async fn publish_async(
 
 fn settle(
     report: &mut PublishReport,
-    _line: u64,
     ack: Result<jetstream::publish::PublishAck, jetstream::context::PublishError>,
 ) -> Result<(), String> {
     let ack = ack.map_err(reason)?;
