@@ -6,6 +6,7 @@ use exporter_csv as _;
 use exporter_error_log as _;
 use exporter_html_report as _;
 use exporter_json_schema as _;
+use exporter_nats as _;
 use exporter_proxy_performance as _;
 use exporter_xlsx as _;
 
@@ -18,6 +19,9 @@ pub const BUILTIN_SINKS: &[&str] = &[
     "proxy-performance",
     "xlsx",
 ];
+
+/// Names of the built-in source plugins.
+pub const BUILTIN_SOURCES: &[&str] = &["nats", "ndjson"];
 
 /// Names of the built-in validator plugins.
 pub const BUILTIN_VALIDATORS: &[&str] = &[

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use builtin::{BUILTIN_SINKS, BUILTIN_VALIDATORS};
+pub use builtin::{BUILTIN_SINKS, BUILTIN_SOURCES, BUILTIN_VALIDATORS};
 pub use cli::Cli;
 
 /// Exit code: success.

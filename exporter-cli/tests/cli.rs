@@ -30,6 +30,13 @@ fn registry_lists_exactly_the_built_in_plugins() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(validators, exporter_cli::BUILTIN_VALIDATORS);
+    let sources: Vec<&str> = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, exporter_cli::BUILTIN_SOURCES);
 }
 
 #[test]

@@ -2,79 +2,12 @@
 //! 127.0.0.1:4222: each test publishes to a stream of its own and deletes it afterwards.
 
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use exporter_tests::harness::{Workspace, example, stderr};
 
-const NATS: &str = "nats://127.0.0.1:4222";
+mod support;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// A stream name (and subject) of this test's own, deleted when dropped.
-struct TestStream {
-    name: String,
-    subject: String,
-}
-
-impl TestStream {
-    fn new(test: &str) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!(
-            "EXPTEST_{}_{}_{nanos}",
-            test.to_uppercase(),
-            std::process::id()
-        );
-        let subject = format!("exptest.{}.{nanos}", std::process::id());
-        runtime().block_on(async {
-            async_nats::connect(NATS).await.unwrap_or_else(|e| {
-                panic!(
-                    "NATS with JetStream must run at {NATS} for these tests (nats-server -js): {e}"
-                )
-            });
-        });
-        TestStream { name, subject }
-    }
-
-    /// The stored messages in order: (payload, message id).
-    fn messages(&self) -> Vec<(Vec<u8>, String)> {
-        runtime().block_on(async {
-            let js = async_nats::jetstream::new(async_nats::connect(NATS).await.unwrap());
-            let mut stream = js.get_stream(&self.name).await.unwrap();
-            let n = stream.info().await.unwrap().state.messages;
-            let mut out = Vec::new();
-            for seq in 1..=n {
-                let m = stream.get_raw_message(seq).await.unwrap();
-                let id = m
-                    .headers
-                    .get("Nats-Msg-Id")
-                    .map(|v| v.as_str().to_string())
-                    .unwrap_or_default();
-                out.push((m.payload.to_vec(), id));
-            }
-            out
-        })
-    }
-}
-
-impl Drop for TestStream {
-    fn drop(&mut self) {
-        runtime().block_on(async {
-            if let Ok(client) = async_nats::connect(NATS).await {
-                let _ = async_nats::jetstream::new(client)
-                    .delete_stream(&self.name)
-                    .await;
-            }
-        });
-    }
-}
+use support::{NATS, TestStream};
 
 fn publish(ws: &Workspace, stream: &TestStream, id: &str, input: &str) -> std::process::Output {
     ws.command()

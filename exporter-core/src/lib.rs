@@ -14,6 +14,8 @@
 //! - the output files a sink may write ([`OutputFiles`]): [staged](StagedFile) and committed as
 //!   a set, or [appended](AppendFile) across runs, each measured (rows, bytes, SHA-256) by the
 //!   file itself ([`FileReport`]);
+//! - [`Source`]s, where events come from: NDJSON files, or messages from a server that are
+//!   acknowledged only once committed outputs hold them;
 //! - [redaction](redact) of proxy passwords, applied before a sink sees an event.
 //!
 //! Everything public is here at the crate's root; the modules behind it are private.
@@ -31,6 +33,7 @@ mod output;
 mod redact;
 mod registry;
 mod sink;
+mod source;
 mod validate;
 
 pub use clock::{
@@ -49,13 +52,15 @@ pub use redact::{
     redact_json, redact_then_cut,
 };
 pub use registry::{
-    BuildError, BuildSink, OptionDoc, SinkPlugin, ValidatorPlugin, check_unique_names, closest,
-    config, no_options, sink_plugin, sink_plugins, validator_plugin, validator_plugins,
+    BuildError, BuildSink, BuildSource, OptionDoc, SinkPlugin, SourcePlugin, ValidatorPlugin,
+    check_unique_names, closest, config, no_options, sink_plugin, sink_plugins, source_plugin,
+    source_plugins, validator_plugin, validator_plugins,
 };
 pub use sink::{
     EventContext, EventCounts, FinishContext, GENERATOR_NAME, Handoff, InputStats, Interests,
     Location, RecordTally, Sink, SinkContext, SinkOutput, SinkReport, Written, generator,
 };
+pub use source::{Input, Message, MessageBatch, Source, SourceContext, SourceError};
 pub use validate::{
     Exists, FileUnderCheck, Finding, FindingCode, FindingList, MAX_LISTED_FINDINGS, NamedValidator,
     Validator, ValidatorContext,

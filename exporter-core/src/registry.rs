@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 
 use crate::sink::{Sink, SinkContext};
+use crate::source::{Source, SourceContext};
 use crate::validate::{Validator, ValidatorContext};
 
 /// One option of a plugin's config, for `exporter plugins` and `exporter init`: read from
@@ -243,8 +244,91 @@ pub struct ValidatorPlugin {
     pub build: fn(&ValidatorContext<'_>) -> Result<Box<dyn Validator>, String>,
 }
 
+/// The constructor of a source: it deserializes its own typed config (use [`config`]) and
+/// returns the source, without connecting or opening anything yet (the manifest check builds
+/// it too).
+pub type BuildSource = fn(
+    &mut dyn erased_serde::Deserializer<'_>,
+    &SourceContext,
+) -> Result<Box<dyn Source>, BuildError>;
+
+/// A source plugin's descriptor, chosen by `type` in a `[[sources]]` table.
+///
+/// ```no_run
+/// use exporter_core::{BuildError, Source, SourceContext, SourcePlugin};
+/// fn build(d: &mut dyn erased_serde::Deserializer<'_>, cx: &SourceContext) -> Result<Box<dyn Source>, BuildError> {
+///     # unimplemented!()
+/// }
+/// exporter_core::inventory::submit! {
+///     SourcePlugin {
+///         name: "kafka",
+///         description: "Events from a Kafka topic.",
+///         example: "type = \"kafka\"\ntopic = \"events\"\n",
+///         config_schema: exporter_core::no_options,
+///         build,
+///     }
+/// }
+/// ```
+pub struct SourcePlugin {
+    /// The `type` in the manifest; unique across the binary.
+    pub name: &'static str,
+    /// One line for `exporter plugins`.
+    pub description: &'static str,
+    /// A complete example `[[sources]]` table body (TOML), checked by tests to parse.
+    pub example: &'static str,
+    /// The JSON Schema of the plugin's typed config, as for [`SinkPlugin::config_schema`].
+    pub config_schema: fn() -> serde_json::Value,
+    /// The constructor.
+    pub build: BuildSource,
+}
+
+impl SourcePlugin {
+    /// The plugin's options, from its [config schema](SourcePlugin::config_schema).
+    ///
+    /// ```
+    /// let ndjson = exporter_core::source_plugins().into_iter().find(|p| p.name == "ndjson");
+    /// // registered by exporter-runtime, linked by binaries; none in this doc test
+    /// assert!(ndjson.is_none() || ndjson.unwrap().options().iter().any(|o| o.key == "paths"));
+    /// ```
+    pub fn options(&self) -> Vec<OptionDoc> {
+        OptionDoc::from_schema(&(self.config_schema)())
+    }
+}
+
+impl std::fmt::Debug for SourcePlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourcePlugin")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 inventory::collect!(SinkPlugin);
 inventory::collect!(ValidatorPlugin);
+inventory::collect!(SourcePlugin);
+
+/// Every registered source plugin, sorted by name.
+///
+/// ```
+/// let names: Vec<_> = exporter_core::source_plugins().iter().map(|p| p.name).collect();
+/// assert!(names.windows(2).all(|w| w[0] <= w[1]));
+/// ```
+pub fn source_plugins() -> Vec<&'static SourcePlugin> {
+    let mut v: Vec<_> = inventory::iter::<SourcePlugin>.into_iter().collect();
+    v.sort_by_key(|p| p.name);
+    v
+}
+
+/// The source plugin named `name`.
+///
+/// ```
+/// assert!(exporter_core::source_plugin("no-such-source").is_none());
+/// ```
+pub fn source_plugin(name: &str) -> Option<&'static SourcePlugin> {
+    inventory::iter::<SourcePlugin>
+        .into_iter()
+        .find(|p| p.name == name)
+}
 
 /// Every registered sink plugin, sorted by name.
 ///
@@ -301,6 +385,9 @@ pub fn check_unique_names() -> Result<(), String> {
     }
     for p in inventory::iter::<ValidatorPlugin> {
         *seen.entry(("validator", p.name)).or_default() += 1;
+    }
+    for p in inventory::iter::<SourcePlugin> {
+        *seen.entry(("source", p.name)).or_default() += 1;
     }
     let dups: Vec<String> = seen
         .into_iter()

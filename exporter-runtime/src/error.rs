@@ -44,6 +44,9 @@ pub enum ExportError {
         /// The I/O error.
         source: io::Error,
     },
+    /// The source failed (its message names where: a file, a server's URL, passwords masked).
+    #[error(transparent)]
+    Source(exporter_core::SourceError),
     /// The output directory could not be created or locked.
     #[error("output directory {}: {source}", .dir.display())]
     OutputDir {

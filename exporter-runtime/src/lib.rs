@@ -29,6 +29,7 @@ mod error;
 mod ingest;
 mod lock;
 mod manifest;
+mod ndjson;
 mod pipeline;
 
 pub use commit::{JOURNAL_FILE, Recovered, recover};
@@ -38,8 +39,8 @@ pub use ingest::{
 };
 pub use lock::{DirLock, LOCK_FILE};
 pub use manifest::{
-    COMMON_KEYS, MAX_FILE_NAME, Manifest, ManifestError, ManifestErrors, SinkRef, SinkSpec,
-    check_file_name, validator_entry,
+    COMMON_KEYS, DEFAULT_SOURCE, MAX_FILE_NAME, Manifest, ManifestError, ManifestErrors,
+    SOURCE_COMMON_KEYS, SinkRef, SinkSpec, SourceSpec, check_file_name, validator_entry,
 };
 pub use pipeline::{
     Exporter, PUSHED, Pipeline, RunOptions, RunReport, request_stop, stop_requested,

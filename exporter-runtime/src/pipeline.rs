@@ -20,7 +20,11 @@ use exporter_core::{
 };
 use exporter_core::{FileReport, OutputFiles, PendingFile};
 use exporter_core::{FileUnderCheck, Finding};
+use exporter_core::{Input, MessageBatch, Source, SourceError};
 use exporter_core::{InputStats, Location};
+
+/// How long a source is asked to wait for input before the run checks its clock again.
+const POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Settings of one run that do not come from the manifest.
 ///
@@ -259,6 +263,102 @@ impl Pipeline {
             progress(bytes_read);
             Ok(())
         })
+    }
+
+    /// Reads everything `source` hands out: to its end, or, for a source that never ends (a
+    /// message stream), until nothing new arrived for `until_idle`. `progress` is called
+    /// with the bytes of streams read so far, now and then. The source is not told anything
+    /// is committed: call [`Source::committed`] after [`Pipeline::finish`].
+    pub fn read_source(
+        &mut self,
+        source: &mut dyn Source,
+        until_idle: Option<std::time::Duration>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), ExportError> {
+        if source.endless() && until_idle.is_none() {
+            return Err(ExportError::Source(SourceError::new(
+                "the source is a message stream, which never ends by itself: run with `--until-idle DURATION` (drain it, then commit) or `--follow` (commit periodically)",
+            )));
+        }
+        source.start().map_err(ExportError::Source)?;
+        let mut last_input = std::time::Instant::now();
+        let mut done = 0u64;
+        // what the source cost: time waiting for it, batches and messages it gave
+        let (mut waited, mut batches, mut messages) = (std::time::Duration::ZERO, 0u64, 0u64);
+        let log = |waited: std::time::Duration, batches, messages| {
+            tracing::info!(
+                waited_ms = waited.as_secs_f64() * 1000.0,
+                batches,
+                messages,
+                "source read"
+            );
+        };
+        loop {
+            if stop_requested() {
+                return Err(ExportError::Interrupted);
+            }
+            let wait = until_idle.map_or(POLL, |idle| {
+                POLL.min(idle.saturating_sub(last_input.elapsed()))
+                    .max(std::time::Duration::from_millis(1))
+            });
+            let asked = std::time::Instant::now();
+            let next = source.next(wait).map_err(ExportError::Source)?;
+            waited += asked.elapsed();
+            match next {
+                None => {
+                    log(waited, batches, messages);
+                    return Ok(());
+                }
+                Some(Input::Stream { name, reader }) => {
+                    let base = done;
+                    self.read_with_progress(reader, &name, |n| {
+                        done = base + n;
+                        progress(done);
+                    })?;
+                }
+                Some(Input::Messages(batch)) if batch.is_empty() => {
+                    if until_idle.is_some_and(|idle| last_input.elapsed() >= idle) {
+                        log(waited, batches, messages);
+                        return Ok(());
+                    }
+                }
+                Some(Input::Messages(batch)) => {
+                    batches += 1;
+                    messages += batch.len() as u64;
+                    self.push_messages(batch)?;
+                    last_input = std::time::Instant::now();
+                }
+            }
+        }
+    }
+
+    /// Handles a batch of messages, each one event located as `stream:number`; a bad one's
+    /// error-log row also names its subject.
+    pub fn push_messages(&mut self, batch: &MessageBatch) -> Result<(), ExportError> {
+        if !self.input.files.iter().any(|f| f == batch.name()) {
+            self.input.files.push(batch.name().to_string());
+        }
+        let mut at = Location {
+            input: batch.name().to_string(),
+            line: 0,
+        };
+        for m in batch.iter() {
+            at.line = m.number;
+            // one event per message; a publisher that kept the line feed is forgiven it
+            let payload = m.payload.strip_suffix(b"\n").unwrap_or(m.payload);
+            let mut item = prepare(payload, m.number, &at.input, &mut self.spares);
+            if let Item::Bad(bad) = &mut item
+                && let Some(serde_json::Value::Object(context)) = &mut bad.failure.context
+            {
+                context.insert("subject".into(), m.subject.into());
+            }
+            let pushed = self.push_item(&item, &at);
+            if let Item::Event(event) = item {
+                self.spares.keep(event);
+            }
+            pushed?;
+        }
+        Ok(())
     }
 
     /// Handles one input line (without its line ending).

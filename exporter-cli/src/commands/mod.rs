@@ -20,8 +20,18 @@ pub(crate) fn dispatch(command: Command) -> u8 {
             strict,
             no_progress,
             no_wait,
+            until_idle,
             inputs,
-        } => run::run(&manifest, strict, no_progress, no_wait, &inputs),
+        } => run::run(
+            &manifest,
+            run::Flags {
+                strict,
+                no_progress,
+                no_wait,
+                until_idle,
+            },
+            &inputs,
+        ),
         Command::Publish {
             url,
             subject,

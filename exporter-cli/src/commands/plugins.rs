@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use exporter_core::{sink_plugin, sink_plugins, validator_plugins};
+use exporter_core::{OptionDoc, sink_plugin, sink_plugins, source_plugins, validator_plugins};
 use serde_json::json;
 
 use crate::cli::Format;
@@ -13,6 +13,7 @@ pub(crate) fn list(format: Format) -> u8 {
     let mut out = String::new();
     let sinks = sink_plugins();
     let validators = validator_plugins();
+    let sources = source_plugins();
     match format {
         Format::Json => {
             let listing = json!({
@@ -27,6 +28,13 @@ pub(crate) fn list(format: Format) -> u8 {
                     "example": example_table(p.name, p.example),
                 })).collect::<Vec<_>>(),
                 "validators": validators.iter().map(|v| json!({"name": v.name, "description": v.description})).collect::<Vec<_>>(),
+                "sources": sources.iter().map(|p| json!({
+                    "name": p.name,
+                    "description": p.description,
+                    "options": p.options(),
+                    "config_schema": (p.config_schema)(),
+                    "example": table("sources", p.name, p.example),
+                })).collect::<Vec<_>>(),
             });
             say!(
                 out,
@@ -42,25 +50,16 @@ pub(crate) fn list(format: Format) -> u8 {
                     say!(out, "    default path: {path}");
                 }
                 say!(out, "    validators:   {}", p.default_validators.join(", "));
-                let options = p.options();
-                if !options.is_empty() {
-                    say!(out, "    options:");
-                    for o in options {
-                        let default = match o.default.as_str() {
-                            "" => String::new(),
-                            "required" => " (required)".into(),
-                            d => format!(" (default {d})"),
-                        };
-                        say!(out, "      {}: {}{default}", o.key, o.ty);
-                        if !o.doc.is_empty() {
-                            say!(out, "          {}", o.doc);
-                        }
-                    }
-                }
-                say!(out, "    example:");
-                for line in example_table(p.name, p.example).lines() {
-                    say!(out, "      {line}");
-                }
+                describe(&mut out, p.options(), &example_table(p.name, p.example));
+            }
+            say!(
+                out,
+                "\nSources ({}; without a [[sources]] table, runs read NDJSON files or standard input):",
+                sources.len()
+            );
+            for p in &sources {
+                say!(out, "\n  {} - {}", p.name, p.description);
+                describe(&mut out, p.options(), &table("sources", p.name, p.example));
             }
             say!(out, "\nValidators ({}):", validators.len());
             for v in &validators {
@@ -75,13 +74,40 @@ pub(crate) fn list(format: Format) -> u8 {
     console::print(&out, EXIT_OK)
 }
 
-/// The plugin's example as a complete `[[sinks]]` table.
+/// A plugin's options and example, as `exporter plugins` lists them.
+fn describe(out: &mut String, options: Vec<OptionDoc>, example: &str) {
+    if !options.is_empty() {
+        say!(out, "    options:");
+        for o in options {
+            let default = match o.default.as_str() {
+                "" => String::new(),
+                "required" => " (required)".into(),
+                d => format!(" (default {d})"),
+            };
+            say!(out, "      {}: {}{default}", o.key, o.ty);
+            if !o.doc.is_empty() {
+                say!(out, "          {}", o.doc);
+            }
+        }
+    }
+    say!(out, "    example:");
+    for line in example.lines() {
+        say!(out, "      {line}");
+    }
+}
+
+/// The sink plugin's example as a complete `[[sinks]]` table.
 fn example_table(name: &str, body: &str) -> String {
+    table("sinks", name, body)
+}
+
+/// A plugin's example as a complete table of the array `array`.
+fn table(array: &str, name: &str, body: &str) -> String {
     let body = body.trim();
     if body.contains("type =") {
-        format!("[[sinks]]\n{body}\n")
+        format!("[[{array}]]\n{body}\n")
     } else {
-        format!("[[sinks]]\ntype = \"{name}\"\n{body}\n")
+        format!("[[{array}]]\ntype = \"{name}\"\n{body}\n")
     }
 }
 
@@ -127,6 +153,16 @@ pub(crate) fn starter_manifest() -> String {
             p.description,
             example_table(p.name, p.example)
         ));
+    }
+    s.push_str(
+        "\n# Events come from NDJSON files or standard input (`exporter run INPUT...`). To read\n\
+         # them from elsewhere, uncomment one source (one per run):\n",
+    );
+    for p in source_plugins() {
+        s.push_str(&format!("#\n# {}\n", p.description));
+        for line in table("sources", p.name, p.example).lines() {
+            s.push_str(&format!("# {line}\n"));
+        }
     }
     s
 }

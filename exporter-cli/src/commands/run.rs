@@ -1,51 +1,70 @@
 //! `exporter run`.
 
-use std::fs::File;
-use std::io::{BufReader, IsTerminal};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use exporter_runtime::{Pipeline, RunOptions, RunReport};
+use exporter_runtime::{ExportError, Pipeline, RunOptions, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{load, report_error};
 use crate::cli::ManifestArgs;
-use crate::{EXIT_FAILED, EXIT_OK, console, logging};
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, logging};
 
-pub(crate) fn run(
-    args: &ManifestArgs,
-    strict: bool,
-    no_progress: bool,
-    no_wait: bool,
-    inputs: &[PathBuf],
-) -> u8 {
+/// `exporter run`'s switches.
+pub(crate) struct Flags {
+    pub strict: bool,
+    pub no_progress: bool,
+    pub no_wait: bool,
+    pub until_idle: Option<std::time::Duration>,
+}
+
+pub(crate) fn run(args: &ManifestArgs, flags: Flags, inputs: &[PathBuf]) -> u8 {
     let manifest = match load(args) {
         Ok(m) => m,
         Err(code) => return code,
     };
+    let mut source = match manifest.build_source(inputs) {
+        Ok(s) => s,
+        Err(e) => return report_error(&ExportError::Manifest(e)),
+    };
+    if source.endless() && flags.until_idle.is_none() {
+        console::error(
+            "the manifest's source is a message stream, which never ends by itself: run with `--until-idle DURATION` (drain it, then commit), e.g. --until-idle 5s",
+        );
+        return EXIT_USAGE;
+    }
+    // an unreachable server fails the run before any output is opened
+    if let Err(e) = source.start() {
+        return report_error(&ExportError::Source(e));
+    }
     let opts = RunOptions {
         campaign_id: args.campaign_id.clone(),
         out_dir: args.out_dir.clone(),
-        strict,
-        wait_for_lock: !no_wait,
+        strict: flags.strict,
+        wait_for_lock: !flags.no_wait,
         ..RunOptions::default()
     };
     let mut pipeline = match Pipeline::new(&manifest, opts) {
         Ok(p) => p,
         Err(e) => return report_error(&e),
     };
-    let stdin_only = [PathBuf::from("-")];
-    let inputs = if inputs.is_empty() {
-        &stdin_only[..]
-    } else {
-        inputs
-    };
-    let show_progress = !no_progress && std::io::stderr().is_terminal() && !logging::info_enabled();
+    let reads_stdin = manifest.source.is_none()
+        && (inputs.is_empty() || inputs.iter().any(|p| p.as_os_str() == "-"));
+    if reads_stdin && std::io::stdin().is_terminal() {
+        // no file named and nothing piped in: say so, or the run seems to hang
+        console::info(
+            "reading events from standard input (end with Ctrl-D; name NDJSON files to read them instead)",
+            serde_json::json!({}),
+        );
+    }
+    let show_progress =
+        !flags.no_progress && std::io::stderr().is_terminal() && !logging::info_enabled();
     let total: u64 = inputs
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if show_progress {
+    let bar = if show_progress && total > 0 {
         let bar = ProgressBar::new(total);
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
@@ -55,45 +74,28 @@ pub(crate) fn run(
     } else {
         ProgressBar::hidden()
     };
-    let mut done_before = 0;
-    for input in inputs {
-        let name = input.display().to_string();
-        if name == "-" && std::io::stdin().is_terminal() {
-            // no file named and nothing piped in: say so, or the run seems to hang
-            console::info(
-                "reading events from standard input (end with Ctrl-D; name NDJSON files to read them instead)",
-                serde_json::json!({}),
-            );
-        }
-        let result = if name == "-" {
-            let stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
-            pipeline.read_with_progress(stdin, "-", |n| bar.set_position(done_before + n))
-        } else {
-            match File::open(input) {
-                Ok(f) => {
-                    pipeline.read_with_progress(BufReader::with_capacity(1 << 20, f), &name, |n| {
-                        bar.set_position(done_before + n)
-                    })
-                }
-                Err(source) => Err(exporter_runtime::ExportError::Input {
-                    input: name.clone(),
-                    source,
-                }),
-            }
-        };
-        if let Err(e) = result {
-            bar.finish_and_clear();
-            return report_error(&e);
-        }
-        done_before = bar.position();
-    }
+    let read = pipeline.read_source(source.as_mut(), flags.until_idle, |n| bar.set_position(n));
     bar.finish_and_clear();
-    match pipeline.finish() {
-        // the files are committed; a report that cannot be shown is still a failure to do
-        // what was asked (exit 1), not a panic
-        Ok(report) if print_report(&report) => EXIT_OK,
-        Ok(_) => EXIT_FAILED,
-        Err(e) => report_error(&e),
+    if let Err(e) = read {
+        return report_error(&e);
+    }
+    let report = match pipeline.finish() {
+        Ok(report) => report,
+        Err(e) => return report_error(&e),
+    };
+    // only now, with the outputs committed, may a message source let go of its input
+    if let Err(e) = source.committed() {
+        console::error(&format!(
+            "the outputs are committed, but the source could not be told: {e}"
+        ));
+        return EXIT_FAILED;
+    }
+    // the files are committed; a report that cannot be shown is still a failure to do what
+    // was asked (exit 1), not a panic
+    if print_report(&report) {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
     }
 }
 

@@ -15,6 +15,10 @@
 
 #![forbid(unsafe_code)]
 
+mod source;
+
+pub use source::{NatsSource, SourceConfig};
+
 use std::collections::VecDeque;
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::ops::Range;
 
-/// Which sink an error is about: its index in `[[sinks]]` and its name.
+/// Which plugin entry an error is about: its array (`sinks` or `sources`), its index there
+/// and its name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SinkRef {
-    /// 0-based index in the `[[sinks]]` array.
+    /// `sinks` or `sources`.
+    pub table: &'static str,
+    /// 0-based index in the array.
     pub index: usize,
     /// The sink's name (or its type when it has no name).
     pub name: String,
@@ -47,8 +50,10 @@ impl fmt::Display for ManifestError {
             self.file, self.line, self.column, self.message
         )?;
         match (&self.sink, &self.key) {
-            (Some(s), Some(k)) => write!(f, "\n  in sinks[{}] {:?}, key `{k}`", s.index, s.name)?,
-            (Some(s), None) => write!(f, "\n  in sinks[{}] {:?}", s.index, s.name)?,
+            (Some(s), Some(k)) => {
+                write!(f, "\n  in {}[{}] {:?}, key `{k}`", s.table, s.index, s.name)?
+            }
+            (Some(s), None) => write!(f, "\n  in {}[{}] {:?}", s.table, s.index, s.name)?,
             (None, Some(k)) => write!(f, "\n  key `{k}`")?,
             (None, None) => {}
         }

@@ -23,13 +23,33 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use diagnostic::Source;
 pub use diagnostic::{ManifestError, ManifestErrors, SinkRef};
 
-use exporter_core::{BuildError, SinkPlugin, closest};
+use exporter_core::{BuildError, SinkPlugin, SourcePlugin, closest};
 use exporter_core::{Campaign, Timestamp};
 use exporter_core::{Fsync, check_inside};
 use exporter_core::{Sink, SinkContext};
+use exporter_core::{Source as EventSource, SourceContext};
 
 /// Keys of a `[[sinks]]` table that the framework owns; every other key is the plugin's.
 pub const COMMON_KEYS: [&str; 6] = ["type", "name", "path", "validate", "allow_outside", "fsync"];
+
+/// Keys of a `[[sources]]` table that the framework owns; every other key is the plugin's.
+pub const SOURCE_COMMON_KEYS: [&str; 2] = ["type", "name"];
+
+/// The source used when the manifest declares none: NDJSON files or standard input.
+pub const DEFAULT_SOURCE: &str = "ndjson";
+
+/// One `[[sources]]` entry, checked.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    /// 0-based position in `[[sources]]`.
+    pub index: usize,
+    /// Unique name (defaults to the type).
+    pub name: String,
+    /// The plugin.
+    pub plugin: &'static SourcePlugin,
+    /// The plugin's own keys, as parsed.
+    own: toml::Value,
+}
 
 /// One `[[sinks]]` entry, checked.
 #[derive(Clone, Debug)]
@@ -121,6 +141,9 @@ pub struct Manifest {
     output_dir_span: Option<Range<usize>>,
     /// The sinks, in manifest order.
     pub sinks: Vec<SinkSpec>,
+    /// The source (`[[sources]]`), when the manifest names one; runs read NDJSON files or
+    /// standard input otherwise.
+    pub source: Option<SourceSpec>,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +195,7 @@ impl Manifest {
             output_dir: DEFAULT_OUTPUT_DIR.to_string(),
             output_dir_span: None,
             sinks: Vec::new(),
+            source: None,
         };
         let root = doc.get_ref();
         for (key, value) in root.iter() {
@@ -204,13 +228,38 @@ impl Manifest {
                     Err(e) => errors.push(e),
                 },
                 "sinks" => {}
+                "sources" => match value.get_ref() {
+                    DeValue::Array(items) => {
+                        for (index, item) in items.iter().enumerate() {
+                            if index > 0 {
+                                errors.push(src.error(
+                                    Some(header_span(&src, item)),
+                                    None,
+                                    Some("sources"),
+                                    "a run reads one source; remove this [[sources]] table (run the exporter once per source, into separate output directories)",
+                                ));
+                                continue;
+                            }
+                            match check_source(&src, index, item, base_dir) {
+                                Ok(spec) => manifest.source = Some(spec),
+                                Err(mut e) => errors.append(&mut e),
+                            }
+                        }
+                    }
+                    _ => errors.push(src.error(
+                        Some(value.span()),
+                        None,
+                        Some("sources"),
+                        "`sources` must be an array of tables: write the source as a [[sources]] table",
+                    )),
+                },
                 other => {
-                    let hint = hint(closest(other, ["campaign", "output", "sinks"]));
+                    let hint = hint(closest(other, ["campaign", "output", "sinks", "sources"]));
                     errors.push(src.error(
                         Some(key.span()),
                         None,
                         Some(other),
-                        format!("unknown top-level key `{other}`; expected `campaign`, `output` or `sinks`{hint}"),
+                        format!("unknown top-level key `{other}`; expected `campaign`, `output`, `sinks` or `sources`{hint}"),
                     ));
                 }
             }
@@ -265,12 +314,46 @@ impl Manifest {
                 text: &self.text,
             };
             let sink = SinkRef {
+                table: "sinks",
                 index: spec.index,
                 name: spec.name.clone(),
             };
             ManifestErrors(vec![src.error(
                 None,
                 Some(&sink),
+                e.key.as_deref(),
+                e.message,
+            )])
+        })
+    }
+
+    /// Builds the run's source: the manifest's `[[sources]]` entry, or the default `ndjson`
+    /// source. `inputs` are the inputs named on the command line.
+    pub fn build_source(&self, inputs: &[PathBuf]) -> Result<Box<dyn EventSource>, ManifestErrors> {
+        let (name, plugin, own) = match &self.source {
+            Some(spec) => (spec.name.clone(), spec.plugin, spec.own.clone()),
+            None => {
+                let plugin = exporter_core::source_plugin(DEFAULT_SOURCE)
+                    .expect("exporter-runtime registers the ndjson source");
+                let own = toml::Value::Table(toml::Table::new());
+                (DEFAULT_SOURCE.to_string(), plugin, own)
+            }
+        };
+        let cx = SourceContext::new(name.clone(), &self.base_dir).with_inputs(inputs.to_vec());
+        let mut erased = <dyn erased_serde::Deserializer>::erase(own);
+        (plugin.build)(&mut erased, &cx).map_err(|e| {
+            let src = Source {
+                name: &self.name,
+                text: &self.text,
+            };
+            let entry = SinkRef {
+                table: "sources",
+                index: 0,
+                name,
+            };
+            ManifestErrors(vec![src.error(
+                None,
+                Some(&entry),
                 e.key.as_deref(),
                 e.message,
             )])
@@ -493,12 +576,14 @@ fn check_sink(
         }
     };
     let provisional = SinkRef {
+        table: "sinks",
         index,
         name: String::new(),
     };
     let ty = str_key("type", &mut errors, &provisional);
     let name = str_key("name", &mut errors, &provisional);
     let sink = SinkRef {
+        table: "sinks",
         index,
         name: name
             .as_ref()
@@ -687,7 +772,15 @@ fn check_sink(
         config,
         own: toml::Value::Table(toml::Table::new()),
     };
-    match build_plugin(src, &spec, item, base_dir) {
+    let cx = SinkContext::new(
+        spec.name.clone(),
+        spec.plugin.name,
+        base_dir,
+        spec.path.clone(),
+    );
+    match build_plugin(src, &sink, item, &COMMON_KEYS, &|d| {
+        (plugin.build)(d, &cx).map(drop)
+    }) {
         Ok(own) => spec.own = own,
         Err(mut all) => errors.append(&mut all),
     }
@@ -695,6 +788,117 @@ fn check_sink(
         Ok(spec)
     } else {
         Err(errors)
+    }
+}
+
+fn check_source(
+    src: &Source<'_>,
+    index: usize,
+    item: &Spanned<DeValue<'_>>,
+    base_dir: &Path,
+) -> Result<SourceSpec, Vec<ManifestError>> {
+    let Some(table) = item.get_ref().as_table() else {
+        return Err(vec![src.error(
+            Some(item.span()),
+            None,
+            Some("sources"),
+            "each entry of `sources` must be a table",
+        )]);
+    };
+    let mut entry = SinkRef {
+        table: "sources",
+        index,
+        name: String::new(),
+    };
+    let text = |key: &str| -> Result<Option<(String, Range<usize>)>, ManifestError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) => Ok(Some((s.to_string(), v.span()))),
+                other => Err(src.error(
+                    Some(v.span()),
+                    None,
+                    Some(key),
+                    format!("`{key}` must be a string, found {}", type_name(other)),
+                )),
+            },
+        }
+    };
+    let mut errors = Vec::new();
+    let ty = text("type").unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let name = text("name").unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    entry.name = name
+        .as_ref()
+        .or(ty.as_ref())
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let known = || {
+        exporter_core::source_plugins()
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+    };
+    let plugin = match &ty {
+        None if table.get("type").is_none() => {
+            errors.push(src.error(
+                Some(header_span(src, item)),
+                Some(&entry),
+                Some("type"),
+                format!(
+                    "missing key `type`; known source types: {}",
+                    known().join(", ")
+                ),
+            ));
+            None
+        }
+        None => None,
+        Some((t, span)) => match exporter_core::source_plugin(t) {
+            Some(p) => Some(p),
+            None => {
+                let names = known();
+                let suggestion = closest(t, names.iter().copied())
+                    .map(|s| format!("; did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                errors.push(src.error(
+                    Some(span.clone()),
+                    Some(&entry),
+                    Some("type"),
+                    format!(
+                        "unknown source type {t:?}; known source types: {}{suggestion}",
+                        names.join(", ")
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    for e in &mut errors {
+        e.sink.get_or_insert_with(|| entry.clone());
+    }
+    let Some(plugin) = plugin else {
+        return Err(errors);
+    };
+    let cx = SourceContext::new(entry.name.clone(), base_dir);
+    match build_plugin(src, &entry, item, &SOURCE_COMMON_KEYS, &|d| {
+        (plugin.build)(d, &cx).map(drop)
+    }) {
+        Ok(own) if errors.is_empty() => Ok(SourceSpec {
+            index,
+            name: entry.name,
+            plugin,
+            own,
+        }),
+        Ok(_) => Err(errors),
+        Err(mut all) => {
+            errors.append(&mut all);
+            Err(errors)
+        }
     }
 }
 
@@ -748,28 +952,20 @@ fn deserialize_located<T: DeserializeOwned>(
 /// missing key is reported only when the user left it out, not when it was taken away here).
 fn build_plugin(
     src: &Source<'_>,
-    spec: &SinkSpec,
+    entry: &SinkRef,
     item: &Spanned<DeValue<'_>>,
-    base_dir: &Path,
+    common_keys: &[&str],
+    build: &dyn Fn(&mut dyn erased_serde::Deserializer<'_>) -> Result<(), BuildError>,
 ) -> Result<toml::Value, Vec<ManifestError>> {
     const MAX_ERRORS: usize = 32;
-    let sink = SinkRef {
-        index: spec.index,
-        name: spec.name.clone(),
-    };
+    let sink = entry;
     let table = item.get_ref().as_table().expect("checked");
     let mut own = DeTable::new();
     for (k, v) in table.iter() {
-        if !COMMON_KEYS.contains(&k.get_ref().as_ref()) {
+        if !common_keys.contains(&k.get_ref().as_ref()) {
             own.insert(k.clone(), v.clone());
         }
     }
-    let cx = SinkContext::new(
-        spec.name.clone(),
-        spec.plugin.name,
-        base_dir,
-        spec.path.clone(),
-    );
     let mut errors = Vec::new();
     let mut removed: Vec<String> = Vec::new();
     loop {
@@ -781,17 +977,12 @@ fn build_plugin(
                 &mut track,
             );
             let mut erased = <dyn erased_serde::Deserializer>::erase(tracked);
-            (spec.plugin.build)(&mut erased, &cx)
+            build(&mut erased)
         };
         let BuildError { key, message } = match result {
             Ok(_) if errors.is_empty() => {
                 return toml::Value::deserialize(ValueDeserializer::from(spanned)).map_err(|e| {
-                    vec![src.error(
-                        Some(item.span()),
-                        Some(&sink),
-                        None,
-                        e.message().to_string(),
-                    )]
+                    vec![src.error(Some(item.span()), Some(sink), None, e.message().to_string())]
                 });
             }
             Ok(_) => return Err(errors),
@@ -806,7 +997,7 @@ fn build_plugin(
         let error = locate(
             src,
             &spanned,
-            Some(&sink),
+            Some(sink),
             "",
             &track.path(),
             key.as_deref(),
@@ -996,6 +1187,7 @@ fn check_unique(src: &Source<'_>, root: &DeTable<'_>, errors: &mut Vec<ManifestE
             continue;
         };
         let me = SinkRef {
+            table: "sinks",
             index,
             name: name.clone(),
         };

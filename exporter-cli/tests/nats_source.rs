@@ -1,0 +1,355 @@
+//! The `nats` source against the NATS JetStream server every machine of this project runs at
+//! 127.0.0.1:4222: each test publishes to a stream of its own (`exporter publish`) and deletes
+//! it afterwards.
+
+mod support;
+
+use std::process::{Command, Stdio};
+
+use exporter_bench_gen::{Shape, generate};
+use exporter_tests::harness::{Workspace, example, stderr};
+use support::{NATS, TestStream};
+
+/// The bench manifest's four deliverables.
+const SINKS: &str = r#"
+[campaign]
+id = "nats-test"
+
+[[sinks]]
+type = "csv"
+name = "results"
+path = "results.csv"
+dialect = "excel"
+schema = "lead.schema.json"
+dedupe_on = ["place_id"]
+
+[[sinks]]
+type = "campaign-summary"
+
+[[sinks]]
+type = "proxy-performance"
+
+[[sinks]]
+type = "error-log"
+"#;
+
+const OUTPUTS: [&str; 4] = [
+    "results.csv",
+    "campaign_summary.json",
+    "proxy_performance.json",
+    "error_log.csv",
+];
+
+fn workspace() -> Workspace {
+    let ws = Workspace::new(env!("CARGO_BIN_EXE_exporter"));
+    ws.write("lead.schema.json", example("lead.schema.json"));
+    ws.write("file.toml", SINKS);
+    ws
+}
+
+fn publish(ws: &Workspace, stream: &TestStream, input: &str) {
+    let out = ws
+        .command()
+        .args(["publish", "--url", NATS, "--subject", &stream.subject])
+        .args(["--create-stream", &stream.name, input])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn shape(records: u64, seed: u64) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    generate(
+        Shape {
+            records,
+            requests: 3 * records,
+            errors: records / 20,
+            proxies: 20,
+            seed,
+            first_uid: seed * 1_000_000,
+        },
+        &mut bytes,
+    )
+    .unwrap();
+    bytes
+}
+
+/// Runs the manifests `file.toml` on `input` (into `file/`) and `nats.toml` with
+/// `--until-idle IDLE` (into `nats/`).
+fn file_and_stream_runs(ws: &Workspace, input: &str, idle: &str) {
+    let file = ws.run(&["run", "-m", "file.toml", "--out-dir", "file", input]);
+    assert!(file.status.success(), "{}", stderr(&file));
+    let drained = ws.run(&[
+        "run",
+        "-m",
+        "nats.toml",
+        "--out-dir",
+        "nats",
+        "--until-idle",
+        idle,
+    ]);
+    assert!(drained.status.success(), "{}", stderr(&drained));
+}
+
+/// The summary with what names the input (its file or stream, and the error log's bytes and
+/// digest, which hold those names) taken out.
+fn summary_without_input_names(text: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v["input"]["files"] = serde_json::Value::Null;
+    for output in v["outputs"].as_array_mut().unwrap() {
+        if output["sink"] == "error-log" {
+            output["bytes"] = serde_json::Value::Null;
+            output["sha256"] = serde_json::Value::Null;
+        }
+    }
+    v
+}
+
+#[test]
+fn a_drained_stream_gives_the_file_runs_deliverables_and_is_acknowledged() {
+    let stream = TestStream::new("drain");
+    let ws = workspace();
+    let mut medium = Vec::new();
+    generate(Shape::MEDIUM, &mut medium).unwrap();
+    let lines = medium.iter().filter(|b| **b == b'\n').count() as u64;
+    ws.write("medium.ndjson", &medium);
+    publish(&ws, &stream, "medium.ndjson");
+    ws.write(
+        "nats.toml",
+        format!("{SINKS}{}", stream.source_table("exporter")),
+    );
+
+    file_and_stream_runs(&ws, "medium.ndjson", "3s");
+
+    for name in ["results.csv", "proxy_performance.json"] {
+        assert!(
+            ws.read(&format!("file/{name}")) == ws.read(&format!("nats/{name}")),
+            "{name} differs"
+        );
+    }
+    // the error log differs only where it locates bad input: the stream, not the file (a
+    // fresh stream numbers its messages as the file numbers its lines), and the subject
+    let file_log = ws.read("file/error_log.csv");
+    let nats_log = ws.read("nats/error_log.csv");
+    let subject = format!(",\"\"subject\"\":\"\"{}\"\"", stream.subject);
+    assert!(nats_log.contains(&subject));
+    assert!(
+        file_log.replace("medium.ndjson", &stream.name) == nats_log.replace(&subject, ""),
+        "the error logs differ in more than the input's name"
+    );
+    assert_eq!(
+        summary_without_input_names(&ws.read("file/campaign_summary.json")),
+        summary_without_input_names(&ws.read("nats/campaign_summary.json"))
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("nats/campaign_summary.json")).unwrap();
+    assert_eq!(summary["input"]["lines"], lines);
+    assert_eq!(summary["input"]["files"][0], stream.name.as_str());
+
+    // acknowledged after the commit: every message, none still pending
+    assert_eq!(stream.consumer_state("exporter"), (lines, 0));
+    // so the next drain has nothing new
+    let again = ws.run(&[
+        "run",
+        "-m",
+        "nats.toml",
+        "--out-dir",
+        "again",
+        "--until-idle",
+        "1s",
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("again/campaign_summary.json")).unwrap();
+    assert_eq!(summary["input"]["lines"], 0);
+}
+
+#[test]
+fn four_publishers_at_once_count_as_the_file_run() {
+    let stream = TestStream::new("four_pub");
+    let ws = workspace();
+    let mut all = Vec::new();
+    for i in 0..4u64 {
+        let part = shape(2_000, 100 + i);
+        all.extend_from_slice(&part);
+        ws.write(&format!("part{i}.ndjson"), part);
+    }
+    ws.write("all.ndjson", &all);
+    publish(&ws, &stream, "/dev/null"); // the stream exists before the publishers race
+    let publishers: Vec<_> = (0..4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_exporter"))
+                .current_dir(ws.path())
+                .args(["publish", "--url", NATS, "--subject", &stream.subject])
+                .arg(format!("part{i}.ndjson"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for p in publishers {
+        let out = p.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    ws.write(
+        "nats.toml",
+        format!("{SINKS}{}", stream.source_table("exporter")),
+    );
+    file_and_stream_runs(&ws, "all.ndjson", "2s");
+
+    let json = |path: &str| -> serde_json::Value { serde_json::from_str(&ws.read(path)).unwrap() };
+    let (f, n) = (
+        json("file/campaign_summary.json"),
+        json("nats/campaign_summary.json"),
+    );
+    for key in [
+        "input",
+        "events",
+        "records",
+        "record_sinks",
+        "errors",
+        "requests",
+    ] {
+        let (mut a, mut b) = (f[key].clone(), n[key].clone());
+        if key == "input" {
+            a["files"] = serde_json::Value::Null;
+            b["files"] = serde_json::Value::Null;
+        }
+        assert_eq!(a, b, "summary {key}");
+    }
+    // every proxy's counts and latencies: the order of the events does not matter to them
+    // (the campaign does: the last of the four publishers' campaign events names it)
+    let proxies = |path: &str| {
+        let mut v = json(path);
+        v["campaign_id"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(
+        proxies("file/proxy_performance.json"),
+        proxies("nats/proxy_performance.json")
+    );
+    let rows = |path: &str| ws.read(path).lines().count();
+    assert_eq!(rows("file/results.csv"), rows("nats/results.csv"));
+    assert_eq!(rows("file/error_log.csv"), rows("nats/error_log.csv"));
+}
+
+#[test]
+fn bad_messages_are_accounted_and_no_password_leaks() {
+    let stream = TestStream::new("secrets");
+    let ws = workspace();
+    let events = [
+        r#"{"type":"campaign","id":"c1","name":"via http://pooluser:P00lSecret@pool.example:8080"}"#,
+        r#"{"type":"request","ts":"2026-11-26T08:00:00Z","proxy":"http://scraper:Pr0xySecret@10.0.0.1:8080","url":"https://example.com/a","status":200,"latency_ms":120}"#,
+        r#"{"type":"request","ts":"2026-11-26T08:00:01Z","proxy":"http://scraper:Pr0xySecret@10.0.0.1:8080","url":"https://example.com/b","status":null,"error":"connect to http://scraper:Pr0xySecret@10.0.0.1:8080 refused"}"#,
+        r#"{"type":"error","ts":"2026-11-26T08:00:02Z","kind":"ProxyError","message":"proxy http://scraper:Pr0xySecret@10.0.0.1:8080 refused","proxy":"http://scraper:Pr0xySecret@10.0.0.1:8080"}"#,
+        r#"{"not json http://scraper:Pr0xySecret@10.0.0.1:8080"#,
+        r#"{"type":"heartbeat"}"#,
+        "",
+        r#"{"type":"record","data":{"place_id":"p1","name":"Café"}}"#,
+    ];
+    ws.write("events.ndjson", events.join("\n") + "\n");
+    publish(&ws, &stream, "events.ndjson");
+    let table = stream
+        .source_table("exporter")
+        .replace(NATS, "nats://scraper:N4tsSecret@127.0.0.1:4222");
+    ws.write("nats.toml", format!("{SINKS}{table}"));
+    let out = ws.run(&[
+        "-vvv",
+        "run",
+        "-m",
+        "nats.toml",
+        "--out-dir",
+        "out",
+        "--until-idle",
+        "1s",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap();
+    assert_eq!(summary["input"]["lines"], events.len());
+    assert_eq!(summary["input"]["bad_lines"], 2);
+    assert_eq!(summary["input"]["blank_lines"], 1);
+    // each bad message is located in the stream, with its subject
+    let log = ws.read("out/error_log.csv");
+    for seq in [5, 6] {
+        assert!(
+            log.contains(&format!("{}:{seq}:", stream.name)),
+            "message {seq} is located: {log}"
+        );
+    }
+    assert!(
+        log.contains(&format!("\"\"subject\"\":\"\"{}\"\"", stream.subject)),
+        "{log}"
+    );
+    let mut everything = stderr(&out).into_bytes();
+    everything.extend_from_slice(&out.stdout);
+    for f in ws.files() {
+        if f.starts_with("out/") {
+            everything.extend(std::fs::read(ws.path().join(f)).unwrap());
+        }
+    }
+    let text = String::from_utf8_lossy(&everything);
+    for secret in ["P00lSecret", "Pr0xySecret", "N4tsSecret"] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
+    assert!(
+        text.contains("scraper:***@10.0.0.1"),
+        "the proxy stays, masked"
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_naming_it_and_commits_nothing() {
+    let ws = workspace();
+    ws.write(
+        "nats.toml",
+        format!(
+            "{SINKS}\n[[sources]]\ntype = \"nats\"\nurl = \"nats://scraper:N4tsSecret@127.0.0.1:1\"\nstream = \"NOWHERE\"\n"
+        ),
+    );
+    let out = ws.run(&[
+        "run",
+        "-m",
+        "nats.toml",
+        "--out-dir",
+        "out",
+        "--until-idle",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot connect to NATS at nats://scraper:***@127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(!err.contains("N4tsSecret"), "{err}");
+    let committed: Vec<String> = ws
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with("out/"))
+        .collect();
+    assert!(
+        committed
+            .iter()
+            .all(|f| !OUTPUTS.iter().any(|o| f.ends_with(o))),
+        "{committed:?}"
+    );
+}
+
+#[test]
+fn a_stream_source_needs_a_way_to_end() {
+    let ws = workspace();
+    ws.write(
+        "nats.toml",
+        format!("{SINKS}\n[[sources]]\ntype = \"nats\"\nstream = \"ANY\"\n"),
+    );
+    let out = ws.run(&["run", "-m", "nats.toml", "--out-dir", "out"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--until-idle"), "{}", stderr(&out));
+    // input files and a stream source do not mix
+    let out = ws.run(&["run", "-m", "nats.toml", "--until-idle", "1s", "x.ndjson"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("x.ndjson"), "{}", stderr(&out));
+}
