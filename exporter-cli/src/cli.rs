@@ -71,8 +71,14 @@ pub enum Command {
         no_wait: bool,
         /// For a message stream source (`nats`): read until no message arrived for this long
         /// (`500ms`, `5s`, `2m`), then commit and acknowledge.
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = exporter_runtime::parse_duration)]
         until_idle: Option<std::time::Duration>,
+        /// Keep reading and commit a new generation of the deliverables as `[commit]` says
+        /// (`every`, `every_events`), and at SIGTERM/SIGINT: results in numbered parts, the
+        /// reports rewritten from every event so far, the error log appended. A restart
+        /// continues from the last commit.
+        #[arg(long, conflicts_with = "until_idle")]
+        follow: bool,
         /// NDJSON event files; `-` (or none) reads standard input. They replace the `paths`
         /// of an `ndjson` source.
         #[arg(value_name = "INPUT")]
@@ -141,45 +147,4 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-}
-
-/// A duration as people write it: a number and a unit (`ms`, `s`, `m`, `h`).
-pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let value: f64 = number.parse().map_err(|_| {
-        format!("{text:?} is no duration; write a number and a unit: 500ms, 5s, 2m, 1h")
-    })?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "{text:?}: unknown unit {unit:?}; use ms, s, m or h (500ms, 5s, 2m, 1h)"
-            ));
-        }
-    };
-    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("5").unwrap_err().contains("unknown unit"));
-        assert!(parse_duration("s").unwrap_err().contains("no duration"));
-        assert!(parse_duration("5 days").is_err());
-    }
 }

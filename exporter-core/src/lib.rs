@@ -45,7 +45,8 @@ pub use event::{
 };
 pub use output::{
     AppendFile, FileReport, Follower, Fsync, GrowingFile, OutputFiles, PendingFile, StagedFile,
-    check_inside, digest, normalize, part_number, part_path, stale_parts, sync_dir, sync_file,
+    check_inside, digest, normalize, numbered_part_path, part_number, part_path, stale_parts,
+    sync_dir, sync_file,
 };
 pub use redact::{
     MASK, has_password, redact, redact_address, redact_address_in_place, redact_in_place,

@@ -38,7 +38,7 @@ impl fmt::Display for Location {
 /// let stats = exporter_core::InputStats::default();
 /// assert_eq!(stats.lines, 0);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct InputStats {
     /// Input names in the order read.
     pub files: Vec<String>,
@@ -201,7 +201,7 @@ impl<'a> EventContext<'a> {
 /// let c = exporter_core::EventCounts::default();
 /// assert_eq!(c.records, 0);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct EventCounts {
     /// Campaign events.
     pub campaign: u64,
@@ -222,7 +222,7 @@ pub struct EventCounts {
 /// let t = exporter_core::RecordTally { received: 3, written: 1, rejected: 1, duplicates: 1, ..Default::default() };
 /// assert!(t.balanced());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct RecordTally {
     /// Records received.
     pub received: u64,
@@ -272,6 +272,10 @@ pub struct SinkOutput {
     pub details: Map<String, Value>,
     /// A value for the sinks that run after this one (see [`Handoff`]).
     pub handoff: Option<Handoff>,
+    /// In a run that [follows](Sink::follow) a stream: what the sink needs to continue at
+    /// the next generation (its totals, the keys it has seen), in an encoding of its own. It
+    /// is committed with the generation's files and handed back to [`Sink::follow`].
+    pub state: Option<Vec<u8>>,
 }
 
 /// A value a sink hands, at finish, to the sinks that [run last](Sink::runs_last): they find
@@ -329,6 +333,17 @@ impl SinkOutput {
     /// ```
     pub fn with_records(mut self, tally: RecordTally) -> Self {
         self.records = Some(tally);
+        self
+    }
+
+    /// The output with the state to carry into the next generation of a followed stream.
+    ///
+    /// ```
+    /// let out = exporter_core::SinkOutput::staged(Vec::new()).with_state(b"{}".to_vec());
+    /// assert_eq!(out.state.as_deref(), Some(&b"{}"[..]));
+    /// ```
+    pub fn with_state(mut self, state: Vec<u8>) -> Self {
+        self.state = Some(state);
         self
     }
 }
@@ -428,4 +443,26 @@ pub trait Sink: Send {
 
     /// Hands back files and counts.
     fn finish(self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError>;
+
+    /// Joins a run that follows a stream (`exporter run --follow`), called before
+    /// [`Sink::open`]: the run commits a new *generation* of the deliverables now and then,
+    /// each with a fresh instance of the sink. `generation` counts from 1; `saved` is the
+    /// [state](SinkOutput::state) the sink returned at the previous commit, `None` when the
+    /// stream has none yet: the sink then returns its state as things stand before the first
+    /// event (an appended log's length), which the run commits before it reads anything.
+    ///
+    /// A sink that can follow writes each generation's files so that the committed ones stay
+    /// valid (numbered parts, a report rewritten from its totals, an appended log) and returns
+    /// its state from [`Sink::finish`]; the default refuses, and the run does not start.
+    fn follow(
+        &mut self,
+        generation: u64,
+        saved: Option<&[u8]>,
+        files: &OutputFiles,
+    ) -> Result<Option<Vec<u8>>, SinkError> {
+        let _ = (generation, saved, files);
+        Err(SinkError::new(
+            "this sink cannot follow a stream: it keeps no state from one commit to the next",
+        ))
+    }
 }

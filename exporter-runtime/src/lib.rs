@@ -26,6 +26,7 @@
 
 mod commit;
 mod error;
+mod follow;
 mod ingest;
 mod lock;
 mod manifest;
@@ -34,6 +35,7 @@ mod pipeline;
 
 pub use commit::{JOURNAL_FILE, Recovered, recover};
 pub use error::{ExportError, RejectedFile};
+pub use follow::{CommitEvery, STATE_DIR, follow, parse_duration};
 pub use ingest::{
     BadLine, BadReason, Line, LineReader, ParsedEvent, RAW_LINE_LIMIT, bad_input_event, parse_line,
 };

@@ -48,6 +48,10 @@ pub struct RunOptions {
     /// When another run holds the output directory: wait for it (the default), or fail at
     /// once.
     pub wait_for_lock: bool,
+    /// Follow a stream: this run is the next *generation* of the output directory's
+    /// deliverables, continuing from the state its last commit saved (see
+    /// [`Pipeline::commit_generation`]).
+    pub follow: bool,
 }
 
 impl Default for RunOptions {
@@ -59,6 +63,7 @@ impl Default for RunOptions {
             now: exporter_core::run_timestamp(),
             reproducible: std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
             wait_for_lock: true,
+            follow: false,
         }
     }
 }
@@ -114,8 +119,17 @@ pub struct Pipeline {
     pushed: u64,
     push_text: Vec<u8>,
     push_record: JsonObject,
+    /// Following a stream: the generation this run is, and where the source stood at the
+    /// last commit.
+    following: Option<Following>,
     /// The output directory's lock, released when the run ends.
     _lock: DirLock,
+}
+
+#[derive(Clone, Debug)]
+struct Following {
+    generation: u64,
+    position: Option<serde_json::Value>,
 }
 
 static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -191,6 +205,19 @@ impl Pipeline {
                 validators,
             });
         }
+        let mut input = InputStats::default();
+        let mut events = EventCounts::default();
+        let following = if opts.follow {
+            Some(resume_following(
+                &out_dir,
+                &mut slots,
+                &mut campaign,
+                &mut input,
+                &mut events,
+            )?)
+        } else {
+            None
+        };
         for slot in &mut slots {
             slot.sink
                 .open(&slot.files)
@@ -200,11 +227,11 @@ impl Pipeline {
                 })?;
         }
         tracing::info!(out_dir = %out_dir.display(), sinks = slots.len(), "pipeline open");
-        Ok(Pipeline {
+        let mut pipeline = Pipeline {
             slots,
             campaign,
-            input: InputStats::default(),
-            events: EventCounts::default(),
+            input,
+            events,
             strict: opts.strict,
             out_dir,
             now: opts.now,
@@ -215,8 +242,32 @@ impl Pipeline {
             pushed: 0,
             push_text: Vec::new(),
             push_record: JsonObject::spare(),
+            following,
             _lock: lock,
-        })
+        };
+        if pipeline.generation().is_some_and(|g| g > 1) {
+            // a generation continues the campaign the stream named before: the sinks that
+            // write its id (the error log's rows) learn it again, without counting an event
+            let known = pipeline.campaign.clone();
+            pipeline.dispatch(Event::Campaign(&known), None)?;
+        }
+        Ok(pipeline)
+    }
+
+    /// Following a stream: the generation this run commits (1 for the first).
+    pub fn generation(&self) -> Option<u64> {
+        self.following.as_ref().map(|f| f.generation)
+    }
+
+    /// Following a stream: where the source stood at the last commit (give it to
+    /// [`Source::resume`]).
+    pub fn saved_position(&self) -> Option<&serde_json::Value> {
+        self.following.as_ref().and_then(|f| f.position.as_ref())
+    }
+
+    /// Events and bad lines this generation has read (all of the run's when not following).
+    pub fn lines_read(&self) -> u64 {
+        self.input.lines
     }
 
     /// The output directory of this run.
@@ -571,6 +622,30 @@ impl Pipeline {
     /// Finishes every sink (those that run last after the others), validates every file, and
     /// commits them all, or none when any fails validation.
     pub fn finish(self) -> Result<RunReport, ExportError> {
+        self.finish_with(None)
+    }
+
+    /// Following a stream: finishes this generation and commits its files together with the
+    /// state the next one continues from (each sink's, the counts so far, and `position`,
+    /// where the source stands). Unlike [`Pipeline::finish`], a stop request does not prevent
+    /// the commit: a followed stream ends by committing what it read.
+    pub fn commit_generation(
+        self,
+        position: Option<serde_json::Value>,
+    ) -> Result<RunReport, ExportError> {
+        if self.following.is_none() {
+            return Err(ExportError::Sink {
+                sink: "pipeline".into(),
+                error: SinkError::new("commit_generation needs a run made with `follow: true`"),
+            });
+        }
+        self.finish_with(Some(position))
+    }
+
+    fn finish_with(
+        self,
+        position: Option<Option<serde_json::Value>>,
+    ) -> Result<RunReport, ExportError> {
         tracing::info!(lines = self.input.lines, "input read; finishing sinks");
         let Pipeline {
             slots,
@@ -580,9 +655,12 @@ impl Pipeline {
             out_dir,
             now,
             reproducible,
+            following,
             _lock: lock,
             ..
         } = self;
+        let names: Vec<String> = slots.iter().map(|s| s.spec.name.clone()).collect();
+        let mut states: Vec<Option<Vec<u8>>> = vec![None; slots.len()];
         let (last, first): (Vec<Slot>, Vec<Slot>) =
             slots.into_iter().partition(|s| s.sink.runs_last());
         let mut reports: Vec<(usize, SinkReport)> = Vec::new();
@@ -604,7 +682,10 @@ impl Pipeline {
                 reproducible,
                 out_dir: &out_dir,
             };
-            let report = finish_slot(slot, &cx, &mut pending)?;
+            let (report, state) = finish_slot(slot, &cx, &mut pending)?;
+            if let Some(at) = names.iter().position(|n| *n == report.name) {
+                states[at] = state;
+            }
             reports.push((index, report));
         }
         if pending.iter().any(|s| !s.findings.is_empty()) {
@@ -624,8 +705,12 @@ impl Pipeline {
             }
             return Err(ExportError::Validation(files));
         }
-        // parts an earlier run wrote beyond this run's are no longer part of the table
+        // parts an earlier run wrote beyond this run's are no longer part of the table (a
+        // followed stream's parts are all part of it)
         let mut removals = Vec::new();
+        if following.is_some() {
+            numbered.clear();
+        }
         for (base, index) in numbered {
             let parts = reports
                 .iter()
@@ -638,13 +723,33 @@ impl Pipeline {
                 }
             })?);
         }
-        if stop_requested() {
+        if stop_requested() && following.is_none() {
             return Err(ExportError::Interrupted); // the pending files are removed as they drop
         }
-        let sync = pending
-            .iter()
-            .any(|s| s.fsync == exporter_core::Fsync::OnCommit);
-        let files = pending.into_iter().map(|s| s.file).collect();
+        let sync = following.is_some()
+            || pending
+                .iter()
+                .any(|s| s.fsync == exporter_core::Fsync::OnCommit);
+        let mut files: Vec<PendingFile> = pending.into_iter().map(|s| s.file).collect();
+        if let (Some(f), Some(position)) = (&following, position) {
+            let saved = crate::follow::Saved {
+                generation: f.generation,
+                sinks: names,
+                campaign: campaign.clone(),
+                input: input.clone(),
+                events: events.clone(),
+                position,
+            };
+            let (state_files, stale) =
+                crate::follow::stage(&out_dir, &saved, &states).map_err(|source| {
+                    ExportError::Commit {
+                        dir: out_dir.clone(),
+                        source,
+                    }
+                })?;
+            files.extend(state_files);
+            removals.extend(stale);
+        }
         crate::commit::commit_set(&out_dir, files, removals, sync).map_err(|source| {
             ExportError::Commit {
                 dir: out_dir.clone(),
@@ -710,7 +815,7 @@ fn finish_slot(
     slot: Slot,
     cx: &FinishContext<'_>,
     pending: &mut Vec<Staged>,
-) -> Result<SinkReport, ExportError> {
+) -> Result<(SinkReport, Option<Vec<u8>>), ExportError> {
     let Slot {
         spec,
         sink,
@@ -796,14 +901,93 @@ fn finish_slot(
             }
         }
     }
-    Ok(SinkReport {
-        name: spec.name.clone(),
-        type_name: spec.plugin.name.to_string(),
-        files,
-        records: output.records,
-        details: output.details,
-        handoff: output.handoff,
-    })
+    Ok((
+        SinkReport {
+            name: spec.name.clone(),
+            type_name: spec.plugin.name.to_string(),
+            files,
+            records: output.records,
+            details: output.details,
+            handoff: output.handoff,
+        },
+        output.state,
+    ))
+}
+
+/// Joins a followed stream's next generation: the saved state of the last commit restored
+/// into the counts and handed to each sink, or, for a stream's first run, the state before
+/// any event committed at once (so a first generation killed before its commit is undone by
+/// the restart like any other).
+fn resume_following(
+    out_dir: &Path,
+    slots: &mut [Slot],
+    campaign: &mut Campaign,
+    input: &mut InputStats,
+    events: &mut EventCounts,
+) -> Result<Following, ExportError> {
+    let commit_error = |source| ExportError::Commit {
+        dir: out_dir.to_path_buf(),
+        source,
+    };
+    let loaded = crate::follow::load(out_dir).map_err(commit_error)?;
+    let names: Vec<String> = slots.iter().map(|s| s.spec.name.clone()).collect();
+    let (saved, sink_states) = match loaded {
+        Some((saved, states)) => {
+            if saved.sinks != names {
+                return Err(ExportError::Sink {
+                    sink: "pipeline".into(),
+                    error: SinkError::new(format!(
+                        "the output directory holds a followed stream committed by the sinks {:?}, and the manifest now has {names:?}; follow into a new output directory",
+                        saved.sinks
+                    )),
+                });
+            }
+            (Some(saved), states)
+        }
+        None => (None, vec![None; slots.len()]),
+    };
+    let generation = saved.as_ref().map_or(1, |s| s.generation + 1);
+    let mut initial = Vec::with_capacity(slots.len());
+    for (slot, state) in slots.iter_mut().zip(&sink_states) {
+        let state = match (&saved, state) {
+            (Some(_), Some(bytes)) => Some(bytes.as_slice()),
+            _ => None,
+        };
+        let first = slot
+            .sink
+            .follow(generation, state, &slot.files)
+            .map_err(|error| ExportError::Sink {
+                sink: slot.spec.name.clone(),
+                error,
+            })?;
+        initial.push(first);
+    }
+    match saved {
+        Some(saved) => {
+            campaign.update(&saved.campaign);
+            *input = saved.input;
+            *events = saved.events;
+            Ok(Following {
+                generation,
+                position: saved.position,
+            })
+        }
+        None => {
+            let zero = crate::follow::Saved {
+                generation: 0,
+                sinks: names,
+                campaign: campaign.clone(),
+                ..Default::default()
+            };
+            let (files, removals) =
+                crate::follow::stage(out_dir, &zero, &initial).map_err(commit_error)?;
+            crate::commit::commit_set(out_dir, files, removals, true).map_err(commit_error)?;
+            Ok(Following {
+                generation,
+                position: None,
+            })
+        }
+    }
 }
 
 /// A thread-safe, cheaply cloneable handle on a running export: many threads of a campaign

@@ -253,3 +253,20 @@ fn a_path_named_like_a_numbered_part_of_a_table_is_refused() {
         Some(0)
     );
 }
+
+#[test]
+fn source_errors_name_the_source_and_the_key() {
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\n\n[[sources]]\ntype = \"nast\"\n\n[[sources]]\ntype = \"ndjson\"\n"
+    ));
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\n\n[[sources]]\ntype = \"nats\"\nstream = \"EVENTS\"\nconsumr = \"x\"\nbatch = 0\n"
+    ));
+}
+
+#[test]
+fn commit_settings_are_checked() {
+    insta::assert_snapshot!(error_of(
+        "[commit]\nevery = \"5 minutes\"\nevery_events = 0\n\n[[sinks]]\ntype = \"test-jsonl\"\n"
+    ));
+}

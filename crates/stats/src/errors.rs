@@ -17,7 +17,7 @@ use exporter_core::{ErrorEvent, Severity};
 /// assert_eq!(counts.by_kind["Timeout"], 2);
 /// assert_eq!(counts.by_severity[&Severity::Error], 2);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorCounts {
     /// Events by severity.
     pub by_severity: BTreeMap<Severity, u64>,

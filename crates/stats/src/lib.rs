@@ -91,6 +91,84 @@ impl Default for RequestStats {
     }
 }
 
+/// What [`RequestStats`] saves to carry a followed stream's statistics from one commit to the
+/// next: the counts, and the latency histogram as (value, count) pairs, one per bucket used.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedStats {
+    requests: u64,
+    ok: u64,
+    failed: u64,
+    blocked: u64,
+    timeouts: u64,
+    bytes: u64,
+    status_codes: BTreeMap<u16, u64>,
+    errors: BTreeMap<String, u64>,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    latency: Vec<(u64, u64)>,
+    latency_sum_ms: f64,
+    /// `None` while no latency was recorded (JSON has no infinity).
+    latency_min_ms: Option<f64>,
+    latency_max_ms: Option<f64>,
+}
+
+impl serde::Serialize for RequestStats {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let finite = |x: f64| x.is_finite().then_some(x);
+        SavedStats {
+            requests: self.requests,
+            ok: self.ok,
+            failed: self.failed,
+            blocked: self.blocked,
+            timeouts: self.timeouts,
+            bytes: self.bytes,
+            status_codes: self.status_codes.clone(),
+            errors: self.errors.clone(),
+            first: self.first,
+            last: self.last,
+            latency: self
+                .latency
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value().into()))
+                .collect(),
+            latency_sum_ms: self.latency_sum_ms,
+            latency_min_ms: finite(self.latency_min_ms),
+            latency_max_ms: finite(self.latency_max_ms),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RequestStats {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let saved = SavedStats::deserialize(d)?;
+        let mut stats = RequestStats {
+            requests: saved.requests,
+            ok: saved.ok,
+            failed: saved.failed,
+            blocked: saved.blocked,
+            timeouts: saved.timeouts,
+            bytes: saved.bytes,
+            status_codes: saved.status_codes,
+            errors: saved.errors,
+            first: saved.first,
+            last: saved.last,
+            latency_sum_ms: saved.latency_sum_ms,
+            latency_min_ms: saved.latency_min_ms.unwrap_or(f64::INFINITY),
+            latency_max_ms: saved.latency_max_ms.unwrap_or(f64::NEG_INFINITY),
+            ..RequestStats::default()
+        };
+        for (value, count) in saved.latency {
+            // the bucket's highest value lands in the same bucket again
+            let count = count.try_into().unwrap_or(u32::MAX);
+            if stats.latency.record_n(value, count).is_err() {
+                stats.latency.saturating_record_n(value, count);
+            }
+        }
+        Ok(stats)
+    }
+}
+
 /// A latency as the reports print it: to the microsecond, and to at least four significant
 /// digits below 1 ms, so a printed latency is within 0.05% of the value at any scale.
 ///
@@ -178,6 +256,18 @@ impl RequestStats {
     }
 
     /// Adds another state (of other requests) into this one.
+    ///
+    /// ```
+    /// use exporter_core::{Request, Timestamp};
+    /// let mut a = exporter_stats::RequestStats::default();
+    /// let mut b = exporter_stats::RequestStats::default();
+    /// let mut r = Request::new(Timestamp::parse("2026-11-26T08:00:00Z").unwrap(), "http://p:1");
+    /// r.status = Some(200);
+    /// a.add(&r);
+    /// b.add(&r);
+    /// a.merge(&b);
+    /// assert_eq!(a.requests, 2);
+    /// ```
     pub fn merge(&mut self, other: &RequestStats) {
         self.requests += other.requests;
         self.ok += other.ok;
@@ -371,6 +461,48 @@ impl HealthThresholds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saved_statistics_report_as_the_originals() {
+        let mut stats = RequestStats::default();
+        for i in 0..5000 {
+            stats.add(&req(i));
+        }
+        let back: RequestStats =
+            serde_json::from_str(&serde_json::to_string(&stats).unwrap()).unwrap();
+        assert_eq!(back.latency_summary(), stats.latency_summary());
+        assert_eq!(back.status_codes_json(), stats.status_codes_json());
+        assert_eq!(back.errors_json(), stats.errors_json());
+        assert_eq!(
+            (
+                back.requests,
+                back.ok,
+                back.blocked,
+                back.bytes,
+                back.first,
+                back.last
+            ),
+            (
+                stats.requests,
+                stats.ok,
+                stats.blocked,
+                stats.bytes,
+                stats.first,
+                stats.last
+            )
+        );
+        for q in [0.5, 0.9, 0.99] {
+            assert_eq!(back.latency_quantile(q), stats.latency_quantile(q));
+        }
+        // and one that saw no latency keeps none
+        let empty: RequestStats =
+            serde_json::from_str(&serde_json::to_string(&RequestStats::default()).unwrap())
+                .unwrap();
+        assert_eq!(
+            empty.latency_summary(),
+            RequestStats::default().latency_summary()
+        );
+    }
 
     fn req(i: u64) -> Request {
         let ts = Timestamp::from_unix_seconds(1_764_144_000 + i as i64).unwrap();

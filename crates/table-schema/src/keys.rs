@@ -102,6 +102,30 @@ impl KeySet {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// The keys as bytes (16 per key, little-endian), to be saved and read back with
+    /// [`KeySet::extend_from_bytes`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len * 16);
+        for part in &self.parts {
+            for key in part {
+                out.extend_from_slice(&key.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Adds the keys of [`KeySet::to_bytes`]; false when `bytes` are not a whole number of keys.
+    pub fn extend_from_bytes(&mut self, bytes: &[u8]) -> bool {
+        if !bytes.len().is_multiple_of(16) {
+            return false;
+        }
+        self.reserve(bytes.len() / 16);
+        for chunk in bytes.chunks_exact(16) {
+            self.insert(u128::from_le_bytes(chunk.try_into().expect("16 bytes")));
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +146,19 @@ mod tests {
         assert!(s.insert(KeySet::fingerprint(["x"])));
         assert!(!s.insert(KeySet::fingerprint(["x"])));
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn keys_read_back_from_their_bytes() {
+        let mut s = KeySet::default();
+        for i in 0..1000u32 {
+            s.insert(KeySet::fingerprint([i.to_string().as_str()]));
+        }
+        let mut back = KeySet::default();
+        assert!(back.extend_from_bytes(&s.to_bytes()));
+        assert_eq!(back.len(), 1000);
+        assert!((0..1000u32).all(|i| back.contains(KeySet::fingerprint([i.to_string().as_str()]))));
+        assert!(!back.extend_from_bytes(&[0; 15]));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub(crate) fn dispatch(command: Command) -> u8 {
             no_progress,
             no_wait,
             until_idle,
+            follow,
             inputs,
         } => run::run(
             &manifest,
@@ -29,6 +30,7 @@ pub(crate) fn dispatch(command: Command) -> u8 {
                 no_progress,
                 no_wait,
                 until_idle,
+                follow,
             },
             &inputs,
         ),

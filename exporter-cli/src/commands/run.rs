@@ -16,6 +16,7 @@ pub(crate) struct Flags {
     pub no_progress: bool,
     pub no_wait: bool,
     pub until_idle: Option<std::time::Duration>,
+    pub follow: bool,
 }
 
 pub(crate) fn run(args: &ManifestArgs, flags: Flags, inputs: &[PathBuf]) -> u8 {
@@ -27,9 +28,9 @@ pub(crate) fn run(args: &ManifestArgs, flags: Flags, inputs: &[PathBuf]) -> u8 {
         Ok(s) => s,
         Err(e) => return report_error(&ExportError::Manifest(e)),
     };
-    if source.endless() && flags.until_idle.is_none() {
+    if source.endless() && flags.until_idle.is_none() && !flags.follow {
         console::error(
-            "the manifest's source is a message stream, which never ends by itself: run with `--until-idle DURATION` (drain it, then commit), e.g. --until-idle 5s",
+            "the manifest's source is a message stream, which never ends by itself: run with `--until-idle DURATION` (drain it, then commit), e.g. --until-idle 5s, or with `--follow` (commit as `[commit]` says, until SIGTERM)",
         );
         return EXIT_USAGE;
     }
@@ -44,6 +45,9 @@ pub(crate) fn run(args: &ManifestArgs, flags: Flags, inputs: &[PathBuf]) -> u8 {
         wait_for_lock: !flags.no_wait,
         ..RunOptions::default()
     };
+    if flags.follow {
+        return follow(&manifest, &opts, source.as_mut());
+    }
     let mut pipeline = match Pipeline::new(&manifest, opts) {
         Ok(p) => p,
         Err(e) => return report_error(&e),
@@ -96,6 +100,50 @@ pub(crate) fn run(args: &ManifestArgs, flags: Flags, inputs: &[PathBuf]) -> u8 {
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// `run --follow`: generations committed until a stop or the end of the source.
+fn follow(
+    manifest: &exporter_runtime::Manifest,
+    opts: &RunOptions,
+    source: &mut dyn exporter_core::Source,
+) -> u8 {
+    let mut shown = true;
+    let done = exporter_runtime::follow(
+        manifest,
+        opts,
+        source,
+        manifest.commit,
+        |generation, report| {
+            let parts: Vec<String> = report
+                .sinks
+                .iter()
+                .flat_map(|s| s.files.iter().map(|f| f.path().to_string()))
+                .collect();
+            shown &= console::info(
+                &format!(
+                    "generation {generation} committed: {} lines so far ({} records, {} requests, {} errors, {} bad); files: {}",
+                    report.input.lines,
+                    report.events.records,
+                    report.events.requests,
+                    report.events.errors,
+                    report.input.bad_lines,
+                    parts.join(", ")
+                ),
+                serde_json::json!({"generation": generation, "input": report.input, "events": report.events}),
+            );
+        },
+    );
+    match done {
+        Ok(n) => {
+            shown &= console::info(
+                &format!("stopped after {n} generation(s) committed by this run"),
+                serde_json::json!({"generations": n}),
+            );
+            if shown { EXIT_OK } else { EXIT_FAILED }
+        }
+        Err(e) => report_error(&e),
     }
 }
 

@@ -381,6 +381,19 @@ pub fn part_path(base: &Path, n: usize) -> PathBuf {
     if n == 1 {
         return base.to_path_buf();
     }
+    numbered_part_path(base, n)
+}
+
+/// The path of part `n` of a file delivered in numbered parts from the first on (the parts
+/// of a followed stream, one or more per commit): `results-0001.csv`, `results-0002.csv`, ...
+///
+/// ```
+/// use exporter_core::numbered_part_path;
+/// use std::path::Path;
+/// assert_eq!(numbered_part_path(Path::new("results.csv"), 1), Path::new("results-0001.csv"));
+/// assert_eq!(numbered_part_path(Path::new("results.csv"), 2), Path::new("results-0002.csv"));
+/// ```
+pub fn numbered_part_path(base: &Path, n: usize) -> PathBuf {
     let stem = base
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -35,7 +35,7 @@ pub const SCHEMA_VERSION: u64 = 1;
 struct Config {}
 
 /// Per-proxy counts, enough to classify health without a histogram per proxy.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, Deserialize)]
 struct ProxyCounts {
     requests: u64,
     ok: u64,
@@ -45,6 +45,14 @@ struct ProxyCounts {
 struct Summary {
     path: PathBuf,
     file: Option<StagedFile>,
+    totals: Totals,
+    /// Following a stream: the summary is rewritten at each commit from the totals so far.
+    following: bool,
+}
+
+/// What the summary counts itself (the rest it takes from the run at finish).
+#[derive(Default, serde::Serialize, Deserialize)]
+struct Totals {
     requests: RequestStats,
     proxies: ByProxy<ProxyCounts>,
     errors: ErrorCounts,
@@ -68,19 +76,33 @@ impl Sink for Summary {
         Ok(())
     }
 
+    fn follow(
+        &mut self,
+        _generation: u64,
+        saved: Option<&[u8]>,
+        _files: &OutputFiles,
+    ) -> Result<Option<Vec<u8>>, SinkError> {
+        if let Some(bytes) = saved {
+            self.totals = exporter_core::serde_json::from_slice(bytes)
+                .map_err(|e| SinkError::new(format!("its saved state is damaged: {e}")))?;
+        }
+        self.following = true;
+        Ok(None)
+    }
+
     fn event(&mut self, event: &Event<'_>, _cx: &mut EventContext<'_>) -> Result<(), SinkError> {
         match event {
             Event::Request(r) => {
-                self.requests.add(r);
-                let p = match self.proxies.get_mut(r.proxy.as_str()) {
+                self.totals.requests.add(r);
+                let p = match self.totals.proxies.get_mut(r.proxy.as_str()) {
                     Some(p) => p,
-                    None => self.proxies.entry(r.proxy.clone()).or_default(),
+                    None => self.totals.proxies.entry(r.proxy.clone()).or_default(),
                 };
                 p.requests += 1;
                 p.ok += u64::from(r.is_ok());
                 p.blocked += u64::from(r.is_blocked());
             }
-            Event::Error(e) => self.errors.add(e),
+            Event::Error(e) => self.totals.errors.add(e),
             _ => {}
         }
         Ok(())
@@ -92,7 +114,11 @@ impl Sink for Summary {
         file.write_json(&report)
             .map_err(|e| SinkError::io(e, &self.path))?;
         file.add_rows(1);
-        Ok(SinkOutput::staged(vec![file]))
+        let mut out = SinkOutput::staged(vec![file]);
+        if self.following {
+            out.state = Some(exporter_core::serde_json::to_vec(&self.totals).expect("JSON"));
+        }
+        Ok(out)
     }
 }
 
@@ -133,7 +159,7 @@ impl Summary {
                 }))
             })
             .collect();
-        let s = &self.requests;
+        let s = &self.totals.requests;
         let health = match cx
             .outputs
             .iter()
@@ -146,7 +172,7 @@ impl Summary {
             None => {
                 let t = HealthThresholds::default();
                 let mut h = [0u64; 3];
-                for p in self.proxies.values() {
+                for p in self.totals.proxies.values() {
                     let sr = p.ok as f64 / p.requests as f64;
                     let br = p.blocked as f64 / p.requests as f64;
                     h[t.classify(sr, br) as usize] += 1;
@@ -168,6 +194,7 @@ impl Summary {
             })
             .collect();
         let by_severity: BTreeMap<&str, u64> = self
+            .totals
             .errors
             .by_severity
             .iter()
@@ -198,7 +225,7 @@ impl Summary {
                 "errors": s.errors_json(),
             },
             "errors": {
-                "total": self.errors.total(),
+                "total": self.totals.errors.total(),
                 "torn_bytes_repaired": cx
                     .outputs
                     .iter()
@@ -206,9 +233,9 @@ impl Summary {
                     .filter_map(|r| r.details.get("repaired_torn_bytes").and_then(Value::as_u64))
                     .sum::<u64>(),
                 "by_severity": by_severity,
-                "by_kind": self.errors.by_kind,
+                "by_kind": self.totals.errors.by_kind,
             },
-            "proxies": {"used": self.proxies.len(), "healthy": health[0], "degraded": health[1], "failing": health[2]},
+            "proxies": {"used": self.totals.proxies.len(), "healthy": health[0], "degraded": health[1], "failing": health[2]},
             "outputs": outputs,
         })
     }
@@ -222,9 +249,8 @@ fn build(
     Ok(Box::new(Summary {
         path: cx.path.clone(),
         file: None,
-        requests: RequestStats::default(),
-        proxies: ByProxy::default(),
-        errors: ErrorCounts::default(),
+        totals: Totals::default(),
+        following: false,
     }))
 }
 

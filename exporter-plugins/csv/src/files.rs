@@ -14,6 +14,8 @@ pub struct TableFiles {
     writer: RowWriter,
     header: Vec<String>,
     max_rows: Option<u64>,
+    /// Following a stream: every file is numbered, the first of this generation `first`.
+    first: Option<usize>,
     current: Option<StagedFile>,
     rows_in_current: u64,
     done: Vec<StagedFile>,
@@ -34,6 +36,7 @@ impl TableFiles {
         delimiter: u8,
         header: Vec<String>,
         max_rows: Option<u64>,
+        first: Option<usize>,
     ) -> Result<TableFiles, SinkError> {
         let mut files = TableFiles {
             out: out.clone(),
@@ -43,6 +46,7 @@ impl TableFiles {
             writer: RowWriter::new(dialect, delimiter),
             header,
             max_rows,
+            first,
             current: None,
             rows_in_current: 0,
             done: Vec::new(),
@@ -54,7 +58,10 @@ impl TableFiles {
 
     fn start_file(&mut self) -> Result<(), SinkError> {
         let n = self.done.len() + usize::from(self.current.is_some()) + 1;
-        let path = rollover_path(&self.base, n);
+        let path = match self.first {
+            Some(first) => exporter_core::numbered_part_path(&self.base, first + n - 1),
+            None => rollover_path(&self.base, n),
+        };
         let relative = path.strip_prefix(self.out.dir()).unwrap_or(&path);
         let mut file = self.out.stage(relative)?;
         if self.dialect.bom() {

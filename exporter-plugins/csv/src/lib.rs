@@ -89,6 +89,8 @@ struct CsvSink {
     delimiter: u8,
     max_rows: Option<u64>,
     path: PathBuf,
+    /// Following a stream: the number of this generation's first part.
+    follow: Option<usize>,
 }
 
 /// One record's cells as the table gets them, and the files they go to.
@@ -173,8 +175,29 @@ impl Sink for CsvSink {
             self.delimiter,
             header,
             self.max_rows,
+            self.follow,
         )?);
         Ok(())
+    }
+
+    fn follow(
+        &mut self,
+        _generation: u64,
+        saved: Option<&[u8]>,
+        _files: &OutputFiles,
+    ) -> Result<Option<Vec<u8>>, SinkError> {
+        let first = match saved {
+            None => 1,
+            Some(bytes) => {
+                let (next, gate) = bytes
+                    .split_first_chunk::<8>()
+                    .ok_or_else(|| SinkError::new("its saved state is damaged"))?;
+                self.gate.restore(gate).map_err(SinkError::new)?;
+                u64::from_le_bytes(*next) as usize
+            }
+        };
+        self.follow = Some(first);
+        Ok(None)
     }
 
     fn event(&mut self, event: &Event<'_>, cx: &mut EventContext<'_>) -> Result<(), SinkError> {
@@ -186,14 +209,23 @@ impl Sink for CsvSink {
 
     fn finish(mut self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
         let files = self.row.files.take().expect("opened").finish()?;
+        // following: the next generation's parts continue the numbering, and the keys
+        // seen so far keep a later part from repeating an earlier one's rows
+        let state = self.follow.map(|first| {
+            let mut state = ((first + files.len()) as u64).to_le_bytes().to_vec();
+            state.extend(self.gate.save());
+            state
+        });
+        let parts_before = self.follow.map_or(0, |first| first - 1);
         let (mut tally, mut details) = self.gate.finish();
-        tally.files = files.len() as u64;
+        tally.files = (parts_before + files.len()) as u64;
         details.insert(
             "dialect".into(),
             Value::from(self.row.format.dialect.as_str()),
         );
         let mut out = SinkOutput::staged(files).with_records(tally);
         out.details = details;
+        out.state = state;
         Ok(out)
     }
 }
@@ -236,6 +268,7 @@ fn build(
         delimiter: config.delimiter.byte(),
         max_rows,
         path: cx.path.clone(),
+        follow: None,
         gate: RecordGate::new(
             schema,
             key_fields,

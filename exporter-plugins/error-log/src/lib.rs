@@ -74,6 +74,10 @@ struct ErrorLogSink {
     config: Config,
     path: PathBuf,
     log: Option<ErrorLog>,
+    /// Following a stream: `Some`, with the log's length at the last commit of the stream
+    /// when there was one (rows past it were appended by a generation that never committed,
+    /// and are cut at open: its events come again).
+    follow: Option<Option<u64>>,
 }
 
 impl ErrorLogSink {
@@ -91,10 +95,43 @@ impl Sink for ErrorLogSink {
         }
     }
 
+    fn follow(
+        &mut self,
+        _generation: u64,
+        saved: Option<&[u8]>,
+        files: &OutputFiles,
+    ) -> Result<Option<Vec<u8>>, SinkError> {
+        let length = match saved {
+            None => {
+                // the log as it is before the stream's first event: what a first generation
+                // killed before its commit appends is cut back to this
+                let target = files.resolve(&self.path)?;
+                let now = match std::fs::metadata(&target) {
+                    Ok(m) => m.len(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+                    Err(e) => return Err(SinkError::io(e, &target)),
+                };
+                self.follow = Some(Some(now));
+                return Ok(Some(now.to_string().into_bytes()));
+            }
+            Some(bytes) => Some(
+                std::str::from_utf8(bytes)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .ok_or_else(|| SinkError::new("its saved state is not a length"))?,
+            ),
+        };
+        self.follow = Some(length);
+        Ok(None)
+    }
+
     fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
+        let target = files.resolve(&self.path)?;
+        if let Some(Some(committed)) = self.follow {
+            cut_to_committed(&target, committed)?;
+        }
         let file = files.append(&self.path)?;
         let options = self.config.options();
-        let target = files.resolve(&self.path)?;
         let log = ErrorLog::from_append_file(file, options)
             .map_err(|e| SinkError::new(e.to_string()).at(&target))?;
         let repaired = log.counts().repaired_bytes;
@@ -121,7 +158,7 @@ impl Sink for ErrorLogSink {
         Ok(())
     }
 
-    fn finish(self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+    fn finish(self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
         let log = self.log.as_ref().expect("opened");
         let report = log.finish().map_err(|e| SinkError::io(e, &self.path))?;
         let counts = log.counts();
@@ -141,13 +178,48 @@ impl Sink for ErrorLogSink {
             Value::from(counts.repaired_bytes),
         );
         details.insert("created".into(), Value::from(counts.created));
+        let state = match self.follow {
+            None => None,
+            Some(_) => {
+                let target = cx.out_dir.join(&self.path);
+                let length = std::fs::metadata(&target)
+                    .map_err(|e| SinkError::io(e, &target))?
+                    .len();
+                Some(length.to_string().into_bytes())
+            }
+        };
         Ok(SinkOutput {
             files: vec![Written::Appended(report)],
             records: None,
             details,
             handoff: None,
+            state,
         })
     }
+}
+
+/// Cuts the log back to its length at the last commit of a followed stream: what a generation
+/// that was killed before its commit appended goes, as its events are read again.
+fn cut_to_committed(path: &std::path::Path, committed: u64) -> Result<(), SinkError> {
+    let file = match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && committed == 0 => return Ok(()),
+        Err(e) => return Err(SinkError::io(e, path)),
+    };
+    let length = file.metadata().map_err(|e| SinkError::io(e, path))?.len();
+    if length < committed {
+        return Err(SinkError::new(format!(
+            "it is {length} bytes, shorter than the {committed} bytes committed last: it was cut or replaced since; move it away to start the log anew"
+        ))
+        .at(path));
+    }
+    if length > committed {
+        exporter_core::tracing::info!(path = %path.display(), removed_bytes = length - committed, "removed rows of a generation that was not committed");
+        file.set_len(committed)
+            .map_err(|e| SinkError::io(e, path))?;
+        file.sync_all().map_err(|e| SinkError::io(e, path))?;
+    }
+    Ok(())
 }
 
 fn build(
@@ -158,6 +230,7 @@ fn build(
     Ok(Box::new(ErrorLogSink {
         config,
         path: cx.path.clone(),
+        follow: None,
         log: None,
     }))
 }

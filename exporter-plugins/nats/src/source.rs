@@ -13,6 +13,8 @@
 //!   acknowledgement floor, so they come back at once instead of after the wait runs out.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull};
@@ -130,7 +132,10 @@ enum Fetched {
 
 struct Open {
     rt: tokio::runtime::Runtime,
-    rx: mpsc::Receiver<Fetched>,
+    /// The consumer, until the first [`Source::next`] starts fetching: only then, after a
+    /// restart's [`Source::resume`], is it known what to skip.
+    consumer: Option<jetstream::consumer::PullConsumer>,
+    rx: Option<mpsc::Receiver<Fetched>>,
 }
 
 /// A JetStream stream read through a durable pull consumer.
@@ -144,8 +149,9 @@ pub struct NatsSource {
     /// The last sequence handed out, and the last acknowledged.
     handed: u64,
     acked: u64,
-    /// Where a restarted run resumes: what is at or below it is committed.
-    resume_at: u64,
+    /// Where a restarted run resumes: what is at or below it is committed. Shared with the
+    /// fetching task, which may have started before the saved position was known.
+    resume_at: Arc<AtomicU64>,
 }
 
 impl NatsSource {
@@ -165,7 +171,7 @@ impl NatsSource {
             last: None,
             handed: 0,
             acked: 0,
-            resume_at: 0,
+            resume_at: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -184,14 +190,11 @@ impl NatsSource {
             .build()
             .map_err(|e| self.error(e))?;
         let consumer = rt.block_on(self.consumer())?;
-        let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
-        let (name, batch, skip) = (
-            self.config.stream.clone(),
-            self.config.batch,
-            self.resume_at,
-        );
-        rt.spawn(pump(consumer, tx, name, batch, skip));
-        self.open = Some(Open { rt, rx });
+        self.open = Some(Open {
+            rt,
+            consumer: Some(consumer),
+            rx: None,
+        });
         Ok(())
     }
 
@@ -271,7 +274,7 @@ async fn pump(
     tx: mpsc::Sender<Fetched>,
     name: String,
     batch_size: usize,
-    committed: u64,
+    committed: Arc<AtomicU64>,
 ) {
     let mut messages = match consumer
         .stream()
@@ -287,7 +290,7 @@ async fn pump(
             return;
         }
     };
-    let mut handed = committed;
+    let mut handed = 0;
     loop {
         let mut batch = MessageBatch::new(name.clone());
         let mut last = None;
@@ -314,6 +317,8 @@ async fn pump(
                     return;
                 }
             };
+            let committed = committed.load(Ordering::SeqCst);
+            handed = handed.max(committed);
             if seq <= committed {
                 // in the outputs of a run killed before it acknowledged: settle it now
                 if let Err(e) = m.ack().await {
@@ -355,9 +360,20 @@ impl Source for NatsSource {
     fn next(&mut self, wait: Duration) -> Result<Option<Input<'_>>, SourceError> {
         self.start()?;
         let open = self.open.as_mut().expect("started");
+        if let Some(consumer) = open.consumer.take() {
+            let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
+            let (name, batch, skip) = (
+                self.config.stream.clone(),
+                self.config.batch,
+                Arc::clone(&self.resume_at),
+            );
+            open.rt.spawn(pump(consumer, tx, name, batch, skip));
+            open.rx = Some(rx);
+        }
+        let rx = open.rx.as_mut().expect("fetching");
         let got = open
             .rt
-            .block_on(async { tokio::time::timeout(wait, open.rx.recv()).await });
+            .block_on(async { tokio::time::timeout(wait, rx.recv()).await });
         match got {
             Err(_) => {
                 self.batch.clear(); // nothing within `wait`
@@ -397,7 +413,7 @@ impl Source for NatsSource {
         Some(serde_json::json!({
             "stream": self.config.stream,
             "consumer": self.config.consumer,
-            "sequence": self.handed.max(self.resume_at),
+            "sequence": self.handed.max(self.resume_at.load(Ordering::SeqCst)),
         }))
     }
 
@@ -409,10 +425,16 @@ impl Source for NatsSource {
             )));
         }
         let sequence = position.get("sequence").and_then(|s| s.as_u64());
-        self.resume_at =
-            sequence.ok_or_else(|| self.error("the saved position has no sequence"))?;
-        self.handed = self.resume_at;
-        self.acked = self.resume_at;
+        let sequence = sequence.ok_or_else(|| self.error("the saved position has no sequence"))?;
+        if self.handed > sequence {
+            return Err(self.error(format!(
+                "the saved state ends at sequence {sequence}, and this run already handed out up to {}",
+                self.handed
+            )));
+        }
+        self.resume_at.store(sequence, Ordering::SeqCst);
+        self.handed = sequence;
+        self.acked = sequence;
         Ok(())
     }
 }

@@ -108,7 +108,7 @@ impl ScoreWeights {
 
 /// Per-proxy statistics: mergeable, so partial tables from several machines or halves of a
 /// stream combine into the table of the whole.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProxyTable {
     proxies: ByProxy<RequestStats>,
 }
@@ -239,9 +239,25 @@ struct ProxyPerformance {
     path: PathBuf,
     file: Option<StagedFile>,
     table: ProxyTable,
+    /// Following a stream: the report is rewritten at each commit from every request so far.
+    following: bool,
 }
 
 impl Sink for ProxyPerformance {
+    fn follow(
+        &mut self,
+        _generation: u64,
+        saved: Option<&[u8]>,
+        _files: &OutputFiles,
+    ) -> Result<Option<Vec<u8>>, SinkError> {
+        if let Some(bytes) = saved {
+            self.table = exporter_core::serde_json::from_slice(bytes)
+                .map_err(|e| SinkError::new(format!("its saved state is damaged: {e}")))?;
+        }
+        self.following = true;
+        Ok(None)
+    }
+
     fn interests(&self) -> Interests {
         Interests {
             requests: true,
@@ -297,6 +313,9 @@ impl Sink for ProxyPerformance {
             .map_err(|e| SinkError::io(e, &self.path))?;
         file.add_rows(entries.len() as u64);
         let mut out = SinkOutput::staged(vec![file]);
+        if self.following {
+            out.state = Some(exporter_core::serde_json::to_vec(&self.table).expect("JSON"));
+        }
         out.details.insert("proxies".into(), json!(entries.len()));
         out.details
             .insert("healthy".into(), json!(health[Health::Healthy as usize]));
@@ -331,6 +350,7 @@ fn build(
         path: cx.path.clone(),
         file: None,
         table: ProxyTable::default(),
+        following: false,
     }))
 }
 

@@ -269,6 +269,60 @@ impl RecordGate {
         Ok(())
     }
 
+    /// The gate's state for the next generation of a followed stream: the accounting so far
+    /// and every key seen (for deduplication across the parts). Read back with
+    /// [`RecordGate::restore`].
+    pub fn save(&self) -> Vec<u8> {
+        let keys = self.keys.to_bytes();
+        let unique: Vec<Vec<u8>> = self.unique.iter().map(|(_, k)| k.to_bytes()).collect();
+        let head = json!({
+            "tally": self.tally,
+            "unkeyed": self.unkeyed,
+            "keys": keys.len(),
+            "unique": unique.iter().map(Vec::len).collect::<Vec<_>>(),
+        });
+        let head = exporter_core::serde_json::to_vec(&head).expect("JSON");
+        let mut out = (head.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&keys);
+        for u in unique {
+            out.extend_from_slice(&u);
+        }
+        out
+    }
+
+    /// Continues from a state [`RecordGate::save`] wrote.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let bad = || "the saved state of the table is damaged".to_string();
+        let len = bytes.get(..8).ok_or_else(bad)?;
+        let len = u64::from_le_bytes(len.try_into().expect("8 bytes")) as usize;
+        let head = bytes.get(8..8 + len).ok_or_else(bad)?;
+        let head: Value = exporter_core::serde_json::from_slice(head).map_err(|_| bad())?;
+        self.tally =
+            exporter_core::serde_json::from_value(head["tally"].clone()).map_err(|_| bad())?;
+        self.unkeyed = head["unkeyed"].as_u64().ok_or_else(bad)?;
+        let mut at = 8 + len;
+        let mut take = |n: Option<u64>| -> Result<&[u8], String> {
+            let n = n.ok_or_else(bad)? as usize;
+            let part = bytes.get(at..at + n).ok_or_else(bad)?;
+            at += n;
+            Ok(part)
+        };
+        if !self.keys.extend_from_bytes(take(head["keys"].as_u64())?) {
+            return Err(bad());
+        }
+        let sizes = head["unique"].as_array().ok_or_else(bad)?;
+        if sizes.len() != self.unique.len() {
+            return Err("the saved state is of a table with other unique fields".into());
+        }
+        for ((_, set), size) in self.unique.iter_mut().zip(sizes) {
+            if !set.extend_from_bytes(take(size.as_u64())?) {
+                return Err(bad());
+            }
+        }
+        Ok(())
+    }
+
     /// The accounting (`files` left for the sink to set) and the gate's own counts:
     /// `distinct_keys`, `unkeyed`.
     pub fn finish(self) -> (RecordTally, Map<String, Value>) {

@@ -144,6 +144,15 @@ pub struct Manifest {
     /// The source (`[[sources]]`), when the manifest names one; runs read NDJSON files or
     /// standard input otherwise.
     pub source: Option<SourceSpec>,
+    /// When a followed stream (`run --follow`) commits (`[commit]`).
+    pub commit: crate::follow::CommitEvery,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommitTable {
+    every: Option<String>,
+    every_events: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +205,7 @@ impl Manifest {
             output_dir_span: None,
             sinks: Vec::new(),
             source: None,
+            commit: crate::follow::CommitEvery::default(),
         };
         let root = doc.get_ref();
         for (key, value) in root.iter() {
@@ -228,6 +238,40 @@ impl Manifest {
                     Err(e) => errors.push(e),
                 },
                 "sinks" => {}
+                "commit" => match deserialize_located::<CommitTable>(&src, value, None, "commit") {
+                    Ok(c) => {
+                        let span = |key: &str| {
+                            value
+                                .get_ref()
+                                .as_table()
+                                .and_then(|t| t.get(key))
+                                .map(Spanned::span)
+                        };
+                        let every = match &c.every {
+                            None => None,
+                            Some(text) => match crate::follow::parse_duration(text) {
+                                Ok(d) if !d.is_zero() => Some(d),
+                                Ok(_) => {
+                                    errors.push(src.error(span("every"), None, Some("commit.every"), "`every` must be longer than 0"));
+                                    None
+                                }
+                                Err(e) => {
+                                    errors.push(src.error(span("every"), None, Some("commit.every"), e));
+                                    None
+                                }
+                            },
+                        };
+                        if c.every_events == Some(0) {
+                            errors.push(src.error(span("every_events"), None, Some("commit.every_events"), "`every_events` must be at least 1"));
+                        }
+                        manifest.commit = crate::follow::CommitEvery {
+                            // a tail of fewer than `every_events` still commits, within `every`
+                            every: every.or(crate::follow::CommitEvery::default().every),
+                            events: c.every_events,
+                        };
+                    }
+                    Err(e) => errors.push(e),
+                },
                 "sources" => match value.get_ref() {
                     DeValue::Array(items) => {
                         for (index, item) in items.iter().enumerate() {
@@ -254,12 +298,12 @@ impl Manifest {
                     )),
                 },
                 other => {
-                    let hint = hint(closest(other, ["campaign", "output", "sinks", "sources"]));
+                    let hint = hint(closest(other, ["campaign", "output", "sinks", "sources", "commit"]));
                     errors.push(src.error(
                         Some(key.span()),
                         None,
                         Some(other),
-                        format!("unknown top-level key `{other}`; expected `campaign`, `output`, `sinks` or `sources`{hint}"),
+                        format!("unknown top-level key `{other}`; expected `campaign`, `output`, `sinks`, `sources` or `commit`{hint}"),
                     ));
                 }
             }
