@@ -353,3 +353,106 @@ fn a_stream_source_needs_a_way_to_end() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("x.ndjson"), "{}", stderr(&out));
 }
+
+/// A TCP relay to the NATS server that can be cut, as a server going away mid-run.
+struct Relay {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sockets: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn start() -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sockets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (c, s) = (cut.clone(), sockets.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if c.load(Ordering::SeqCst) {
+                    continue; // gone: every new connection is dropped at once
+                }
+                let server = std::net::TcpStream::connect("127.0.0.1:4222").unwrap();
+                s.lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port, cut, sockets }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for s in self.sockets.lock().unwrap().iter() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+#[test]
+fn a_server_that_goes_away_mid_run_fails_it_and_nothing_is_committed_or_acknowledged() {
+    let stream = TestStream::new("gone");
+    let ws = workspace();
+    ws.write("events.ndjson", shape(5_000, 3));
+    publish(&ws, &stream, "events.ndjson");
+    let relay = Relay::start();
+    let table = stream.source_table("exporter").replace(
+        NATS,
+        &format!("nats://scraper:N4tsSecret@127.0.0.1:{}", relay.port),
+    );
+    ws.write("nats.toml", format!("{SINKS}{table}"));
+    let child = Command::new(env!("CARGO_BIN_EXE_exporter"))
+        .current_dir(ws.path())
+        .args([
+            "run",
+            "-m",
+            "nats.toml",
+            "--out-dir",
+            "out",
+            "--until-idle",
+            "60s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the run drains the stream (every message), then waits for more: the server goes away
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    relay.cut();
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(45),
+        "noticed within the heartbeat"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("nats://scraper:***@127.0.0.1:{}", relay.port)),
+        "{err}"
+    );
+    assert!(!err.contains("N4tsSecret"), "{err}");
+    for name in [
+        "results.csv",
+        "campaign_summary.json",
+        "proxy_performance.json",
+    ] {
+        assert!(!ws.exists(&format!("out/{name}")), "{name} was committed");
+    }
+    assert!(ws.staging_files().is_empty(), "{:?}", ws.staging_files());
+    // nothing acknowledged: every message is still the consumer's to deliver
+    let (floor, _) = stream.consumer_state("exporter");
+    assert_eq!(floor, 0);
+}
