@@ -210,6 +210,9 @@ fn a_follower_killed_at_ten_moments_counts_every_event_once() {
         assert_eq!(a, b[..7]);
     }
     assert!(ws.staging_files().is_empty(), "{:?}", ws.staging_files());
+    // the summary lists every part, and each passes its validators again
+    let check = ws.run(&["check", "-m", "follow.toml", "--out-dir", "out"]);
+    assert!(check.status.success(), "{}", stderr(&check));
     // acknowledged through the last message
     assert_eq!(stream.consumer_state("follower"), (lines, 0));
 }

@@ -133,6 +133,10 @@ pub(crate) struct Saved {
     pub events: EventCounts,
     /// Where the source stood ([`exporter_core::Source::position`]).
     pub position: Option<serde_json::Value>,
+    /// The committed parts of the sinks that write numbered parts, by sink: every generation
+    /// adds its own, and the summary lists them all.
+    #[serde(default)]
+    pub parts: std::collections::BTreeMap<String, Vec<exporter_core::FileReport>>,
 }
 
 /// Each sink's saved bytes, in manifest order (`None`: it saved none).

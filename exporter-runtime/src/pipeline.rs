@@ -130,6 +130,8 @@ pub struct Pipeline {
 struct Following {
     generation: u64,
     position: Option<serde_json::Value>,
+    /// The parts committed by earlier generations, by sink.
+    parts: std::collections::BTreeMap<String, Vec<FileReport>>,
 }
 
 static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -661,6 +663,10 @@ impl Pipeline {
         } = self;
         let names: Vec<String> = slots.iter().map(|s| s.spec.name.clone()).collect();
         let mut states: Vec<Option<Vec<u8>>> = vec![None; slots.len()];
+        let mut parts = following
+            .as_ref()
+            .map(|f| f.parts.clone())
+            .unwrap_or_default();
         let (last, first): (Vec<Slot>, Vec<Slot>) =
             slots.into_iter().partition(|s| s.sink.runs_last());
         let mut reports: Vec<(usize, SinkReport)> = Vec::new();
@@ -682,7 +688,14 @@ impl Pipeline {
                 reproducible,
                 out_dir: &out_dir,
             };
-            let (report, state) = finish_slot(slot, &cx, &mut pending)?;
+            let numbered_parts = slot.spec.plugin.numbered_parts;
+            let (mut report, state) = finish_slot(slot, &cx, &mut pending)?;
+            if following.is_some() && numbered_parts {
+                // a followed table is every part committed so far, this generation's last
+                let all = parts.entry(report.name.clone()).or_default();
+                all.extend(report.files.iter().cloned());
+                report.files = all.clone();
+            }
             if let Some(at) = names.iter().position(|n| *n == report.name) {
                 states[at] = state;
             }
@@ -739,6 +752,7 @@ impl Pipeline {
                 input: input.clone(),
                 events: events.clone(),
                 position,
+                parts,
             };
             let (state_files, stale) =
                 crate::follow::stage(&out_dir, &saved, &states).map_err(|source| {
@@ -970,6 +984,7 @@ fn resume_following(
             Ok(Following {
                 generation,
                 position: saved.position,
+                parts: saved.parts,
             })
         }
         None => {
@@ -985,6 +1000,7 @@ fn resume_following(
             Ok(Following {
                 generation,
                 position: None,
+                parts: Default::default(),
             })
         }
     }

@@ -116,20 +116,16 @@ fn follow(
         source,
         manifest.commit,
         |generation, report| {
-            let parts: Vec<String> = report
-                .sinks
-                .iter()
-                .flat_map(|s| s.files.iter().map(|f| f.path().to_string()))
-                .collect();
+            let files: usize = report.sinks.iter().map(|s| s.files.len()).sum();
             shown &= console::info(
                 &format!(
-                    "generation {generation} committed: {} lines so far ({} records, {} requests, {} errors, {} bad); files: {}",
+                    "generation {generation} committed: {} lines so far ({} records, {} requests, {} errors, {} bad); {files} files in {}",
                     report.input.lines,
                     report.events.records,
                     report.events.requests,
                     report.events.errors,
                     report.input.bad_lines,
-                    parts.join(", ")
+                    report.out_dir.display()
                 ),
                 serde_json::json!({"generation": generation, "input": report.input, "events": report.events}),
             );

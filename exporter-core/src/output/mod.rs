@@ -59,7 +59,7 @@ pub enum Fsync {
 /// assert_eq!((report.rows(), report.bytes(), report.sink()), (1, 8, "results"));
 /// assert_eq!(serde_json::to_value(&report).unwrap()["rows"], 1);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct FileReport {
     sink: String,
     path: String,
