@@ -456,3 +456,138 @@ fn a_server_that_goes_away_mid_run_fails_it_and_nothing_is_committed_or_acknowle
     let (floor, _) = stream.consumer_state("exporter");
     assert_eq!(floor, 0);
 }
+
+#[test]
+fn filter_subject_and_batch_choose_and_size_what_is_read() {
+    let stream = TestStream::new("filter");
+    support::runtime().block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(NATS).await.unwrap());
+        js.create_stream(async_nats::jetstream::stream::Config {
+            name: stream.name.clone(),
+            subjects: vec![format!("{}.>", stream.subject)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    });
+    let ws = workspace();
+    let record = |id: &str| format!("{{\"type\":\"record\",\"data\":{{\"place_id\":\"{id}\"}}}}\n");
+    ws.write(
+        "a.ndjson",
+        (0..10)
+            .map(|i| record(&format!("a{i}")))
+            .collect::<String>(),
+    );
+    ws.write(
+        "b.ndjson",
+        (0..4).map(|i| record(&format!("b{i}"))).collect::<String>(),
+    );
+    for (file, leaf) in [("a.ndjson", "a"), ("b.ndjson", "b")] {
+        let out = ws
+            .command()
+            .args(["publish", "--url", NATS, "--subject"])
+            .arg(format!("{}.{leaf}", stream.subject))
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let table = format!(
+        "{}filter_subject = \"{}.a\"\nbatch = 3\n",
+        stream.source_table("only-a"),
+        stream.subject
+    );
+    ws.write("nats.toml", format!("{SINKS}{table}"));
+    let out = ws.run(&[
+        "run",
+        "-m",
+        "nats.toml",
+        "--out-dir",
+        "out",
+        "--until-idle",
+        "1s",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap();
+    assert_eq!(
+        summary["input"]["lines"], 10,
+        "only subject .a, in batches of 3"
+    );
+    // (the records lack the schema's required fields: the error log holds them)
+    let log = ws.read("out/error_log.csv");
+    assert!(log.contains("a9") && !log.contains("b0"), "{log}");
+    // the messages of .a are acknowledged: the last of them is the stream's 10th
+    assert_eq!(stream.consumer_state("only-a"), (10, 0));
+    // the consumer keeps its filter: another one is refused, naming both
+    let other = table.replace(
+        &format!("{}.a", stream.subject),
+        &format!("{}.b", stream.subject),
+    );
+    ws.write("other.toml", format!("{SINKS}{other}"));
+    let out = ws.run(&[
+        "run",
+        "-m",
+        "other.toml",
+        "--out-dir",
+        "o2",
+        "--until-idle",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("filter_subject"), "{}", stderr(&out));
+}
+
+#[test]
+fn credential_files_of_the_source_are_named_when_unreadable() {
+    let ws = workspace();
+    for key in ["creds", "token_file", "nkey_file"] {
+        ws.write(
+            "nats.toml",
+            format!(
+                "{SINKS}\n[[sources]]\ntype = \"nats\"\nstream = \"ANY\"\n{key} = \"missing.secret\"\n"
+            ),
+        );
+        let out = ws.run(&[
+            "run",
+            "-m",
+            "nats.toml",
+            "--out-dir",
+            "out",
+            "--until-idle",
+            "1s",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{key}");
+        assert!(
+            stderr(&out).contains("missing.secret"),
+            "{key}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn the_ndjson_source_reads_its_paths_and_the_command_line_replaces_them() {
+    let ws = workspace();
+    ws.write("events.ndjson", example("events.ndjson"));
+    ws.write("empty.ndjson", "");
+    ws.write(
+        "m.toml",
+        format!("{SINKS}\n[[sources]]\ntype = \"ndjson\"\npaths = [\"events.ndjson\"]\n"),
+    );
+    let out = ws.run(&["run", "-m", "m.toml", "--out-dir", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = example("events.ndjson")
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64;
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap();
+    assert_eq!(summary["input"]["lines"], lines);
+    let out = ws.run(&["run", "-m", "m.toml", "--out-dir", "out2", "empty.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_str(&ws.read("out2/campaign_summary.json")).unwrap();
+    assert_eq!(summary["input"]["lines"], 0);
+    assert_eq!(summary["input"]["files"][0], "empty.ndjson");
+}
