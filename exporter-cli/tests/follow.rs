@@ -9,29 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use exporter_bench_gen::{Shape, generate};
 use exporter_tests::harness::{Workspace, example, stderr};
-use support::{NATS, TestStream};
-
-const SINKS: &str = r#"
-[campaign]
-id = "follow-test"
-
-[[sinks]]
-type = "csv"
-name = "results"
-path = "results.csv"
-dialect = "excel"
-schema = "lead.schema.json"
-dedupe_on = ["place_id"]
-
-[[sinks]]
-type = "campaign-summary"
-
-[[sinks]]
-type = "proxy-performance"
-
-[[sinks]]
-type = "error-log"
-"#;
+use support::{NATS, SINKS, TestStream};
 
 fn follower(ws: &Workspace) -> Child {
     Command::new(env!("CARGO_BIN_EXE_exporter"))

@@ -8,30 +8,7 @@ use std::process::{Command, Stdio};
 
 use exporter_bench_gen::{Shape, generate};
 use exporter_tests::harness::{Workspace, example, stderr};
-use support::{NATS, TestStream};
-
-/// The bench manifest's four deliverables.
-const SINKS: &str = r#"
-[campaign]
-id = "nats-test"
-
-[[sinks]]
-type = "csv"
-name = "results"
-path = "results.csv"
-dialect = "excel"
-schema = "lead.schema.json"
-dedupe_on = ["place_id"]
-
-[[sinks]]
-type = "campaign-summary"
-
-[[sinks]]
-type = "proxy-performance"
-
-[[sinks]]
-type = "error-log"
-"#;
+use support::{NATS, SINKS, TestStream, drain};
 
 const OUTPUTS: [&str; 4] = [
     "results.csv",
@@ -79,15 +56,7 @@ fn shape(records: u64, seed: u64) -> Vec<u8> {
 fn file_and_stream_runs(ws: &Workspace, input: &str, idle: &str) {
     let file = ws.run(&["run", "-m", "file.toml", "--out-dir", "file", input]);
     assert!(file.status.success(), "{}", stderr(&file));
-    let drained = ws.run(&[
-        "run",
-        "-m",
-        "nats.toml",
-        "--out-dir",
-        "nats",
-        "--until-idle",
-        idle,
-    ]);
+    let drained = drain(ws, "nats.toml", "nats", idle);
     assert!(drained.status.success(), "{}", stderr(&drained));
 }
 
@@ -149,15 +118,7 @@ fn a_drained_stream_gives_the_file_runs_deliverables_and_is_acknowledged() {
     // acknowledged after the commit: every message, none still pending
     assert_eq!(stream.consumer_state("exporter"), (lines, 0));
     // so the next drain has nothing new
-    let again = ws.run(&[
-        "run",
-        "-m",
-        "nats.toml",
-        "--out-dir",
-        "again",
-        "--until-idle",
-        "1s",
-    ]);
+    let again = drain(&ws, "nats.toml", "again", "1s");
     assert!(again.status.success(), "{}", stderr(&again));
     let summary: serde_json::Value =
         serde_json::from_str(&ws.read("again/campaign_summary.json")).unwrap();
@@ -309,15 +270,7 @@ fn an_unreachable_server_fails_naming_it_and_commits_nothing() {
             "{SINKS}\n[[sources]]\ntype = \"nats\"\nurl = \"nats://scraper:N4tsSecret@127.0.0.1:1\"\nstream = \"NOWHERE\"\n"
         ),
     );
-    let out = ws.run(&[
-        "run",
-        "-m",
-        "nats.toml",
-        "--out-dir",
-        "out",
-        "--until-idle",
-        "1s",
-    ]);
+    let out = drain(&ws, "nats.toml", "out", "1s");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -498,15 +451,7 @@ fn filter_subject_and_batch_choose_and_size_what_is_read() {
         stream.subject
     );
     ws.write("nats.toml", format!("{SINKS}{table}"));
-    let out = ws.run(&[
-        "run",
-        "-m",
-        "nats.toml",
-        "--out-dir",
-        "out",
-        "--until-idle",
-        "1s",
-    ]);
+    let out = drain(&ws, "nats.toml", "out", "1s");
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: serde_json::Value =
         serde_json::from_str(&ws.read("out/campaign_summary.json")).unwrap();
@@ -525,15 +470,7 @@ fn filter_subject_and_batch_choose_and_size_what_is_read() {
         &format!("{}.b", stream.subject),
     );
     ws.write("other.toml", format!("{SINKS}{other}"));
-    let out = ws.run(&[
-        "run",
-        "-m",
-        "other.toml",
-        "--out-dir",
-        "o2",
-        "--until-idle",
-        "1s",
-    ]);
+    let out = drain(&ws, "other.toml", "o2", "1s");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("filter_subject"), "{}", stderr(&out));
 }
@@ -548,15 +485,7 @@ fn credential_files_of_the_source_are_named_when_unreadable() {
                 "{SINKS}\n[[sources]]\ntype = \"nats\"\nstream = \"ANY\"\n{key} = \"missing.secret\"\n"
             ),
         );
-        let out = ws.run(&[
-            "run",
-            "-m",
-            "nats.toml",
-            "--out-dir",
-            "out",
-            "--until-idle",
-            "1s",
-        ]);
+        let out = drain(&ws, "nats.toml", "out", "1s");
         assert_eq!(out.status.code(), Some(1), "{key}");
         assert!(
             stderr(&out).contains("missing.secret"),

@@ -94,3 +94,44 @@ impl Drop for TestStream {
         });
     }
 }
+
+/// The bench manifest's four deliverables.
+pub const SINKS: &str = r#"
+[campaign]
+id = "nats-test"
+
+[[sinks]]
+type = "csv"
+name = "results"
+path = "results.csv"
+dialect = "excel"
+schema = "lead.schema.json"
+dedupe_on = ["place_id"]
+
+[[sinks]]
+type = "campaign-summary"
+
+[[sinks]]
+type = "proxy-performance"
+
+[[sinks]]
+type = "error-log"
+"#;
+
+/// Runs `exporter run -m MANIFEST --out-dir OUT --until-idle IDLE` in the workspace.
+pub fn drain(
+    ws: &exporter_tests::harness::Workspace,
+    manifest: &str,
+    out: &str,
+    idle: &str,
+) -> std::process::Output {
+    ws.run(&[
+        "run",
+        "-m",
+        manifest,
+        "--out-dir",
+        out,
+        "--until-idle",
+        idle,
+    ])
+}
