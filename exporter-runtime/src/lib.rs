@@ -6,6 +6,11 @@
 //! error events (so nothing is lost), and at the end validates every file with its
 //! validators and commits the run's files as one set, or none.
 //!
+//! Events come from a [`exporter_core::Source`] ([`Pipeline::read_source`]; the manifest's
+//! `[[sources]]`, or the `ndjson` source this crate registers), and a source is told its input
+//! is committed only after the commit. [`follow`] keeps reading a stream and commits one
+//! generation after another, each with the state the next continues from.
+//!
 //! Sinks and validators are plugins: they depend on the contract (`exporter-core`), never on
 //! this crate, and reach it through the registry. [`Exporter`] is the thread-safe handle an
 //! application pushes events through; the `exporter` binary (`exporter-cli`) is a thin layer

@@ -267,7 +267,8 @@ impl Pipeline {
         self.following.as_ref().and_then(|f| f.position.as_ref())
     }
 
-    /// Events and bad lines this generation has read (all of the run's when not following).
+    /// Input lines (and messages) read so far; following a stream, the earlier generations'
+    /// included.
     pub fn lines_read(&self) -> u64 {
         self.input.lines
     }
