@@ -60,6 +60,7 @@ pub use registry::{
 pub use sink::{
     EventContext, EventCounts, FinishContext, GENERATOR_NAME, Handoff, InputStats, Interests,
     Location, RecordTally, Sink, SinkContext, SinkOutput, SinkReport, Written, generator,
+    read_state,
 };
 pub use source::{Input, Message, MessageBatch, Source, SourceContext, SourceError};
 pub use validate::{

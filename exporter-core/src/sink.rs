@@ -348,6 +348,19 @@ impl SinkOutput {
     }
 }
 
+/// Reads a state a sink saved as JSON ([`SinkOutput::state`]) when it [follows](Sink::follow)
+/// a stream again.
+///
+/// ```
+/// let totals: Vec<u64> = exporter_core::read_state(b"[1,2]").unwrap();
+/// assert_eq!(totals, [1, 2]);
+/// assert!(exporter_core::read_state::<Vec<u64>>(b"{").is_err());
+/// ```
+pub fn read_state<T: serde::de::DeserializeOwned>(saved: &[u8]) -> Result<T, SinkError> {
+    serde_json::from_slice(saved)
+        .map_err(|e| SinkError::new(format!("its saved state is damaged: {e}")))
+}
+
 /// A finished sink as the summary sees it.
 #[derive(Clone, Debug, Serialize)]
 pub struct SinkReport {

@@ -83,8 +83,7 @@ impl Sink for Summary {
         _files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {
         if let Some(bytes) = saved {
-            self.totals = exporter_core::serde_json::from_slice(bytes)
-                .map_err(|e| SinkError::new(format!("its saved state is damaged: {e}")))?;
+            self.totals = exporter_core::read_state(bytes)?;
         }
         self.following = true;
         Ok(None)

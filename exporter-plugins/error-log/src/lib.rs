@@ -74,10 +74,10 @@ struct ErrorLogSink {
     config: Config,
     path: PathBuf,
     log: Option<ErrorLog>,
-    /// Following a stream: `Some`, with the log's length at the last commit of the stream
-    /// when there was one (rows past it were appended by a generation that never committed,
-    /// and are cut at open: its events come again).
-    follow: Option<Option<u64>>,
+    /// Following a stream: the log's length at the last commit of the stream, or before its
+    /// first event (rows past it were appended by a generation that never committed, and are
+    /// cut at open: its events come again).
+    follow: Option<u64>,
 }
 
 impl ErrorLogSink {
@@ -101,33 +101,29 @@ impl Sink for ErrorLogSink {
         saved: Option<&[u8]>,
         files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {
-        let length = match saved {
-            None => {
-                // the log as it is before the stream's first event: what a first generation
-                // killed before its commit appends is cut back to this
-                let target = files.resolve(&self.path)?;
-                let now = match std::fs::metadata(&target) {
-                    Ok(m) => m.len(),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-                    Err(e) => return Err(SinkError::io(e, &target)),
-                };
-                self.follow = Some(Some(now));
-                return Ok(Some(now.to_string().into_bytes()));
-            }
-            Some(bytes) => Some(
-                std::str::from_utf8(bytes)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .ok_or_else(|| SinkError::new("its saved state is not a length"))?,
-            ),
+        let Some(bytes) = saved else {
+            // the log as it is before the stream's first event: what a first generation
+            // killed before its commit appends is cut back to this
+            let target = files.resolve(&self.path)?;
+            let now = match std::fs::metadata(&target) {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+                Err(e) => return Err(SinkError::io(e, &target)),
+            };
+            self.follow = Some(now);
+            return Ok(Some(now.to_string().into_bytes()));
         };
+        let length = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| SinkError::new("its saved state is not a length"))?;
         self.follow = Some(length);
         Ok(None)
     }
 
     fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
         let target = files.resolve(&self.path)?;
-        if let Some(Some(committed)) = self.follow {
+        if let Some(committed) = self.follow {
             cut_to_committed(&target, committed)?;
         }
         let file = files.append(&self.path)?;

@@ -146,9 +146,8 @@ pub struct NatsSource {
     /// The batch handed out last, and the message that acknowledges it and all before it.
     batch: MessageBatch,
     last: Option<jetstream::Message>,
-    /// The last sequence handed out, and the last acknowledged.
+    /// The last sequence handed out.
     handed: u64,
-    acked: u64,
     /// Where a restarted run resumes: what is at or below it is committed. Shared with the
     /// fetching task, which may have started before the saved position was known.
     resume_at: Arc<AtomicU64>,
@@ -170,7 +169,6 @@ impl NatsSource {
             open: None,
             last: None,
             handed: 0,
-            acked: 0,
             resume_at: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -394,14 +392,10 @@ impl Source for NatsSource {
         let (Some(open), Some(last)) = (&self.open, self.last.take()) else {
             return Ok(());
         };
-        if self.handed <= self.acked {
-            return Ok(());
-        }
         // the server confirms it holds the acknowledgement before this returns
         open.rt
             .block_on(last.double_ack())
             .map_err(|e| self.error(format!("the acknowledgement of the committed messages (through sequence {}) failed: {}; the next run receives them again and skips what its committed state holds", self.handed, reason(e))))?;
-        self.acked = self.handed;
         Ok(())
     }
 
@@ -434,7 +428,6 @@ impl Source for NatsSource {
         }
         self.resume_at.store(sequence, Ordering::SeqCst);
         self.handed = sequence;
-        self.acked = sequence;
         Ok(())
     }
 }

@@ -251,8 +251,7 @@ impl Sink for ProxyPerformance {
         _files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {
         if let Some(bytes) = saved {
-            self.table = exporter_core::serde_json::from_slice(bytes)
-                .map_err(|e| SinkError::new(format!("its saved state is damaged: {e}")))?;
+            self.table = exporter_core::read_state(bytes)?;
         }
         self.following = true;
         Ok(None)
