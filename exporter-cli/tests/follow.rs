@@ -2,14 +2,12 @@
 //! committed as `[commit]` says, and a follower killed with SIGKILL at random moments that
 //! still counts every event exactly once, in parts numbered without a gap.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::{NATS, SINKS, TestStream};
 use exporter_bench_gen::{Shape, generate};
 use exporter_tests::harness::{Workspace, example, stderr};
-use support::{NATS, SINKS, TestStream};
 
 fn follower(ws: &Workspace) -> Child {
     Command::new(env!("CARGO_BIN_EXE_exporter"))

@@ -2,13 +2,11 @@
 //! 127.0.0.1:4222: each test publishes to a stream of its own (`exporter publish`) and deletes
 //! it afterwards.
 
-mod support;
-
 use std::process::{Command, Stdio};
 
+use crate::support::{NATS, SINKS, TestStream, drain};
 use exporter_bench_gen::{Shape, generate};
 use exporter_tests::harness::{Workspace, example, stderr};
-use support::{NATS, SINKS, TestStream, drain};
 
 const OUTPUTS: [&str; 4] = [
     "results.csv",
@@ -413,7 +411,7 @@ fn a_server_that_goes_away_mid_run_fails_it_and_nothing_is_committed_or_acknowle
 #[test]
 fn filter_subject_and_batch_choose_and_size_what_is_read() {
     let stream = TestStream::new("filter");
-    support::runtime().block_on(async {
+    crate::support::runtime().block_on(async {
         let js = async_nats::jetstream::new(async_nats::connect(NATS).await.unwrap());
         js.create_stream(async_nats::jetstream::stream::Config {
             name: stream.name.clone(),

@@ -5,9 +5,7 @@ use std::process::{Command, Stdio};
 
 use exporter_tests::harness::{Workspace, example, stderr};
 
-mod support;
-
-use support::{NATS, TestStream};
+use crate::support::{NATS, TestStream};
 
 fn publish(ws: &Workspace, stream: &TestStream, id: &str, input: &str) -> std::process::Output {
     ws.command()
