@@ -320,8 +320,13 @@ fn failed_checks_in_sandbox(name: &str) -> (Vec<String>, Vec<String>) {
     let (cwd, tmp) = (sandbox.path().join("cwd"), sandbox.path().join("tmp"));
     std::fs::create_dir_all(&cwd).unwrap();
     std::fs::create_dir_all(&tmp).unwrap();
+    // the test's name within its binary: the module path without the crate
+    let test = match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::sandboxed_kit"),
+        None => "sandboxed_kit".to_string(),
+    };
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "sandboxed_kit", "--ignored", "--nocapture"])
+        .args(["--exact", &test, "--ignored", "--nocapture"])
         .args(["--test-threads", "1"])
         .env("KIT_SANDBOXED_PLUGIN", name)
         .env("TMPDIR", &tmp)
