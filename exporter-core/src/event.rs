@@ -236,6 +236,11 @@ pub struct Request {
 impl Request {
     /// The longest latency a request may report, in ms (about 11.6 days): beyond it a value
     /// is no latency but a unit mix-up or garbage, and the event is bad input.
+    ///
+    /// ```
+    /// use exporter_core::Request;
+    /// assert!(Request::MAX_LATENCY_MS / 86_400_000.0 > 11.0); // about 11.6 days
+    /// ```
     pub const MAX_LATENCY_MS: f64 = 1e9;
 
     /// A request with only the required fields set.
@@ -299,6 +304,12 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, least serious first.
+    ///
+    /// ```
+    /// use exporter_core::Severity;
+    /// let names: Vec<_> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+    /// assert_eq!(names, ["debug", "info", "warning", "error", "critical"]);
+    /// ```
     pub const ALL: [Severity; 5] = [
         Severity::Debug,
         Severity::Info,
@@ -386,8 +397,20 @@ impl ErrorEvent {
     }
 
     /// Kind of the failure recorded for a bad input line.
+    ///
+    /// ```
+    /// use exporter_core::ErrorEvent;
+    /// let e = ErrorEvent::new(ErrorEvent::BAD_INPUT, "invalid JSON at column 7");
+    /// assert_eq!(e.kind, "BadInput");
+    /// ```
     pub const BAD_INPUT: &'static str = "BadInput";
     /// Kind of the failure recorded for a record that violates its schema.
+    ///
+    /// ```
+    /// use exporter_core::ErrorEvent;
+    /// let e = ErrorEvent::new(ErrorEvent::SCHEMA_VIOLATION, "rating: maximum 5");
+    /// assert_eq!(e.kind, "SchemaViolation");
+    /// ```
     pub const SCHEMA_VIOLATION: &'static str = "SchemaViolation";
 
     /// An error of severity `error`, timestamped [now](crate::clock::now).

@@ -6,6 +6,11 @@ use std::ops::Range;
 use serde_json::Value;
 
 /// The text that replaces a password.
+///
+/// ```
+/// let url = exporter_core::redact_address("http://user:secret@proxy.example:8080");
+/// assert_eq!(url, format!("http://user:{}@proxy.example:8080", exporter_core::MASK));
+/// ```
 pub const MASK: &str = "***";
 
 /// Schemes that are written `scheme:user@host` without `//`: what follows the colon is a

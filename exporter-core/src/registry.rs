@@ -160,6 +160,15 @@ fn type_text(
 
 /// The constructor of a sink: it deserializes its own typed config (use [`config`]) and
 /// returns the sink, without touching the file system's outputs.
+///
+/// ```
+/// use exporter_core::{BuildError, BuildSink, Sink, SinkContext, erased_serde::Deserializer};
+/// fn build(d: &mut dyn Deserializer<'_>, cx: &SinkContext) -> Result<Box<dyn Sink>, BuildError> {
+///     # let _ = (d, cx);
+///     # unimplemented!()
+/// }
+/// let constructor: BuildSink = build; // what `SinkPlugin::build` holds
+/// ```
 pub type BuildSink =
     fn(&mut dyn erased_serde::Deserializer<'_>, &SinkContext) -> Result<Box<dyn Sink>, BuildError>;
 
@@ -235,6 +244,12 @@ impl std::fmt::Debug for SinkPlugin {
 }
 
 /// A validator plugin's descriptor.
+///
+/// ```
+/// let exists = exporter_core::validator_plugin("exists").unwrap();
+/// assert_eq!(exists.name, "exists");
+/// assert!(!exists.description.is_empty());
+/// ```
 pub struct ValidatorPlugin {
     /// The name used in `validate = [...]`.
     pub name: &'static str,
@@ -247,6 +262,15 @@ pub struct ValidatorPlugin {
 /// The constructor of a source: it deserializes its own typed config (use [`config`]) and
 /// returns the source, without connecting or opening anything yet (the manifest check builds
 /// it too).
+///
+/// ```
+/// use exporter_core::{BuildError, BuildSource, Source, SourceContext, erased_serde::Deserializer};
+/// fn build(d: &mut dyn Deserializer<'_>, cx: &SourceContext) -> Result<Box<dyn Source>, BuildError> {
+///     # let _ = (d, cx);
+///     # unimplemented!()
+/// }
+/// let constructor: BuildSource = build; // what `SourcePlugin::build` holds
+/// ```
 pub type BuildSource = fn(
     &mut dyn erased_serde::Deserializer<'_>,
     &SourceContext,

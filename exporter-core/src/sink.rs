@@ -74,6 +74,11 @@ pub struct Interests {
 
 impl Interests {
     /// Every kind.
+    ///
+    /// ```
+    /// use exporter_core::{EventKind, Interests};
+    /// assert!(Interests::ALL.contains(EventKind::Error));
+    /// ```
     pub const ALL: Interests = Interests {
         campaign: true,
         records: true,
@@ -81,6 +86,12 @@ impl Interests {
         errors: true,
     };
     /// No kind (a sink that only reports at finish).
+    ///
+    /// ```
+    /// use exporter_core::{EventKind, Interests};
+    /// let records = Interests { records: true, ..Interests::NONE };
+    /// assert!(records.contains(EventKind::Record) && !records.contains(EventKind::Request));
+    /// ```
     pub const NONE: Interests = Interests {
         campaign: false,
         records: false,
@@ -165,6 +176,16 @@ impl SinkContext {
 }
 
 /// Handed to [`Sink::event`]: raise failures, and learn where the event came from.
+///
+/// ```
+/// use exporter_core::{ErrorEvent, EventContext, Location};
+/// let at = Location { input: "day1.ndjson".into(), line: 7 };
+/// let mut raised = Vec::new();
+/// let mut cx = EventContext::collecting(&mut raised, Some(&at));
+/// assert_eq!(cx.location().unwrap().to_string(), "day1.ndjson:7");
+/// cx.raise(ErrorEvent::new(ErrorEvent::SCHEMA_VIOLATION, "rating: maximum 5"));
+/// assert_eq!(raised.len(), 1);
+/// ```
 pub struct EventContext<'a> {
     pub(crate) raised: &'a mut Vec<ErrorEvent>,
     pub(crate) location: Option<&'a Location>,
@@ -252,6 +273,14 @@ impl RecordTally {
 }
 
 /// A file a sink hands back at finish.
+///
+/// ```
+/// use exporter_core::{Fsync, OutputFiles, SinkOutput, Written};
+/// let dir = tempfile::tempdir().unwrap();
+/// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+/// let out = SinkOutput::staged(vec![files.stage("results.csv").unwrap()]);
+/// assert!(matches!(out.files[..], [Written::Staged(_)]));
+/// ```
 pub enum Written {
     /// A staged file: the pipeline flushes, validates and commits it.
     Staged(StagedFile),
@@ -260,6 +289,14 @@ pub enum Written {
 }
 
 /// What a sink hands back at finish.
+///
+/// ```
+/// use exporter_core::{RecordTally, SinkOutput};
+/// let tally = RecordTally { received: 2, written: 1, duplicates: 1, ..Default::default() };
+/// let mut out = SinkOutput::default().with_records(tally);
+/// out.details.insert("skipped_columns".into(), 0.into());
+/// assert!(out.records.as_ref().unwrap().balanced());
+/// ```
 #[derive(Default)]
 pub struct SinkOutput {
     /// Its files.
@@ -362,6 +399,20 @@ pub fn read_state<T: serde::de::DeserializeOwned>(saved: &[u8]) -> Result<T, Sin
 }
 
 /// A finished sink as the summary sees it.
+///
+/// ```
+/// let report = exporter_core::SinkReport {
+///     name: "results".into(),
+///     type_name: "csv".into(),
+///     files: Vec::new(),
+///     records: None,
+///     details: Default::default(),
+///     handoff: None,
+/// };
+/// let json = exporter_core::serde_json::to_value(&report).unwrap();
+/// assert_eq!(json["type"], "csv");
+/// assert!(json.get("records").is_none()); // left out when absent
+/// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct SinkReport {
     /// The sink's name.
@@ -383,9 +434,28 @@ pub struct SinkReport {
 }
 
 /// The generator named in reports.
+///
+/// ```
+/// assert_eq!(exporter_core::generator()["name"], exporter_core::GENERATOR_NAME);
+/// ```
 pub const GENERATOR_NAME: &str = "campaign-exporter";
 
 /// What a sink sees at finish.
+///
+/// ```
+/// use exporter_core::{Campaign, EventCounts, FinishContext, InputStats, Timestamp};
+/// let (campaign, input, events) = (Campaign::default(), InputStats::default(), EventCounts::default());
+/// let cx = FinishContext {
+///     campaign: &campaign,
+///     input: &input,
+///     events: &events,
+///     outputs: &[],
+///     generated_at: Timestamp::from_unix_seconds(0).unwrap(),
+///     reproducible: true,
+///     out_dir: std::path::Path::new("out"),
+/// };
+/// assert_eq!(cx.generator()["name"], "campaign-exporter");
+/// ```
 pub struct FinishContext<'a> {
     /// The campaign: manifest defaults overridden by campaign events.
     pub campaign: &'a Campaign,
@@ -439,6 +509,70 @@ pub fn generator() -> Value {
 ///
 /// Every sink MUST report the files it wrote (rows, bytes and duration come from
 /// [`StagedFile`]/[`AppendFile`](crate::AppendFile) themselves) and MUST NOT write outside [`OutputFiles`].
+///
+/// A sink that counts records into `count.txt`, taken through its lifecycle by hand (the
+/// runtime also validates each file before it commits the set; `docs/plugins.md` registers a
+/// whole plugin):
+///
+/// ```
+/// use std::io::Write;
+/// use exporter_core::{
+///     Campaign, Event, EventContext, EventCounts, FinishContext, Fsync, InputStats, Interests,
+///     JsonObject, OutputFiles, Record, RecordTally, Sink, SinkError, SinkOutput, StagedFile,
+///     Timestamp, Written,
+/// };
+///
+/// struct Count {
+///     n: u64,
+///     file: Option<StagedFile>,
+/// }
+///
+/// impl Sink for Count {
+///     fn interests(&self) -> Interests {
+///         Interests { records: true, ..Interests::NONE }
+///     }
+///     fn open(&mut self, files: &OutputFiles) -> Result<(), SinkError> {
+///         self.file = Some(files.stage("count.txt")?);
+///         Ok(())
+///     }
+///     fn event(&mut self, _: &Event<'_>, _: &mut EventContext<'_>) -> Result<(), SinkError> {
+///         self.n += 1;
+///         Ok(())
+///     }
+///     fn finish(mut self: Box<Self>, _: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+///         let mut file = self.file.take().expect("opened");
+///         writeln!(file, "{}", self.n).map_err(|e| SinkError::io(e, "count.txt"))?;
+///         let tally = RecordTally { received: self.n, written: self.n, ..Default::default() };
+///         Ok(SinkOutput::staged(vec![file]).with_records(tally))
+///     }
+/// }
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut sink: Box<dyn Sink> = Box::new(Count { n: 0, file: None });
+/// sink.open(&OutputFiles::new(dir.path(), "count", Fsync::Never, false)).unwrap();
+/// let data = JsonObject::parse(r#"{"id": 1}"#).unwrap();
+/// let mut raised = Vec::new();
+/// let mut cx = EventContext::collecting(&mut raised, None);
+/// sink.event(&Event::Record(Record::new(&data)), &mut cx).unwrap();
+/// let (campaign, input, events) = (Campaign::default(), InputStats::default(), EventCounts::default());
+/// let out = sink
+///     .finish(&FinishContext {
+///         campaign: &campaign,
+///         input: &input,
+///         events: &events,
+///         outputs: &[],
+///         generated_at: Timestamp::now(),
+///         reproducible: false,
+///         out_dir: dir.path(),
+///     })
+///     .unwrap();
+/// assert!(out.records.as_ref().unwrap().balanced());
+/// for written in out.files {
+///     let Written::Staged(file) = written else { unreachable!() };
+///     file.finish().unwrap().commit().unwrap();
+/// }
+/// assert_eq!(std::fs::read_to_string(dir.path().join("count.txt")).unwrap(), "1\n");
+/// ```
 pub trait Sink: Send {
     /// The kinds of event to receive.
     fn interests(&self) -> Interests;

@@ -77,6 +77,16 @@ impl FindingCode {
 }
 
 /// Findings listed per file; the rest are counted in one last finding.
+///
+/// ```
+/// use exporter_core::{FindingCode, FindingList, MAX_LISTED_FINDINGS};
+/// let mut list = FindingList::new("results.csv");
+/// for row in 1..=1000 {
+///     list.push(list.finding(FindingCode::TypeError, "not a number").at_row(row));
+/// }
+/// // the first ones listed, and one more that counts the rest
+/// assert_eq!(list.into_vec().len(), MAX_LISTED_FINDINGS + 1);
+/// ```
 pub const MAX_LISTED_FINDINGS: usize = 200;
 
 /// A file's findings as a validator collects them: the first [`MAX_LISTED_FINDINGS`]
@@ -304,10 +314,31 @@ pub trait Validator: Send + Sync {
 }
 
 /// A built validator with the `validate` entry that named it (`json-schema:my.json`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use exporter_core::{Exists, NamedValidator};
+/// let v: NamedValidator = ("exists".into(), Arc::new(Exists));
+/// assert_eq!(v.0, "exists");
+/// ```
 pub type NamedValidator = (String, std::sync::Arc<dyn Validator>);
 
 /// What a validator is built from: the sink it checks, with that sink's manifest table as
 /// JSON so a validator can read the settings it needs (a schema path, a dialect).
+///
+/// ```
+/// use exporter_core::{ValidatorContext, validator_plugin};
+/// let config = exporter_core::serde_json::json!({"path": "results.csv"});
+/// let cx = ValidatorContext {
+///     sink_type: "csv",
+///     sink_name: "results",
+///     config: &config,
+///     manifest_dir: std::path::Path::new("."),
+///     output_schema: None,
+///     argument: None,
+/// };
+/// assert!((validator_plugin("exists").unwrap().build)(&cx).is_ok());
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct ValidatorContext<'a> {
     /// The sink's plugin type.

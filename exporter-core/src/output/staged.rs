@@ -17,6 +17,14 @@ use crate::validate::Finding;
 
 /// A validator reading a staged file as it is written: its place in the sink's `validate`
 /// list, and the thread that returns its findings.
+///
+/// ```
+/// use exporter_core::{Follower, Fsync, StagedFile};
+/// let dir = tempfile::tempdir().unwrap();
+/// let file = StagedFile::create(&dir.path().join("a.csv"), Fsync::Never).unwrap();
+/// let followers: Vec<Follower> = file.finish().unwrap().take_followers();
+/// assert!(followers.is_empty()); // no validator read this file as it was written
+/// ```
 pub type Follower = (usize, JoinHandle<Vec<Finding>>);
 
 static STAGING_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -252,6 +260,23 @@ impl Drop for StagedFile {
 
 /// A complete, flushed staging file waiting for validation and commit. Dropping it removes
 /// the staging file.
+///
+/// ```
+/// use std::io::Write;
+/// use exporter_core::{Fsync, StagedFile};
+/// let dir = tempfile::tempdir().unwrap();
+/// let target = dir.path().join("out.csv");
+/// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+/// file.write_all(b"id\n1\n").unwrap();
+/// file.add_rows(1);
+/// let pending = file.finish().unwrap();
+/// // validators read the staging file; nothing is at the final name yet
+/// assert_eq!(std::fs::read(pending.staging_path()).unwrap(), b"id\n1\n");
+/// assert!(!target.exists());
+/// let report = pending.commit().unwrap();
+/// assert_eq!((report.rows(), report.bytes()), (1, 5));
+/// assert_eq!(std::fs::read_to_string(&target).unwrap(), "id\n1\n");
+/// ```
 pub struct PendingFile {
     target: PathBuf,
     staging: Option<PathBuf>,
