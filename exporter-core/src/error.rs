@@ -19,6 +19,11 @@ pub struct SinkError {
 
 impl SinkError {
     /// An error with a message.
+    ///
+    /// ```
+    /// let e = exporter_core::SinkError::new("the schema has no fields");
+    /// assert_eq!((e.message(), e.path()), ("the schema has no fields", None));
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         SinkError {
             message: message.into(),
@@ -43,17 +48,31 @@ impl SinkError {
     }
 
     /// Names the file concerned.
+    ///
+    /// ```
+    /// let e = exporter_core::SinkError::new("disk full").at("out/results.csv");
+    /// assert_eq!(e.path().unwrap(), std::path::Path::new("out/results.csv"));
+    /// ```
     pub fn at(mut self, path: impl AsRef<Path>) -> Self {
         self.path = Some(path.as_ref().to_path_buf());
         self
     }
 
     /// The message without the path.
+    ///
+    /// ```
+    /// let e = exporter_core::SinkError::new("disk full").at("results.csv");
+    /// assert_eq!(e.message(), "disk full");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// The file concerned, if any.
+    ///
+    /// ```
+    /// assert!(exporter_core::SinkError::new("disk full").path().is_none());
+    /// ```
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }

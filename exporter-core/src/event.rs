@@ -26,6 +26,12 @@ pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
     /// Parses RFC 3339 text (`2026-11-26T08:00:00Z`, `2026-11-26T09:00:00+01:00`).
+    ///
+    /// ```
+    /// use exporter_core::Timestamp;
+    /// let ts = Timestamp::parse("2026-11-26T09:00:00+01:00").unwrap();
+    /// assert_eq!(ts, Timestamp::parse("2026-11-26T08:00:00Z").unwrap()); // the same instant
+    /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         OffsetDateTime::parse(text, &Rfc3339)
             .map(Timestamp)
@@ -147,6 +153,13 @@ pub struct Campaign {
 
 impl Campaign {
     /// Takes every field that `later` sets.
+    ///
+    /// ```
+    /// use exporter_core::Campaign;
+    /// let mut c = Campaign { id: Some("c1".into()), name: Some("Berlin".into()), ..Default::default() };
+    /// c.update(&Campaign { name: Some("Berlin dentists".into()), ..Default::default() });
+    /// assert_eq!((c.id.as_deref(), c.name.as_deref()), (Some("c1"), Some("Berlin dentists")));
+    /// ```
     pub fn update(&mut self, later: &Campaign) {
         fn take(slot: &mut Option<String>, v: &Option<String>) {
             if v.is_some() {
@@ -244,6 +257,12 @@ impl Request {
     pub const MAX_LATENCY_MS: f64 = 1e9;
 
     /// A request with only the required fields set.
+    ///
+    /// ```
+    /// use exporter_core::{Request, Timestamp};
+    /// let r = Request::new(Timestamp::now(), "http://proxy-1:8080");
+    /// assert!(!r.has_response() && !r.is_ok());
+    /// ```
     pub fn new(ts: Timestamp, proxy: impl Into<String>) -> Self {
         Request {
             ts,
@@ -259,18 +278,43 @@ impl Request {
     }
 
     /// `ok` as given, else: status is 2xx or 3xx and there is no error.
+    ///
+    /// ```
+    /// use exporter_core::{Request, Timestamp};
+    /// let mut r = Request::new(Timestamp::now(), "p1");
+    /// r.status = Some(302);
+    /// assert!(r.is_ok());
+    /// r.error = Some("Timeout".into());
+    /// assert!(!r.is_ok());
+    /// ```
     pub fn is_ok(&self) -> bool {
         self.ok
             .unwrap_or_else(|| matches!(self.status, Some(200..=399)) && self.error.is_none())
     }
 
     /// `blocked` as given, else: status is 403, 407 or 429.
+    ///
+    /// ```
+    /// use exporter_core::{Request, Timestamp};
+    /// let mut r = Request::new(Timestamp::now(), "p1");
+    /// r.status = Some(429);
+    /// assert!(r.is_blocked());
+    /// r.blocked = Some(false); // as given wins
+    /// assert!(!r.is_blocked());
+    /// ```
     pub fn is_blocked(&self) -> bool {
         self.blocked
             .unwrap_or(matches!(self.status, Some(403 | 407 | 429)))
     }
 
     /// Whether a response came back (a status or a latency is known).
+    ///
+    /// ```
+    /// use exporter_core::{Request, Timestamp};
+    /// let mut r = Request::new(Timestamp::now(), "p1");
+    /// r.status = Some(200);
+    /// assert!(r.has_response());
+    /// ```
     pub fn has_response(&self) -> bool {
         self.status.is_some()
     }
@@ -414,6 +458,12 @@ impl ErrorEvent {
     pub const SCHEMA_VIOLATION: &'static str = "SchemaViolation";
 
     /// An error of severity `error`, timestamped [now](crate::clock::now).
+    ///
+    /// ```
+    /// use exporter_core::{ErrorEvent, Severity};
+    /// let e = ErrorEvent::new("Timeout", "no answer in 30 s");
+    /// assert_eq!((e.kind.as_str(), e.severity), ("Timeout", Severity::Error));
+    /// ```
     pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorEvent {
             ts: crate::clock::now(),
@@ -427,6 +477,12 @@ impl ErrorEvent {
     }
 
     /// Sets the severity.
+    ///
+    /// ```
+    /// use exporter_core::{ErrorEvent, Severity};
+    /// let e = ErrorEvent::new("Captcha", "solved on retry").with_severity(Severity::Warning);
+    /// assert_eq!(e.severity, Severity::Warning);
+    /// ```
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
         self
@@ -444,6 +500,12 @@ impl ErrorEvent {
     }
 
     /// Sets the timestamp.
+    ///
+    /// ```
+    /// use exporter_core::{ErrorEvent, Timestamp};
+    /// let at = Timestamp::from_unix_seconds(60).unwrap();
+    /// assert_eq!(ErrorEvent::new("X", "y").with_ts(at).ts, at);
+    /// ```
     pub fn with_ts(mut self, ts: Timestamp) -> Self {
         self.ts = ts;
         self
@@ -553,6 +615,12 @@ pub enum Event<'a> {
 
 impl Event<'_> {
     /// Which kind of event this is.
+    ///
+    /// ```
+    /// use exporter_core::{Event, EventKind, JsonObject, Record};
+    /// let data = JsonObject::parse(r#"{"id": 1}"#).unwrap();
+    /// assert_eq!(Event::Record(Record::new(&data)).kind(), EventKind::Record);
+    /// ```
     pub fn kind(&self) -> EventKind {
         match self {
             Event::Campaign(_) => EventKind::Campaign,

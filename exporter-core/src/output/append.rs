@@ -34,6 +34,13 @@ pub struct AppendFile {
 
 impl AppendFile {
     /// Opens (creating if missing) `path` for appending.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let log = AppendFile::open(&dir.path().join("logs/error_log.csv"), Fsync::Never).unwrap();
+    /// assert!(log.path().exists()); // created, with its folder
+    /// ```
     pub fn open(path: &Path, fsync: Fsync) -> io::Result<Self> {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir {
@@ -62,18 +69,43 @@ impl AppendFile {
     }
 
     /// The file's path.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("log.csv");
+    /// assert_eq!(AppendFile::open(&path, Fsync::Never).unwrap().path(), path);
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Runs `f` with the file under the exclusive lock: to check or write a header, or to
     /// repair a torn last line, without racing other writers. Writes go to the end.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// // the header only if the file is empty, decided under the lock
+    /// log.locked(|f| if f.metadata()?.len() == 0 { f.write_all(b"n\n") } else { Ok(()) }).unwrap();
+    /// assert_eq!(std::fs::read(log.path()).unwrap(), b"n\n");
+    /// ```
     pub fn locked<T>(&mut self, f: impl FnOnce(&mut File) -> io::Result<T>) -> io::Result<T> {
         lock(&mut self.file, f)
     }
 
     /// Appends `batch` (whole rows only) and counts `rows`, under the lock; fsyncs after the
     /// batch when the sink's [`Fsync`] is `on_commit`.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"1\n2\n", 2).unwrap();
+    /// assert_eq!(log.rows(), 2);
+    /// ```
     pub fn append(&mut self, batch: &[u8], rows: u64) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -104,6 +136,16 @@ impl AppendFile {
     }
 
     /// Rows appended through this handle.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("log.csv");
+    /// std::fs::write(&path, "earlier\n").unwrap();
+    /// let mut log = AppendFile::open(&path, Fsync::Never).unwrap();
+    /// log.append(b"now\n", 1).unwrap();
+    /// assert_eq!(log.rows(), 1); // this handle's rows, not the file's
+    /// ```
     pub fn rows(&self) -> u64 {
         self.rows
     }
@@ -112,6 +154,17 @@ impl AppendFile {
     /// as it is now (read under the lock, so no half-written batch of another writer is seen).
     /// The report names the file where it was opened: a sink cannot pass another file off as
     /// this one.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("log.csv");
+    /// std::fs::write(&path, "earlier\n").unwrap();
+    /// let mut log = AppendFile::open(&path, Fsync::Never).unwrap();
+    /// log.append(b"now\n", 1).unwrap();
+    /// let report = log.finish().unwrap();
+    /// assert_eq!((report.rows(), report.bytes(), report.appended()), (1, 12, true));
+    /// ```
     pub fn finish(mut self) -> io::Result<FileReport> {
         let write_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let (bytes, sha256) = self.locked(|file| {

@@ -136,6 +136,14 @@ impl FileReport {
 
     /// The report as the pipeline files it: under the sink that handed it back, and whether
     /// its validators passed (what a sink says of either is not taken).
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let report = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap().finish().unwrap();
+    /// let report = report.stamped("errors", true);
+    /// assert_eq!((report.sink(), report.validated()), ("errors", true));
+    /// ```
     pub fn stamped(mut self, sink: &str, validated: bool) -> Self {
         sink.clone_into(&mut self.sink);
         self.validated = validated;
