@@ -94,42 +94,114 @@ impl FileReport {
     }
 
     /// Name of the sink that wrote it.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert_eq!(report.sink(), "errors");
+    /// ```
     pub fn sink(&self) -> &str {
         &self.sink
     }
 
     /// Path relative to the output directory (absolute when outside it).
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert!(report.path().ends_with("log.csv"));
+    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
 
     /// Data rows written (header excluded); for an appended file, rows appended by this run.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert_eq!(report.rows(), 1);
+    /// ```
     pub fn rows(&self) -> u64 {
         self.rows
     }
 
     /// File size in bytes.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert_eq!(report.bytes(), 4);
+    /// ```
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
 
     /// Lowercase hex SHA-256 of the whole file.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert_eq!(report.sha256(), exporter_core::digest(&b"abc\n"[..]).unwrap().1);
+    /// ```
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
 
     /// Milliseconds from opening the file to having it flushed.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert!(report.write_ms() >= 0.0);
+    /// ```
     pub fn write_ms(&self) -> f64 {
         self.write_ms
     }
 
     /// Whether validators ran on it and all passed.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert!(!report.validated()); // stamped so above
+    /// ```
     pub fn validated(&self) -> bool {
         self.validated
     }
 
     /// Whether the file is appended to across runs (an error log): `bytes` and `sha256` then
     /// describe the file as this run left it, which later writers extend.
+    ///
+    /// ```
+    /// use exporter_core::{AppendFile, Fsync};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut log = AppendFile::open(&dir.path().join("log.csv"), Fsync::Never).unwrap();
+    /// log.append(b"abc\n", 1).unwrap();
+    /// let report = log.finish().unwrap().stamped("errors", false);
+    /// assert!(report.appended());
+    /// ```
     pub fn appended(&self) -> bool {
         self.appended
     }
@@ -192,6 +264,13 @@ impl std::fmt::Debug for OutputInner {
 
 impl OutputFiles {
     /// Files of sink `sink` under `dir`.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// assert_eq!((files.dir(), files.sink()), (dir.path(), "results"));
+    /// ```
     pub fn new(
         dir: impl Into<PathBuf>,
         sink: impl Into<String>,
@@ -232,17 +311,39 @@ impl OutputFiles {
     }
 
     /// The output directory.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// assert_eq!(files.dir(), dir.path());
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.inner.dir
     }
 
     /// The sink's name.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// assert_eq!(files.sink(), "results");
+    /// ```
     pub fn sink(&self) -> &str {
         &self.inner.sink
     }
 
     /// Resolves `path` against the output directory, refusing (unless the sink allows it) a
     /// path that leaves it lexically (`..`, absolute) or through a symbolic link.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// assert_eq!(files.resolve("parts/a.csv").unwrap(), dir.path().join("parts/a.csv"));
+    /// assert!(files.resolve("../elsewhere.csv").is_err()); // unless `allow_outside`
+    /// ```
     pub fn resolve(&self, path: impl AsRef<Path>) -> Result<PathBuf, SinkError> {
         let path = path.as_ref();
         if !self.inner.allow_outside {
@@ -254,6 +355,16 @@ impl OutputFiles {
 
     /// Creates a staging file for `path` (relative to the output directory). Nothing appears at
     /// the final name until the pipeline commits it.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// let mut file = files.stage("results.csv").unwrap();
+    /// file.write_all(b"id\n").unwrap();
+    /// assert!(!dir.path().join("results.csv").exists()); // until the run commits it
+    /// ```
     pub fn stage(&self, path: impl AsRef<Path>) -> Result<StagedFile, SinkError> {
         let target = self.resolve(path)?;
         if target.is_dir() {
@@ -282,6 +393,15 @@ impl OutputFiles {
     }
 
     /// Opens `path` for appending under an exclusive lock per batch, creating it if missing.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// let mut log = files.append("error_log.csv").unwrap();
+    /// log.append(b"row\n", 1).unwrap();
+    /// assert_eq!(log.finish().unwrap().path(), "error_log.csv"); // shown relative to the folder
+    /// ```
     pub fn append(&self, path: impl AsRef<Path>) -> Result<AppendFile, SinkError> {
         let target = self.resolve(path)?;
         let file =
@@ -290,6 +410,14 @@ impl OutputFiles {
     }
 
     /// The path to show for `target`: relative to the output directory when inside it.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, OutputFiles};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let files = OutputFiles::new(dir.path(), "results", Fsync::Never, false);
+    /// assert_eq!(files.display_path(&dir.path().join("a/b.csv")), "a/b.csv");
+    /// assert_eq!(files.display_path(std::path::Path::new("/tmp/x.csv")), "/tmp/x.csv");
+    /// ```
     pub fn display_path(&self, target: &Path) -> String {
         target
             .strip_prefix(&self.inner.dir)

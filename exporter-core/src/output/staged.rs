@@ -103,6 +103,16 @@ fn process_alive(pid: u32) -> bool {
 
 impl StagedFile {
     /// Creates the staging file for `target` (and the target's directory if missing).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// assert_eq!(file.target(), target);
+    /// assert!(!target.exists()); // the staging file is hidden beside it
+    /// ```
     pub fn create(target: &Path, fsync: Fsync) -> io::Result<Self> {
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)?;
@@ -172,26 +182,76 @@ impl StagedFile {
     }
 
     /// Counts `n` more data rows (the sink knows what a row is; headers are not rows).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n2\n").unwrap();
+    /// file.add_rows(2); // the header is not a row
+    /// assert_eq!(file.rows(), 2);
+    /// ```
     pub fn add_rows(&mut self, n: u64) {
         self.rows += n;
     }
 
     /// Data rows counted so far.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// assert_eq!(file.rows(), 0);
+    /// ```
     pub fn rows(&self) -> u64 {
         self.rows
     }
 
     /// Bytes written so far (including what is still buffered).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"abc").unwrap();
+    /// assert_eq!(file.bytes(), 3); // buffered or not
+    /// ```
     pub fn bytes(&self) -> u64 {
         self.writer.as_ref().map_or(0, Spool::bytes)
     }
 
     /// The final path this file will be committed to.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// assert_eq!(file.target(), target);
+    /// ```
     pub fn target(&self) -> &Path {
         &self.target
     }
 
     /// Flushes and (per [`Fsync`]) syncs the data; the file is then ready for validation.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n").unwrap();
+    /// let pending = file.finish().unwrap();
+    /// assert_eq!(std::fs::read(pending.staging_path()).unwrap(), b"id\n");
+    /// ```
     pub fn finish(mut self) -> io::Result<PendingFile> {
         let writer = self.writer.take().expect("finish called once");
         let synced = writer.finish().and_then(|inner| {
@@ -299,16 +359,52 @@ impl std::fmt::Debug for PendingFile {
 
 impl PendingFile {
     /// The staging file holding the bytes (what validators read).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n").unwrap();
+    /// file.add_rows(1);
+    /// let pending = file.finish().unwrap();
+    /// assert!(pending.staging_path().exists() && pending.staging_path() != target);
+    /// ```
     pub fn staging_path(&self) -> &Path {
         self.staging.as_deref().expect("pending")
     }
 
     /// The final path.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n").unwrap();
+    /// file.add_rows(1);
+    /// let pending = file.finish().unwrap();
+    /// assert_eq!(pending.target(), target);
+    /// ```
     pub fn target(&self) -> &Path {
         &self.target
     }
 
     /// Data rows written.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n").unwrap();
+    /// file.add_rows(1);
+    /// let pending = file.finish().unwrap();
+    /// assert_eq!(pending.rows(), 1);
+    /// ```
     pub fn rows(&self) -> u64 {
         self.rows
     }
@@ -319,6 +415,19 @@ impl PendingFile {
     }
 
     /// The report for this file, before commit (`validated` false, paths as given).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n").unwrap();
+    /// file.add_rows(1);
+    /// let pending = file.finish().unwrap();
+    /// let report = pending.report("results", "out.csv".into());
+    /// assert_eq!((report.rows(), report.bytes(), report.validated()), (1, 5, false));
+    /// ```
     pub fn report(&self, sink: &str, path: String) -> FileReport {
         FileReport::new(
             sink,
@@ -333,6 +442,19 @@ impl PendingFile {
 
     /// Renames the staging file over the target atomically, then syncs the directory (per
     /// [`Fsync`]).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n").unwrap();
+    /// file.add_rows(1);
+    /// let pending = file.finish().unwrap();
+    /// pending.commit().unwrap();
+    /// assert_eq!(std::fs::read_to_string(&target).unwrap(), "id\n1\n");
+    /// ```
     pub fn commit(mut self) -> io::Result<FileReport> {
         let staging = self.staging.as_deref().expect("pending");
         fs::rename(staging, &self.target)?; // on failure, dropping removes the staging file
@@ -347,6 +469,20 @@ impl PendingFile {
     }
 
     /// Keeps the staging file as `TARGET.rejected` for inspection; the target is untouched.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = dir.path().join("out.csv");
+    /// let mut file = StagedFile::create(&target, Fsync::Never).unwrap();
+    /// file.write_all(b"id\n1\n").unwrap();
+    /// file.add_rows(1);
+    /// let pending = file.finish().unwrap();
+    /// let kept = pending.reject().unwrap();
+    /// assert_eq!(kept, dir.path().join("out.csv.rejected"));
+    /// assert!(!target.exists());
+    /// ```
     pub fn reject(mut self) -> io::Result<PathBuf> {
         let staging = self.staging.take().expect("pending");
         let mut name = self.target.clone().into_os_string();
