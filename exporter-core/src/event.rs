@@ -363,6 +363,10 @@ impl Severity {
     ];
 
     /// The lowercase name used in input and output.
+    ///
+    /// ```
+    /// assert_eq!(exporter_core::Severity::Critical.as_str(), "critical");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Debug => "debug",
@@ -556,27 +560,63 @@ pub struct Record<'a> {
 
 impl<'a> Record<'a> {
     /// The record whose `data` is `data`.
+    ///
+    /// ```
+    /// use exporter_core::{JsonObject, Record};
+    /// let data = JsonObject::parse(r#"{"id": "p1", "tags": ["a"]}"#).unwrap();
+    /// let record = Record::new(&data);
+    /// assert_eq!(record.as_str(), data.as_str());
+    /// ```
     pub fn new(data: &'a JsonObject) -> Self {
         Record { data }
     }
 
     /// The `data` object: its text and member index.
+    ///
+    /// ```
+    /// use exporter_core::{JsonObject, Record};
+    /// let data = JsonObject::parse(r#"{"id": "p1", "tags": ["a"]}"#).unwrap();
+    /// let record = Record::new(&data);
+    /// assert!(std::ptr::eq(record.data(), &data));
+    /// ```
     pub fn data(&self) -> &'a JsonObject {
         self.data
     }
 
     /// Each member in the order written: its key (unescaped) and its value's JSON text. A
     /// key written twice is listed twice; the last one is the value JSON readers keep.
+    ///
+    /// ```
+    /// use exporter_core::{JsonObject, Record};
+    /// let data = JsonObject::parse(r#"{"id": "p1", "tags": ["a"]}"#).unwrap();
+    /// let record = Record::new(&data);
+    /// let keys: Vec<String> = record.members().map(|(k, _)| k.into_owned()).collect();
+    /// assert_eq!(keys, ["id", "tags"]);
+    /// ```
     pub fn members(&self) -> impl Iterator<Item = (std::borrow::Cow<'a, str>, &'a str)> + 'a {
         self.data.members()
     }
 
     /// The object's JSON text (as read, or as `serde_json` wrote a pushed record).
+    ///
+    /// ```
+    /// use exporter_core::{JsonObject, Record};
+    /// let data = JsonObject::parse(r#"{"id": "p1", "tags": ["a"]}"#).unwrap();
+    /// let record = Record::new(&data);
+    /// assert_eq!(record.as_str(), r#"{"id": "p1", "tags": ["a"]}"#);
+    /// ```
     pub fn as_str(&self) -> &'a str {
         self.data.as_str()
     }
 
     /// The record as a JSON value (copies; for error contexts and the like, not the hot path).
+    ///
+    /// ```
+    /// use exporter_core::{JsonObject, Record};
+    /// let data = JsonObject::parse(r#"{"id": "p1", "tags": ["a"]}"#).unwrap();
+    /// let record = Record::new(&data);
+    /// assert_eq!(record.to_json()["tags"][0], "a");
+    /// ```
     pub fn to_json(&self) -> Value {
         Value::Object(self.data.to_map())
     }
@@ -650,6 +690,10 @@ pub enum EventKind {
 
 impl EventKind {
     /// The `type` value in the NDJSON stream.
+    ///
+    /// ```
+    /// assert_eq!(exporter_core::EventKind::Campaign.as_str(), "campaign");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Campaign => "campaign",

@@ -49,6 +49,15 @@ pub struct OptionDoc {
 
 impl OptionDoc {
     /// The options a config's JSON Schema describes, in key order.
+    ///
+    /// ```
+    /// let schema = exporter_core::serde_json::json!({
+    ///     "type": "object",
+    ///     "properties": {"delimiter": {"type": "string", "default": ",", "description": "The field separator."}}
+    /// });
+    /// let options = exporter_core::OptionDoc::from_schema(&schema);
+    /// assert_eq!((options[0].key.as_str(), options[0].ty.as_str()), ("delimiter", "string"));
+    /// ```
     pub fn from_schema(schema: &serde_json::Value) -> Vec<OptionDoc> {
         use serde_json::Value;
         let defs = schema.get("$defs");
@@ -221,6 +230,15 @@ pub struct SinkPlugin {
 
 impl SinkPlugin {
     /// The plugin's options, from its [config schema](SinkPlugin::config_schema).
+    ///
+    /// ```no_run
+    /// // every registered sink's keys, as `exporter plugins` lists them
+    /// for plugin in exporter_core::sink_plugins() {
+    ///     for option in plugin.options() {
+    ///         println!("{}.{}: {} ({})", plugin.name, option.key, option.ty, option.doc);
+    ///     }
+    /// }
+    /// ```
     pub fn options(&self) -> Vec<OptionDoc> {
         OptionDoc::from_schema(&(self.config_schema)())
     }
@@ -379,6 +397,11 @@ pub fn validator_plugins() -> Vec<&'static ValidatorPlugin> {
 }
 
 /// The sink plugin named `name`.
+///
+/// ```
+/// // this crate registers no sink; a binary linking the plugin crates finds them here
+/// assert!(exporter_core::sink_plugin("no-such-sink").is_none());
+/// ```
 pub fn sink_plugin(name: &str) -> Option<&'static SinkPlugin> {
     inventory::iter::<SinkPlugin>
         .into_iter()
@@ -479,6 +502,11 @@ pub struct BuildError {
 
 impl BuildError {
     /// An error about the sink table as a whole.
+    ///
+    /// ```
+    /// let e = exporter_core::BuildError::new("give `schema` or `columns`");
+    /// assert!(e.key.is_none());
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         BuildError {
             key: None,
@@ -487,6 +515,11 @@ impl BuildError {
     }
 
     /// An error about one key.
+    ///
+    /// ```
+    /// let e = exporter_core::BuildError::at_key("delimiter", "one character");
+    /// assert_eq!((e.key.as_deref(), e.to_string().as_str()), (Some("delimiter"), "one character"));
+    /// ```
     pub fn at_key(key: impl Into<String>, message: impl Into<String>) -> Self {
         BuildError {
             key: Some(key.into()),

@@ -100,6 +100,11 @@ impl Interests {
     };
 
     /// Whether events of `kind` are wanted.
+    ///
+    /// ```
+    /// use exporter_core::{EventKind, Interests};
+    /// assert!(!Interests::NONE.contains(EventKind::Campaign));
+    /// ```
     pub fn contains(&self, kind: EventKind) -> bool {
         match kind {
             EventKind::Campaign => self.campaign,
@@ -134,6 +139,11 @@ pub struct SinkContext {
 
 impl SinkContext {
     /// A context (tests and embedders; the manifest loader makes these).
+    ///
+    /// ```
+    /// let cx = exporter_core::SinkContext::new("results", "csv", "/campaigns/berlin", "results.csv");
+    /// assert_eq!((cx.name.as_str(), cx.type_name.as_str()), ("results", "csv"));
+    /// ```
     pub fn new(
         name: impl Into<String>,
         type_name: impl Into<String>,
@@ -165,11 +175,21 @@ impl SinkContext {
     }
 
     /// Whether the manifest has a sink of this type.
+    ///
+    /// ```
+    /// let cx = exporter_core::SinkContext::new("results", "csv", "/campaigns/berlin", "results.csv");
+    /// assert!(!cx.manifest_has("proxy-performance")); // no types given
+    /// ```
     pub fn manifest_has(&self, type_name: &str) -> bool {
         self.manifest_sinks.iter().any(|t| t == type_name)
     }
 
     /// Resolves a path written in the manifest against the manifest's folder.
+    ///
+    /// ```
+    /// let cx = exporter_core::SinkContext::new("results", "csv", "/campaigns/berlin", "results.csv");
+    /// assert_eq!(cx.manifest_file("lead.schema.json"), std::path::Path::new("/campaigns/berlin/lead.schema.json"));
+    /// ```
     pub fn manifest_file(&self, path: impl AsRef<Path>) -> PathBuf {
         self.manifest_dir.join(path)
     }
@@ -206,11 +226,23 @@ impl<'a> EventContext<'a> {
 
     /// Raises a failure: it becomes an error event for every sink that takes errors (the
     /// error log writes it), and is counted in the summary.
+    ///
+    /// ```
+    /// let mut raised = Vec::new();
+    /// let mut cx = exporter_core::EventContext::collecting(&mut raised, None);
+    /// cx.raise(exporter_core::ErrorEvent::new("SchemaViolation", "rating: maximum 5"));
+    /// assert_eq!(raised[0].kind, "SchemaViolation");
+    /// ```
     pub fn raise(&mut self, failure: ErrorEvent) {
         self.raised.push(failure);
     }
 
     /// The input line the event came from (`None` for events pushed from Rust).
+    ///
+    /// ```
+    /// let mut raised = Vec::new();
+    /// assert!(exporter_core::EventContext::collecting(&mut raised, None).location().is_none());
+    /// ```
     pub fn location(&self) -> Option<&Location> {
         self.location
     }
@@ -267,6 +299,11 @@ pub struct RecordTally {
 
 impl RecordTally {
     /// Whether the accounting identity holds.
+    ///
+    /// ```
+    /// let t = exporter_core::RecordTally { received: 3, written: 1, ..Default::default() };
+    /// assert!(!t.balanced()); // two records unaccounted for
+    /// ```
     pub fn balanced(&self) -> bool {
         self.received == self.written + self.rejected + self.duplicates
     }
@@ -330,11 +367,22 @@ pub struct Handoff(std::sync::Arc<dyn std::any::Any + Send + Sync>);
 
 impl Handoff {
     /// Wraps a value.
+    ///
+    /// ```
+    /// let h = exporter_core::Handoff::new(vec![1u64, 2]);
+    /// assert_eq!(h.get::<Vec<u64>>().unwrap().len(), 2);
+    /// ```
     pub fn new<T: std::any::Any + Send + Sync>(value: T) -> Self {
         Handoff(std::sync::Arc::new(value))
     }
 
     /// The value, if it is a `T`.
+    ///
+    /// ```
+    /// let h = exporter_core::Handoff::new("text");
+    /// assert_eq!(h.get::<&str>(), Some(&"text"));
+    /// assert!(h.get::<String>().is_none()); // by exact type
+    /// ```
     pub fn get<T: std::any::Any>(&self) -> Option<&T> {
         self.0.downcast_ref()
     }
@@ -488,6 +536,11 @@ impl FinishContext<'_> {
 }
 
 /// The `generator` object: name and version.
+///
+/// ```
+/// let g = exporter_core::generator();
+/// assert_eq!(g["version"], env!("CARGO_PKG_VERSION"));
+/// ```
 pub fn generator() -> Value {
     serde_json::json!({"name": GENERATOR_NAME, "version": env!("CARGO_PKG_VERSION")})
 }

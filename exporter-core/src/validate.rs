@@ -55,6 +55,10 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// The stable kebab-case code.
+    ///
+    /// ```
+    /// assert_eq!(exporter_core::FindingCode::ExternalReference.as_str(), "external-reference");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             FindingCode::MissingFile => "missing-file",
@@ -111,6 +115,12 @@ pub struct FindingList {
 
 impl FindingList {
     /// An empty list for the file `name`.
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// assert!(list.into_vec().is_empty());
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         FindingList {
             name: name.into(),
@@ -120,11 +130,25 @@ impl FindingList {
     }
 
     /// A finding about this file.
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// let f = list.finding(FindingCode::RowCount, "3 rows, 4 written");
+    /// assert_eq!(f.file, "results.csv");
+    /// ```
     pub fn finding(&self, code: FindingCode, message: impl Into<String>) -> Finding {
         Finding::new(code, &self.name, message)
     }
 
     /// Lists a finding, or counts it once the list is full.
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// list.push(list.finding(FindingCode::TypeError, "not a number").at_row(2));
+    /// assert_eq!(list.listed().len(), 1);
+    /// ```
     pub fn push(&mut self, f: Finding) {
         if self.list.len() < MAX_LISTED_FINDINGS {
             self.list.push(f);
@@ -134,6 +158,15 @@ impl FindingList {
     }
 
     /// Adds the findings of a part of the file (rows already numbered for the whole).
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// let mut part = FindingList::new("results.csv");
+    /// part.push(part.finding(FindingCode::TypeError, "not a number").at_row(1));
+    /// list.extend(part);
+    /// assert_eq!(list.listed()[0].row, Some(1));
+    /// ```
     pub fn extend(&mut self, part: FindingList) {
         for f in part.list {
             self.push(f);
@@ -142,11 +175,25 @@ impl FindingList {
     }
 
     /// The findings listed so far.
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// assert!(list.listed().is_empty());
+    /// ```
     pub fn listed(&self) -> &[Finding] {
         &self.list
     }
 
     /// Renumbers the listed findings' rows (a part's rows, counted from the part's start).
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// list.push(list.finding(FindingCode::TypeError, "not a number").at_row(3));
+    /// list.shift_rows(1000); // the part began after row 1000 of the file
+    /// assert_eq!(list.listed()[0].row, Some(1003));
+    /// ```
     pub fn shift_rows(&mut self, by: u64) {
         for f in &mut self.list {
             f.row = f.row.map(|r| r + by);
@@ -155,11 +202,27 @@ impl FindingList {
 
     /// Orders the list: findings about the whole file first, then by row and code, so the
     /// report reads the same however the file was cut into parts.
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// list.push(list.finding(FindingCode::TypeError, "b").at_row(9));
+    /// list.push(list.finding(FindingCode::RowCount, "about the whole file"));
+    /// list.sort_by_row();
+    /// assert_eq!(list.listed()[0].row, None);
+    /// ```
     pub fn sort_by_row(&mut self) {
         self.list.sort_by_key(|f| (f.row.unwrap_or(0), f.code));
     }
 
     /// The findings, with one more saying how many were not listed.
+    ///
+    /// ```
+    /// use exporter_core::{FindingCode, FindingList};
+    /// let mut list = FindingList::new("results.csv");
+    /// list.push(list.finding(FindingCode::TypeError, "not a number").at_row(2));
+    /// assert_eq!(list.into_vec().len(), 1); // nothing unlisted, so no count
+    /// ```
     pub fn into_vec(mut self) -> Vec<Finding> {
         if self.unlisted > 0 {
             let code = self.list[0].code;
@@ -216,12 +279,24 @@ impl Finding {
     }
 
     /// Sets the row.
+    ///
+    /// ```
+    /// use exporter_core::{Finding, FindingCode};
+    /// let f = Finding::new(FindingCode::TypeError, "results.csv", "not a number").at_row(7);
+    /// assert_eq!(f.row, Some(7));
+    /// ```
     pub fn at_row(mut self, row: u64) -> Self {
         self.row = Some(row);
         self
     }
 
     /// Sets the field (passwords masked, like the message).
+    ///
+    /// ```
+    /// use exporter_core::{Finding, FindingCode};
+    /// let f = Finding::new(FindingCode::TypeError, "r.csv", "bad").at_field("http://u:pw@h");
+    /// assert_eq!(f.field.as_deref(), Some("http://u:***@h"));
+    /// ```
     pub fn at_field(mut self, field: impl Into<String>) -> Self {
         let mut field = field.into();
         crate::redact::redact_in_place(&mut field);

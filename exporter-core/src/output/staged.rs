@@ -410,6 +410,13 @@ impl PendingFile {
     }
 
     /// The threads of validators that read the file as it was written.
+    ///
+    /// ```
+    /// use exporter_core::{Fsync, StagedFile};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut pending = StagedFile::create(&dir.path().join("a.csv"), Fsync::Never).unwrap().finish().unwrap();
+    /// assert!(pending.take_followers().is_empty()); // created outside `OutputFiles`: none
+    /// ```
     pub fn take_followers(&mut self) -> Vec<Follower> {
         std::mem::take(&mut self.followers)
     }
