@@ -23,6 +23,14 @@ const FILES: [&str; 4] = [
 fn two_runs_give_byte_identical_outputs() {
     let ws = workspace();
     for dir in ["a", "b"] {
+        // the second run in another second of the wall clock: a timestamp taken from it
+        // rather than from SOURCE_DATE_EPOCH (a workbook's creation time did) shows
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_nanos(
+            1_010_000_000 - u64::from(now.subsec_nanos()),
+        ));
         let out = ws.run(&[
             "run",
             "-m",
@@ -33,7 +41,18 @@ fn two_runs_give_byte_identical_outputs() {
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    for f in FILES {
+    let mut names: Vec<String> = std::fs::read_dir(ws.path().join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    // every sink of the example: the four of the contract, the workbook and the page
+    let mut want: Vec<String> = FILES.iter().map(|f| f.to_string()).collect();
+    want.extend(["report.html".to_string(), "results.xlsx".to_string()]);
+    want.sort();
+    assert_eq!(names, want);
+    for f in &names {
         let a = std::fs::read(ws.path().join("a").join(f)).unwrap();
         let b = std::fs::read(ws.path().join("b").join(f)).unwrap();
         assert!(a == b, "{f} differs between runs");

@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use exporter_core::{OutputFiles, SinkError, StagedFile};
-use rust_xlsxwriter::{ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError};
 use table_schema::TableSchema;
 
 use crate::cells::{Cell, serial};
@@ -148,6 +148,11 @@ impl Books {
         // level 3: 0.71x the time of the default 6 for 1.06x the size (rust_xlsxwriter's
         // measurements; here 1.11x the size of level 6 on the bench stream)
         book.set_zip_compression_level(3);
+        // created when the run started, as its reports say (`SOURCE_DATE_EPOCH` when set): the
+        // library's own clock would make two reproducible runs differ in docProps/core.xml
+        let created = ExcelDateTime::from_timestamp(exporter_core::run_timestamp().unix_seconds())
+            .map_err(|e| xlsx_error(e, &path))?;
+        book.set_properties(&DocProperties::new().set_creation_datetime(&created));
         // the rows wait in scratch files beside the outputs, not in a temporary directory
         // that may be memory
         book.set_tempdir(self.out.dir())
