@@ -1,0 +1,146 @@
+//! The `[[sources]]` table: where a run's events come from (one source per run; the
+//! `ndjson` source when the manifest names none).
+
+// Errors here are built once per bad manifest, never on a hot path: their size does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::diagnostic::Source;
+use super::table::{build_plugin, header_span, type_name};
+use super::{ManifestError, SinkRef};
+use exporter_core::{SourceContext, SourcePlugin, closest};
+
+/// Keys of a `[[sources]]` table that the framework owns; every other key is the plugin's.
+pub const SOURCE_COMMON_KEYS: [&str; 2] = ["type", "name"];
+
+/// The source used when the manifest declares none: NDJSON files or standard input.
+pub const DEFAULT_SOURCE: &str = "ndjson";
+
+/// One `[[sources]]` entry, checked.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    /// 0-based position in `[[sources]]`.
+    pub index: usize,
+    /// Unique name (defaults to the type).
+    pub name: String,
+    /// The plugin.
+    pub plugin: &'static SourcePlugin,
+    /// The plugin's own keys, as parsed.
+    pub(super) own: toml::Value,
+}
+
+pub(super) fn check_source(
+    src: &Source<'_>,
+    index: usize,
+    item: &Spanned<DeValue<'_>>,
+    base_dir: &Path,
+) -> Result<SourceSpec, Vec<ManifestError>> {
+    let Some(table) = item.get_ref().as_table() else {
+        return Err(vec![src.error(
+            Some(item.span()),
+            None,
+            Some("sources"),
+            "each entry of `sources` must be a table",
+        )]);
+    };
+    let mut entry = SinkRef {
+        table: "sources",
+        index,
+        name: String::new(),
+    };
+    let text = |key: &str| -> Result<Option<(String, Range<usize>)>, ManifestError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) => Ok(Some((s.to_string(), v.span()))),
+                other => Err(src.error(
+                    Some(v.span()),
+                    None,
+                    Some(key),
+                    format!("`{key}` must be a string, found {}", type_name(other)),
+                )),
+            },
+        }
+    };
+    let mut errors = Vec::new();
+    let ty = text("type").unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let name = text("name").unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    entry.name = name
+        .as_ref()
+        .or(ty.as_ref())
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let known = || {
+        exporter_core::source_plugins()
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+    };
+    let plugin = match &ty {
+        None if table.get("type").is_none() => {
+            errors.push(src.error(
+                Some(header_span(src, item)),
+                Some(&entry),
+                Some("type"),
+                format!(
+                    "missing key `type`; known source types: {}",
+                    known().join(", ")
+                ),
+            ));
+            None
+        }
+        None => None,
+        Some((t, span)) => match exporter_core::source_plugin(t) {
+            Some(p) => Some(p),
+            None => {
+                let names = known();
+                let suggestion = closest(t, names.iter().copied())
+                    .map(|s| format!("; did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                errors.push(src.error(
+                    Some(span.clone()),
+                    Some(&entry),
+                    Some("type"),
+                    format!(
+                        "unknown source type {t:?}; known source types: {}{suggestion}",
+                        names.join(", ")
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    for e in &mut errors {
+        e.sink.get_or_insert_with(|| entry.clone());
+    }
+    let Some(plugin) = plugin else {
+        return Err(errors);
+    };
+    let cx = SourceContext::new(entry.name.clone(), base_dir);
+    match build_plugin(src, &entry, item, &SOURCE_COMMON_KEYS, &|d| {
+        (plugin.build)(d, &cx).map(drop)
+    }) {
+        Ok(own) if errors.is_empty() => Ok(SourceSpec {
+            index,
+            name: entry.name,
+            plugin,
+            own,
+        }),
+        Ok(_) => Err(errors),
+        Err(mut all) => {
+            errors.append(&mut all);
+            Err(errors)
+        }
+    }
+}
