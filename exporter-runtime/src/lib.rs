@@ -31,6 +31,7 @@
 
 mod commit;
 mod error;
+mod exporter;
 mod follow;
 mod ingest;
 mod lock;
@@ -40,6 +41,7 @@ mod pipeline;
 
 pub use commit::{JOURNAL_FILE, Recovered, recover};
 pub use error::{ExportError, RejectedFile};
+pub use exporter::Exporter;
 pub use follow::{CommitEvery, STATE_DIR, follow, parse_duration};
 pub use ingest::{
     BadLine, BadReason, Line, LineReader, ParsedEvent, RAW_LINE_LIMIT, bad_input_event, parse_line,
@@ -49,6 +51,4 @@ pub use manifest::{
     COMMON_KEYS, DEFAULT_SOURCE, MAX_FILE_NAME, Manifest, ManifestError, ManifestErrors,
     SOURCE_COMMON_KEYS, SinkRef, SinkSpec, SourceSpec, check_file_name, validator_entry,
 };
-pub use pipeline::{
-    Exporter, PUSHED, Pipeline, RunOptions, RunReport, request_stop, stop_requested,
-};
+pub use pipeline::{PUSHED, Pipeline, RunOptions, RunReport, request_stop, stop_requested};
