@@ -36,86 +36,22 @@
 #[doc = include_str!("../../docs/plugins.md")]
 pub mod guide {}
 
-use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+mod dirs;
+mod followed;
+mod samples;
 
-use exporter_core::serde_json::{Map, Value, json};
+pub use followed::followed_and_finished;
+pub use samples::{SAMPLE_EVENTS, SECRETS, lead_records};
+
+use std::path::{Path, PathBuf};
+
+use dirs::{entries, files_under, first_change};
+use samples::EXTRA_RECORDS;
+
+use exporter_core::FileUnderCheck;
 use exporter_core::{self, SinkPlugin};
-use exporter_core::{FileUnderCheck, Finding, Validator};
-use exporter_core::{Fsync, StagedFile};
 use exporter_runtime::Manifest;
 use exporter_runtime::{Pipeline, RunOptions, RunReport};
-
-/// The secrets the kit's stream carries; none may reach an output.
-pub const SECRETS: [&str; 4] = ["kit-s3cret", "kit%2Fpass%21", "kitpass123", "hunter2kit"];
-
-/// The stream the kit feeds: every event kind, awkward text, passwords in every place the
-/// pipeline must mask them, and a bad line.
-pub const SAMPLE_EVENTS: &str = r#"{"type":"campaign","id":"kit","name":"Kit run via http://ops:hunter2kit@10.9.9.9:3128"}
-{"type":"record","data":{"place_id":"kit-1","name":"Dr. \"Smith\", Zahnärzte\nMitte","rating":4.5,"tags":["a","=b"]}}
-{"type":"record","data":{"place_id":"kit-2","name":"=HYPERLINK(\"x\")","rating":3}}
-{"type":"record","data":{"place_id":"kit-1","name":"duplicate","rating":1}}
-{"type":"record","data":{"name":"no id","rating":9}}
-{"type":"request","ts":"2026-11-26T08:00:01.250Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","url":"https://example.com/a","status":200,"latency_ms":312.5,"bytes":20480}
-{"type":"request","ts":"2026-11-26T08:00:02Z","proxy":"https://u%40team:kit%2Fpass%21@[2001:db8::1]:8443","status":null,"latency_ms":null,"error":"Timeout"}
-{"type":"request","ts":"2026-11-26T08:00:03Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","status":429}
-{"type":"error","ts":"2026-11-26T08:00:04Z","kind":"ProxyError","message":"tunnel via socks5://bob:kitpass123@h:1080 failed","url":"https://x:kitpass123@example.com/","proxy":"socks5://bob:kitpass123@h:1080","context":{"proxy_url":"http://alice:kit-s3cret@10.0.0.7:8080"}}
-{"type":"request","ts":"2026-11-26T08:00:05Z","proxy":"http://alice:kit-s3cret@10.0.0.7:8080","latency_ms":"3ms"}
-"#;
-
-/// Records the accounting check adds to the sample stream.
-const EXTRA_RECORDS: u64 = 25;
-
-/// `n` lead-like records, deterministic (a small LCG): text in several scripts, quotes,
-/// numbers, booleans, arrays and an object, for the benchmarks of the table sinks.
-///
-/// ```
-/// let records = exporter_testkit::lead_records(3);
-/// assert_eq!(records.len(), 3);
-/// assert!(records[0]["place_id"].is_string());
-/// ```
-pub fn lead_records(n: usize) -> Vec<Map<String, Value>> {
-    let mut seed: u64 = 42;
-    let mut next = move || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as u32
-    };
-    let cities = ["Berlin", "München", "New York", "東京", "서울", "İstanbul"];
-    (0..n)
-        .map(|i| {
-            let r = next();
-            let v = json!({
-                "place_id": format!("ChIJ{i:08}{r:08x}"),
-                "name": format!("Praxis \"Dr. {}\", {}", r % 977, cities[(r % 6) as usize]),
-                "category": "dentist",
-                "address": format!("Hauptstraße {}, 10115 {}", r % 200, cities[(r % 6) as usize]),
-                "city": cities[(r % 6) as usize],
-                "country": "DE",
-                "phone": format!("+49 30 {:07}", r % 10_000_000),
-                "website": format!("https://example.com/{r}"),
-                "email": format!("info{r}@example.com"),
-                "rating": ((r % 50) as f64) / 10.0,
-                "reviews": r % 5000,
-                "latitude": 52.0 + (r % 1000) as f64 / 1000.0,
-                "longitude": 13.0 + (r % 1000) as f64 / 997.0,
-                "opening_hours": ["Mo-Fr 08:00–18:00", "Sa 09:00–12:00"],
-                "tags": ["parking", "wifi"],
-                "attributes": {"wheelchair": true, "floor": r % 5},
-                "claimed": r % 2 == 0,
-                "scraped_at": "2026-11-26T08:00:01.250Z",
-                "source_url": format!("https://www.google.com/maps/place/?q=place_id:{r}"),
-            });
-            match v {
-                Value::Object(m) => m,
-                _ => unreachable!(),
-            }
-        })
-        .collect()
-}
 
 /// One named check of the kit.
 type Check = fn(&Kit) -> Result<(), String>;
@@ -124,63 +60,6 @@ type Check = fn(&Kit) -> Result<(), String>;
 pub struct Kit {
     plugin: &'static SinkPlugin,
     table: String,
-}
-
-/// Files under `dir`, relative, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap_or(&p).to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The names in `dir` (not recursively), without `tempfile`'s `.tmp*` scratch entries, each
-/// with its modification time when it is a regular file (so a file written over is seen).
-fn entries(dir: &Path) -> BTreeMap<OsString, Option<SystemTime>> {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| !e.file_name().to_string_lossy().starts_with(".tmp"))
-                .map(|e| {
-                    let modified = e
-                        .metadata()
-                        .ok()
-                        .filter(|m| m.is_file())
-                        .and_then(|m| m.modified().ok());
-                    (e.file_name(), modified)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The first entry of `now` that is new or was written over since `was`. In a directory other
-/// processes share (`shared`: the system's temporary directory, where a CI job's own log may
-/// grow meanwhile) only new entries count, and rustdoc's scratch folders are not counted.
-fn first_change(
-    was: &BTreeMap<OsString, Option<SystemTime>>,
-    now: &BTreeMap<OsString, Option<SystemTime>>,
-    shared: bool,
-) -> Option<OsString> {
-    now.iter()
-        .find(|(name, modified)| match was.get(*name) {
-            None => !(shared && name.to_string_lossy().starts_with("rustdoctest")),
-            Some(before) => !shared && before != *modified,
-        })
-        .map(|(name, _)| name.clone())
 }
 
 /// One kit run: the folder it ran in and what the pipeline reported.
@@ -688,51 +567,4 @@ impl Kit {
             );
         }
     }
-}
-
-/// `v`'s findings in `bytes` written through a staged file in small flushed pieces while it
-/// [checks them as they are written](Validator::check_while_written), and its findings in the
-/// finished file: for a validator's own tests of its following path (the two must agree).
-///
-/// ```
-/// use exporter_core::Exists;
-/// use exporter_testkit::followed_and_finished;
-/// let (followed, finished) = followed_and_finished(&Exists, b"a\nb\n", "t.txt", 2).unwrap();
-/// assert_eq!(followed, finished);
-/// assert!(finished.is_empty());
-/// ```
-pub fn followed_and_finished(
-    v: &dyn Validator,
-    bytes: &[u8],
-    name: &str,
-    rows: u64,
-) -> Result<(Vec<Finding>, Vec<Finding>), String> {
-    use std::io::Write;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut staged =
-        StagedFile::create(&dir.path().join(name), Fsync::Never).map_err(|e| e.to_string())?;
-    let mut growing = staged.growing(name).map_err(|e| e.to_string())?;
-    std::thread::scope(|scope| {
-        let follower = scope.spawn(|| v.check_while_written(&mut growing));
-        let written = (|| {
-            // pieces of a prime size, so they end at every place within a row
-            for piece in bytes.chunks(97) {
-                staged.write_all(piece)?;
-                staged.flush()?;
-            }
-            staged.add_rows(rows);
-            staged.finish()
-        })();
-        // a failed write drops the file, which ends the follower too
-        let followed = follower
-            .join()
-            .map_err(|_| "the validator panicked".to_string())?;
-        let pending = written.map_err(|e| e.to_string())?;
-        let finished = v.check(&FileUnderCheck {
-            path: pending.staging_path(),
-            name,
-            rows: Some(rows),
-        });
-        Ok((followed, finished))
-    })
 }
