@@ -261,6 +261,9 @@ fn source_errors_name_the_source_and_the_key() {
     ));
     insta::assert_snapshot!(error_of(
         "[[sinks]]\ntype = \"test-jsonl\"\n\n[[sources]]\ntype = \"nats\"\nstream = \"EVENTS\"\nconsumr = \"x\"\nbatch = 0\n"
+    )); // a source table without its type: the header is pointed at, the source types listed
+    insta::assert_snapshot!(error_of(
+        "[[sinks]]\ntype = \"test-jsonl\"\n\n[[sources]]\npaths = [\"a.ndjson\"]\n"
     ));
 }
 

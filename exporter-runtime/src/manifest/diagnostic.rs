@@ -49,13 +49,17 @@ impl fmt::Display for ManifestError {
             "{}:{}:{}: {}",
             self.file, self.line, self.column, self.message
         )?;
-        match (&self.sink, &self.key) {
-            (Some(s), Some(k)) => {
-                write!(f, "\n  in {}[{}] {:?}, key `{k}`", s.table, s.index, s.name)?
+        if let Some(s) = &self.sink {
+            write!(f, "\n  in {}[{}]", s.table, s.index)?;
+            // a table with neither `name` nor a `type` has no name to show
+            if !s.name.is_empty() {
+                write!(f, " {:?}", s.name)?;
             }
-            (Some(s), None) => write!(f, "\n  in {}[{}] {:?}", s.table, s.index, s.name)?,
+        }
+        match (&self.sink, &self.key) {
+            (Some(_), Some(k)) => write!(f, ", key `{k}`")?,
             (None, Some(k)) => write!(f, "\n  key `{k}`")?,
-            (None, None) => {}
+            (_, None) => {}
         }
         if let Some((text, start, width)) = &self.snippet {
             let num = self.line.to_string();

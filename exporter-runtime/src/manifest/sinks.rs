@@ -14,7 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::Source;
-use super::table::{build_plugin, header_span, to_json, type_name};
+use super::table::{PluginKind, build_plugin, header_span, plugin_of_type, to_json, type_name};
 use super::{ManifestError, SinkRef};
 use exporter_core::{Fsync, SinkContext, SinkPlugin, check_inside, closest};
 
@@ -124,6 +124,19 @@ pub fn check_file_name(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Sink types, as the manifest's errors name them.
+const SINKS: PluginKind<SinkPlugin> = PluginKind {
+    kind: "sink",
+    known: "known types",
+    names: || {
+        exporter_core::sink_plugins()
+            .iter()
+            .map(|p| p.name)
+            .collect()
+    },
+    find: exporter_core::sink_plugin,
+};
+
 pub(super) fn check_sink(
     src: &Source<'_>,
     index: usize,
@@ -176,40 +189,15 @@ pub(super) fn check_sink(
     for e in &mut errors {
         e.sink = Some(sink.clone());
     }
-    let plugin = match &ty {
-        None if table.get("type").is_none() => {
-            errors.push(src.error(
-                Some(header_span(src, item)),
-                Some(&sink),
-                Some("type"),
-                format!("missing key `type`; known types: {}", known_types()),
-            ));
-            None
-        }
-        None => None,
-        Some((t, span)) => match exporter_core::sink_plugin(t) {
-            Some(p) => Some(p),
-            None => {
-                let names: Vec<&str> = exporter_core::sink_plugins()
-                    .iter()
-                    .map(|p| p.name)
-                    .collect();
-                let suggestion = closest(t, names.iter().copied())
-                    .map(|s| format!("; did you mean \"{s}\"?"))
-                    .unwrap_or_default();
-                errors.push(src.error(
-                    Some(span.clone()),
-                    Some(&sink),
-                    Some("type"),
-                    format!(
-                        "unknown sink type {t:?}; known types: {}{suggestion}",
-                        known_types()
-                    ),
-                ));
-                None
-            }
-        },
-    };
+    let plugin = plugin_of_type(
+        src,
+        item,
+        &sink,
+        ty.as_ref(),
+        table.contains_key("type"),
+        &SINKS,
+        &mut errors,
+    );
     if let Some((n, span)) = &name
         && n.is_empty()
     {
@@ -370,18 +358,6 @@ pub(super) fn check_sink(
         Ok(spec)
     } else {
         Err(errors)
-    }
-}
-
-fn known_types() -> String {
-    let names: Vec<&str> = exporter_core::sink_plugins()
-        .iter()
-        .map(|p| p.name)
-        .collect();
-    if names.is_empty() {
-        "(none registered)".to_string()
-    } else {
-        names.join(", ")
     }
 }
 

@@ -11,9 +11,9 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::diagnostic::Source;
-use super::table::{build_plugin, header_span, type_name};
+use super::table::{PluginKind, build_plugin, plugin_of_type, type_name};
 use super::{ManifestError, SinkRef};
-use exporter_core::{SourceContext, SourcePlugin, closest};
+use exporter_core::{SourceContext, SourcePlugin};
 
 /// Keys of a `[[sources]]` table that the framework owns; every other key is the plugin's.
 pub const SOURCE_COMMON_KEYS: [&str; 2] = ["type", "name"];
@@ -33,6 +33,19 @@ pub struct SourceSpec {
     /// The plugin's own keys, as parsed.
     pub(super) own: toml::Value,
 }
+
+/// Source types, as the manifest's errors name them.
+const SOURCES: PluginKind<SourcePlugin> = PluginKind {
+    kind: "source",
+    known: "known source types",
+    names: || {
+        exporter_core::source_plugins()
+            .iter()
+            .map(|p| p.name)
+            .collect()
+    },
+    find: exporter_core::source_plugin,
+};
 
 pub(super) fn check_source(
     src: &Source<'_>,
@@ -81,46 +94,15 @@ pub(super) fn check_source(
         .or(ty.as_ref())
         .map(|n| n.0.clone())
         .unwrap_or_default();
-    let known = || {
-        exporter_core::source_plugins()
-            .iter()
-            .map(|p| p.name)
-            .collect::<Vec<_>>()
-    };
-    let plugin = match &ty {
-        None if table.get("type").is_none() => {
-            errors.push(src.error(
-                Some(header_span(src, item)),
-                Some(&entry),
-                Some("type"),
-                format!(
-                    "missing key `type`; known source types: {}",
-                    known().join(", ")
-                ),
-            ));
-            None
-        }
-        None => None,
-        Some((t, span)) => match exporter_core::source_plugin(t) {
-            Some(p) => Some(p),
-            None => {
-                let names = known();
-                let suggestion = closest(t, names.iter().copied())
-                    .map(|s| format!("; did you mean \"{s}\"?"))
-                    .unwrap_or_default();
-                errors.push(src.error(
-                    Some(span.clone()),
-                    Some(&entry),
-                    Some("type"),
-                    format!(
-                        "unknown source type {t:?}; known source types: {}{suggestion}",
-                        names.join(", ")
-                    ),
-                ));
-                None
-            }
-        },
-    };
+    let plugin = plugin_of_type(
+        src,
+        item,
+        &entry,
+        ty.as_ref(),
+        table.contains_key("type"),
+        &SOURCES,
+        &mut errors,
+    );
     for e in &mut errors {
         e.sink.get_or_insert_with(|| entry.clone());
     }

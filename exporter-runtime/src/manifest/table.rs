@@ -319,3 +319,66 @@ fn split_key(key: &str) -> Vec<String> {
     }
     out
 }
+
+/// A kind of plugin a manifest table names by its `type`.
+pub(super) struct PluginKind<P: 'static> {
+    /// `sink` or `source`, in "unknown sink type".
+    pub kind: &'static str,
+    /// How the list of registered names is introduced ("known types").
+    pub known: &'static str,
+    /// The registered names.
+    pub names: fn() -> Vec<&'static str>,
+    /// The plugin of a name.
+    pub find: fn(&str) -> Option<&'static P>,
+}
+
+/// The plugin a table's `type` names; a missing `type` (`given` false) is an error at the
+/// table's header, an unknown one at its value, with the closest registered name suggested.
+pub(super) fn plugin_of_type<P>(
+    src: &Source<'_>,
+    item: &Spanned<DeValue<'_>>,
+    entry: &SinkRef,
+    ty: Option<&(String, Range<usize>)>,
+    given: bool,
+    kind: &PluginKind<P>,
+    errors: &mut Vec<ManifestError>,
+) -> Option<&'static P> {
+    let names = (kind.names)();
+    let list = if names.is_empty() {
+        "(none registered)".to_string()
+    } else {
+        names.join(", ")
+    };
+    let known = kind.known;
+    match ty {
+        // a `type` that is not a string was reported where it was read
+        None if given => None,
+        None => {
+            errors.push(src.error(
+                Some(header_span(src, item)),
+                Some(entry),
+                Some("type"),
+                format!("missing key `type`; {known}: {list}"),
+            ));
+            None
+        }
+        Some((t, span)) => {
+            let found = (kind.find)(t);
+            if found.is_none() {
+                let suggestion = closest(t, names.iter().copied())
+                    .map(|s| format!("; did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                errors.push(src.error(
+                    Some(span.clone()),
+                    Some(entry),
+                    Some("type"),
+                    format!(
+                        "unknown {} type {t:?}; {known}: {list}{suggestion}",
+                        kind.kind
+                    ),
+                ));
+            }
+            found
+        }
+    }
+}
