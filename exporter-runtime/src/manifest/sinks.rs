@@ -6,7 +6,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -14,7 +13,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::Source;
-use super::table::{PluginKind, build_plugin, header_span, plugin_of_type, to_json, type_name};
+use super::table::{
+    PluginKind, build_plugin, header_span, plugin_of_type, string_key, to_json, type_name,
+};
 use super::{ManifestError, SinkRef};
 use exporter_core::{Fsync, SinkContext, SinkPlugin, check_inside, closest};
 
@@ -152,23 +153,8 @@ pub(super) fn check_sink(
         )]);
     };
     let mut errors = Vec::new();
-    let str_key = |key: &str,
-                   errors: &mut Vec<ManifestError>,
-                   sink: &SinkRef|
-     -> Option<(String, Range<usize>)> {
-        let v = table.get(key)?;
-        match v.get_ref() {
-            DeValue::String(s) => Some((s.to_string(), v.span())),
-            other => {
-                errors.push(src.error(
-                    Some(v.span()),
-                    Some(sink),
-                    Some(key),
-                    format!("`{key}` must be a string, found {}", type_name(other)),
-                ));
-                None
-            }
-        }
+    let str_key = |key: &str, errors: &mut Vec<ManifestError>, sink: &SinkRef| {
+        string_key(src, table, key, Some(sink), errors)
     };
     let provisional = SinkRef {
         table: "sinks",

@@ -4,14 +4,13 @@
 // Errors here are built once per bad manifest, never on a hot path: their size does not matter.
 #![allow(clippy::result_large_err)]
 
-use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
 use toml::de::DeValue;
 
 use super::diagnostic::Source;
-use super::table::{PluginKind, build_plugin, plugin_of_type, type_name};
+use super::table::{PluginKind, build_plugin, plugin_of_type, string_key};
 use super::{ManifestError, SinkRef};
 use exporter_core::{SourceContext, SourcePlugin};
 
@@ -66,29 +65,10 @@ pub(super) fn check_source(
         index,
         name: String::new(),
     };
-    let text = |key: &str| -> Result<Option<(String, Range<usize>)>, ManifestError> {
-        match table.get(key) {
-            None => Ok(None),
-            Some(v) => match v.get_ref() {
-                DeValue::String(s) => Ok(Some((s.to_string(), v.span()))),
-                other => Err(src.error(
-                    Some(v.span()),
-                    None,
-                    Some(key),
-                    format!("`{key}` must be a string, found {}", type_name(other)),
-                )),
-            },
-        }
-    };
     let mut errors = Vec::new();
-    let ty = text("type").unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
-    let name = text("name").unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    // the entry is named once `type` and `name` are read; their errors get it below
+    let ty = string_key(src, table, "type", None, &mut errors);
+    let name = string_key(src, table, "name", None, &mut errors);
     entry.name = name
         .as_ref()
         .or(ty.as_ref())

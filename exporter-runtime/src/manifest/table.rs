@@ -382,3 +382,27 @@ pub(super) fn plugin_of_type<P>(
         }
     }
 }
+
+/// The string at `key` of a plugin's table with its span; a value of another type is an
+/// error at the value (about `entry` when it is known yet).
+pub(super) fn string_key(
+    src: &Source<'_>,
+    table: &DeTable<'_>,
+    key: &str,
+    entry: Option<&SinkRef>,
+    errors: &mut Vec<ManifestError>,
+) -> Option<(String, Range<usize>)> {
+    let v = table.get(key)?;
+    match v.get_ref() {
+        DeValue::String(s) => Some((s.to_string(), v.span())),
+        other => {
+            errors.push(src.error(
+                Some(v.span()),
+                entry,
+                Some(key),
+                format!("`{key}` must be a string, found {}", type_name(other)),
+            ));
+            None
+        }
+    }
+}
