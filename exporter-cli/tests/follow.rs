@@ -24,6 +24,13 @@ fn follower(ws: &Workspace) -> Child {
         .unwrap()
 }
 
+/// `exporter run --follow` of `m.toml` into `out/`, reading `inputs`.
+fn follow_files(ws: &Workspace, inputs: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "-m", "m.toml", "--out-dir", "out", "--follow"];
+    args.extend_from_slice(inputs);
+    ws.run(&args)
+}
+
 fn json(ws: &Workspace, path: &str) -> serde_json::Value {
     serde_json::from_str(&ws.read(path)).unwrap()
 }
@@ -202,15 +209,7 @@ fn sinks_that_cannot_follow_are_named_before_anything_is_read() {
         "[[sinks]]\ntype = \"xlsx\"\nschema = \"lead.schema.json\"\n",
     );
     ws.write("events.ndjson", example("events.ndjson"));
-    let out = ws.run(&[
-        "run",
-        "-m",
-        "m.toml",
-        "--out-dir",
-        "out",
-        "--follow",
-        "events.ndjson",
-    ]);
+    let out = follow_files(&ws, &["events.ndjson"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("sink \"xlsx\" failed: this sink cannot follow a stream"),
@@ -226,16 +225,7 @@ fn files_followed_commit_each_generation_and_end_with_the_input() {
     ws.write("events.ndjson", example("events.ndjson"));
     ws.write("m.toml", format!("{SINKS}\n[commit]\nevery_events = 1\n"));
     // each input file is read whole: with two files, two generations
-    let out = ws.run(&[
-        "run",
-        "-m",
-        "m.toml",
-        "--out-dir",
-        "out",
-        "--follow",
-        "events.ndjson",
-        "events.ndjson",
-    ]);
+    let out = follow_files(&ws, &["events.ndjson", "events.ndjson"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(parts(&ws).len(), 2);
     let summary = json(&ws, "out/campaign_summary.json");
@@ -250,15 +240,7 @@ fn files_followed_commit_each_generation_and_end_with_the_input() {
     assert!(rows(&ws, "out/results-0002.csv").is_empty());
     assert_eq!(summary["records"]["written"], once);
     // a run that follows again continues the numbering
-    let again = ws.run(&[
-        "run",
-        "-m",
-        "m.toml",
-        "--out-dir",
-        "out",
-        "--follow",
-        "events.ndjson",
-    ]);
+    let again = follow_files(&ws, &["events.ndjson"]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(parts(&ws).len(), 3);
     assert_eq!(

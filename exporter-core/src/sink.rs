@@ -646,7 +646,7 @@ pub trait Sink: Send {
 
     /// Joins a run that follows a stream (`exporter run --follow`), called before
     /// [`Sink::open`]: the run commits a new *generation* of the deliverables now and then,
-    /// each with a fresh instance of the sink. `generation` counts from 1; `saved` is the
+    /// each with a fresh instance of the sink. `saved` is the
     /// [state](SinkOutput::state) the sink returned at the previous commit, `None` when the
     /// stream has none yet: the sink then returns its state as things stand before the first
     /// event (an appended log's length), which the run commits before it reads anything.
@@ -656,11 +656,10 @@ pub trait Sink: Send {
     /// its state from [`Sink::finish`]; the default refuses, and the run does not start.
     fn follow(
         &mut self,
-        generation: u64,
         saved: Option<&[u8]>,
         files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {
-        let _ = (generation, saved, files);
+        let _ = (saved, files);
         Err(SinkError::new(
             "this sink cannot follow a stream: it keeps no state from one commit to the next",
         ))

@@ -14,10 +14,7 @@ use exporter_core::{Input, Source};
 
 use crate::error::ExportError;
 use crate::manifest::Manifest;
-use crate::pipeline::{Pipeline, RunOptions, RunReport, stop_requested};
-
-/// How long a source is asked to wait for input before the follower checks its clock again.
-const POLL: Duration = Duration::from_millis(200);
+use crate::pipeline::{POLL, Pipeline, RunOptions, RunReport, stop_requested};
 
 /// When a followed stream commits a generation (`[commit]` in the manifest): once `events`
 /// events arrived since the last commit, or `every` passed with at least one, whichever comes
@@ -45,7 +42,7 @@ impl Default for CommitEvery {
 }
 
 /// Follows `source`: reads, and commits a new generation of the deliverables whenever
-/// `every` says, each time together with the state the next one continues from and then
+/// the manifest's `[commit]` says, each time together with the state the next one continues from and then
 /// acknowledged to the source; continues a stream the output directory already holds. Ends
 /// when a stop is requested ([`crate::request_stop`], SIGTERM/SIGINT in the binary) or the
 /// source ends, committing what it read first. `on_commit` sees each generation's report.
@@ -54,10 +51,10 @@ pub fn follow(
     manifest: &Manifest,
     opts: &RunOptions,
     source: &mut dyn Source,
-    every: CommitEvery,
     mut on_commit: impl FnMut(u64, &RunReport),
 ) -> Result<u64, ExportError> {
     source.start().map_err(ExportError::Source)?;
+    let every = manifest.commit;
     let opts = RunOptions {
         follow: true,
         ..opts.clone()

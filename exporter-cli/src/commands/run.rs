@@ -110,27 +110,21 @@ fn follow(
     source: &mut dyn exporter_core::Source,
 ) -> u8 {
     let mut shown = true;
-    let done = exporter_runtime::follow(
-        manifest,
-        opts,
-        source,
-        manifest.commit,
-        |generation, report| {
-            let files: usize = report.sinks.iter().map(|s| s.files.len()).sum();
-            shown &= console::info(
-                &format!(
-                    "generation {generation} committed: {} lines so far ({} records, {} requests, {} errors, {} bad); {files} files in {}",
-                    report.input.lines,
-                    report.events.records,
-                    report.events.requests,
-                    report.events.errors,
-                    report.input.bad_lines,
-                    report.out_dir.display()
-                ),
-                serde_json::json!({"generation": generation, "input": report.input, "events": report.events}),
-            );
-        },
-    );
+    let done = exporter_runtime::follow(manifest, opts, source, |generation, report| {
+        let files: usize = report.sinks.iter().map(|s| s.files.len()).sum();
+        shown &= console::info(
+            &format!(
+                "generation {generation} committed: {} lines so far ({} records, {} requests, {} errors, {} bad); {files} files in {}",
+                report.input.lines,
+                report.events.records,
+                report.events.requests,
+                report.events.errors,
+                report.input.bad_lines,
+                report.out_dir.display()
+            ),
+            serde_json::json!({"generation": generation, "input": report.input, "events": report.events}),
+        );
+    });
     match done {
         Ok(n) => {
             shown &= console::info(

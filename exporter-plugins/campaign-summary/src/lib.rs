@@ -78,7 +78,6 @@ impl Sink for Summary {
 
     fn follow(
         &mut self,
-        _generation: u64,
         saved: Option<&[u8]>,
         _files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {

@@ -182,7 +182,6 @@ impl Sink for CsvSink {
 
     fn follow(
         &mut self,
-        _generation: u64,
         saved: Option<&[u8]>,
         _files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {

@@ -97,7 +97,6 @@ impl Sink for ErrorLogSink {
 
     fn follow(
         &mut self,
-        _generation: u64,
         saved: Option<&[u8]>,
         files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {
@@ -154,7 +153,7 @@ impl Sink for ErrorLogSink {
         Ok(())
     }
 
-    fn finish(self: Box<Self>, cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
+    fn finish(self: Box<Self>, _cx: &FinishContext<'_>) -> Result<SinkOutput, SinkError> {
         let log = self.log.as_ref().expect("opened");
         let report = log.finish().map_err(|e| SinkError::io(e, &self.path))?;
         let counts = log.counts();
@@ -174,16 +173,8 @@ impl Sink for ErrorLogSink {
             Value::from(counts.repaired_bytes),
         );
         details.insert("created".into(), Value::from(counts.created));
-        let state = match self.follow {
-            None => None,
-            Some(_) => {
-                let target = cx.out_dir.join(&self.path);
-                let length = std::fs::metadata(&target)
-                    .map_err(|e| SinkError::io(e, &target))?
-                    .len();
-                Some(length.to_string().into_bytes())
-            }
-        };
+        // the log's length as this generation leaves it, measured under the lock
+        let state = self.follow.map(|_| report.bytes().to_string().into_bytes());
         Ok(SinkOutput {
             files: vec![Written::Appended(report)],
             records: None,

@@ -246,7 +246,6 @@ struct ProxyPerformance {
 impl Sink for ProxyPerformance {
     fn follow(
         &mut self,
-        _generation: u64,
         saved: Option<&[u8]>,
         _files: &OutputFiles,
     ) -> Result<Option<Vec<u8>>, SinkError> {

@@ -26,7 +26,7 @@ use exporter_core::{Input, MessageBatch, Source, SourceError};
 use exporter_core::{InputStats, Location};
 
 /// How long a source is asked to wait for input before the run checks its clock again.
-const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+pub(crate) const POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Settings of one run that do not come from the manifest.
 ///

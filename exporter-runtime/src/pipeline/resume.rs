@@ -41,13 +41,9 @@ pub(super) fn resume_following(
     let generation = saved.as_ref().map_or(1, |s| s.generation + 1);
     let mut initial = Vec::with_capacity(slots.len());
     for (slot, state) in slots.iter_mut().zip(&sink_states) {
-        let state = match (&saved, state) {
-            (Some(_), Some(bytes)) => Some(bytes.as_slice()),
-            _ => None,
-        };
         let first = slot
             .sink
-            .follow(generation, state, &slot.files)
+            .follow(state.as_deref(), &slot.files)
             .map_err(|error| ExportError::Sink {
                 sink: slot.spec.name.clone(),
                 error,
